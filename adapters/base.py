@@ -1,0 +1,118 @@
+"""What a department adapter is: its native files, their columns and how each row is validated.
+
+A department module declares `DEPARTMENT = Department(...)`: for every native file (or
+table of the same name in the department's database) the columns it has, how each cell is
+parsed and translated, and which columns make a record's natural key. The hub's store
+table for that file is derived from the same declaration, so names live in one place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from adapters.fields import Parser
+
+metadata = sa.MetaData()
+
+RowCheck = Callable[[dict[str, Any]], str | None]
+"""A cross-column rule: returns the reason a parsed row is bad, or None."""
+
+
+class RowError(ValueError):
+    """A native row that cannot be accepted; the message says which column and why."""
+
+
+@dataclass(frozen=True)
+class Column:
+    native: str
+    name: str
+    parse: Parser
+    type: sa.types.TypeEngine[Any]
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One native file (or table) of a department and the hub table it is stored in."""
+
+    department: str
+    name: str
+    table_name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    lookups: tuple[str, ...] = ()
+    checks: tuple[RowCheck, ...] = ()
+    table: sa.Table = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = {column.name for column in self.columns}
+        missing = [name for name in (*self.key, *self.lookups) if name not in names]
+        if missing:
+            raise ValueError(f"{self.department}/{self.name}: key or lookup columns {missing} undeclared")
+        object.__setattr__(self, "table", _store_table(self))
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def required_headers(self) -> tuple[str, ...]:
+        return tuple(column.native for column in self.columns)
+
+    def parse(self, raw: Mapping[str, str | None]) -> dict[str, Any]:
+        """Validate and translate one native row; raise RowError naming the column and the fault."""
+        row: dict[str, Any] = {}
+        for column in self.columns:
+            cell = raw.get(column.native)
+            cell = cell.strip() if isinstance(cell, str) else cell
+            if cell is None or cell == "":
+                if column.required:
+                    raise RowError(f"column {column.native}: required value is empty")
+                row[column.name] = None
+                continue
+            try:
+                row[column.name] = column.parse(cell)
+            except ValueError as error:
+                raise RowError(f"column {column.native}: {error}") from None
+        for check in self.checks:
+            reason = check(row)
+            if reason is not None:
+                raise RowError(reason)
+        row["record_key"] = "|".join("" if row[name] is None else str(row[name]) for name in self.key)
+        row["row_hash"] = _row_hash(self, row)
+        return row
+
+
+@dataclass(frozen=True)
+class Department:
+    name: str
+    encoding: str
+    files: tuple[FileSpec, ...]
+
+    def file(self, name: str) -> FileSpec:
+        for spec in self.files:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"department {self.name} has no file {name!r}")
+
+
+def _row_hash(spec: FileSpec, row: Mapping[str, Any]) -> str:
+    """A digest of the data columns, so re-ingesting an unchanged row is recognised as no change."""
+    joined = "\x1f".join("" if row[column.name] is None else str(row[column.name]) for column in spec.columns)
+    return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
+
+
+def _store_table(spec: FileSpec) -> sa.Table:
+    columns: list[sa.SchemaItem] = [
+        sa.Column("record_key", sa.String(200), primary_key=True),
+        *(sa.Column(column.name, column.type, nullable=not column.required) for column in spec.columns),
+        sa.Column("row_hash", sa.String(32), nullable=False),
+        sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+    ]
+    columns += [sa.Index(f"ix_{spec.table_name}_{name}", name) for name in spec.lookups]
+    return sa.Table(spec.table_name, metadata, *columns)

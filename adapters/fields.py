@@ -1,0 +1,170 @@
+"""Cell parsers for the departments' native formats: each turns one CSV/SQL cell into a hub value."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any
+
+from adapters import idnumber
+
+Parser = Callable[[str], Any]
+
+_YUAN = re.compile(r"-?\d+(\.\d{1,2})?")
+_DIGITS = re.compile(r"\d+")
+
+
+def id_number(text: str) -> str:
+    """A resident id in any accepted spelling, returned canonical (18 chars, upper-case X)."""
+    try:
+        return idnumber.normalize(text)
+    except idnumber.InvalidIdNumber as error:
+        raise ValueError(str(error)) from None
+
+
+def iso_date(text: str) -> dt.date:
+    """YYYY-MM-DD, the date format of every department but medical."""
+    try:
+        return dt.date.fromisoformat(text) if len(text) == 10 else _bad_date(text, "YYYY-MM-DD")
+    except ValueError:
+        return _bad_date(text, "YYYY-MM-DD")
+
+
+def compact_date(text: str) -> dt.date:
+    """YYYYMMDD, medical's date format."""
+    if len(text) != 8 or not text.isdigit():
+        return _bad_date(text, "YYYYMMDD")
+    try:
+        return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        return _bad_date(text, "YYYYMMDD")
+
+
+def _bad_date(text: str, form: str) -> dt.date:
+    raise ValueError(f"{text!r} is not a date in the form {form}")
+
+
+def yuan(text: str) -> Decimal:
+    """Money in yuan with up to two decimals."""
+    if not _YUAN.fullmatch(text):
+        raise ValueError(f"{text!r} is not an amount in yuan (digits, up to 2 decimals)")
+    return Decimal(text)
+
+
+def fen(text: str) -> Decimal:
+    """Money in integer fen (medical), returned in yuan."""
+    if not _DIGITS.fullmatch(text.lstrip("-")):
+        raise ValueError(f"{text!r} is not an amount in integer fen")
+    return Decimal(int(text)) / 100
+
+
+def integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+
+
+def decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+
+
+def year(text: str) -> int:
+    if len(text) != 4 or not text.isdigit():
+        raise ValueError(f"{text!r} is not a four-digit year")
+    return int(text)
+
+
+def text(value: str) -> str:
+    return value
+
+
+def digits(length: int, what: str) -> Parser:
+    """A code of exactly `length` digits (household number, division code, ...)."""
+
+    def parse(value: str) -> str:
+        if len(value) != length or not value.isdigit():
+            raise ValueError(f"{value!r} is not a {length}-digit {what}")
+        return value
+
+    return parse
+
+
+def code(table: Mapping[str, Enum]) -> Parser:
+    """A department code translated to the hub's enum member name."""
+    allowed = ", ".join(table)
+
+    def parse(value: str) -> str:
+        member = table.get(value)
+        if member is None:
+            raise ValueError(f"unknown code {value!r} (expected one of {allowed})")
+        return member.name
+
+    return parse
+
+
+def code_list(table: Mapping[str, Enum], separator: str = ";") -> Parser:
+    """Several codes in one cell, stored as the `;`-joined enum member names."""
+    one = code(table)
+
+    def parse(value: str) -> str:
+        return ";".join(one(part.strip()) for part in value.split(separator))
+
+    return parse
+
+
+_HOUSEHOLD_NUMBER = re.compile(r"[0-9A-Za-z-]{1,32}")
+_ICD10 = re.compile(r"[A-Z]\d{2}(\.[0-9A-Z]{1,4})?")
+_TERM = re.compile(r"(\d{4})-(\d{4})-([12])")
+_PHONE = re.compile(r"\+?\d{7,15}")
+
+
+def household_number(value: str) -> str:
+    if not _HOUSEHOLD_NUMBER.fullmatch(value):
+        raise ValueError(f"{value!r} is not a household number (up to 32 letters, digits or -)")
+    return value
+
+
+def icd10(value: str) -> str:
+    code_text = value.upper()
+    if not _ICD10.fullmatch(code_text):
+        raise ValueError(f"{value!r} is not an ICD-10 code")
+    return code_text
+
+
+def term(value: str) -> str:
+    """A school term `YYYY-YYYY-1` (autumn) or `YYYY-YYYY-2` (spring)."""
+    match = _TERM.fullmatch(value)
+    if match is None or int(match[2]) != int(match[1]) + 1:
+        raise ValueError(f"{value!r} is not a term of the form YYYY-YYYY-1 or YYYY-YYYY-2")
+    return value
+
+
+def phone(value: str) -> str:
+    compact = value.replace(" ", "").replace("-", "")
+    if not _PHONE.fullmatch(compact):
+        raise ValueError(f"{value!r} is not a phone number")
+    return compact
+
+
+def flag(value: str) -> bool:
+    """0 / 1 as a boolean."""
+    if value not in ("0", "1"):
+        raise ValueError(f"{value!r} is not 0 or 1")
+    return value == "1"
+
+
+def bounded(low: int, high: int, what: str) -> Parser:
+    def parse(value: str) -> int:
+        number = integer(value)
+        if not low <= number <= high:
+            raise ValueError(f"{what} {number} is outside {low}-{high}")
+        return number
+
+    return parse

@@ -1,0 +1,80 @@
+"""Set-based reads over a whole region, pushed into SQL (the same statements on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from adapters import poverty, registry
+from adapters import vocabulary as v
+from adapters.store import Record
+
+_households = registry.HOUSEHOLDS.table
+_monitored = poverty.MONITORED.table
+
+
+def _in_region(region: str) -> sa.ColumnElement[bool]:
+    # A prefix match on the division code; the index on region_code serves it (LIKE 'prefix%').
+    return _households.c.region_code.like(f"{region}%")
+
+
+def households_page(connection: sa.Connection, *, region: str, after: str | None, limit: int) -> list[Record]:
+    """Households of a region in household-number order, starting after the cursor's household."""
+    query = sa.select(_households).where(_in_region(region)).order_by(_households.c.household_number).limit(limit)
+    if after is not None:
+        query = query.where(_households.c.household_number > after)
+    return [row._mapping for row in connection.execute(query)]
+
+
+def count_households(connection: sa.Connection, *, region: str) -> int:
+    return connection.execute(
+        sa.select(sa.func.count()).select_from(_households).where(_in_region(region))
+    ).scalar_one()
+
+
+@dataclass(frozen=True)
+class KeyTargetCounts:
+    county_code: str
+    unstable_households: int
+    unstable_persons: int
+    epidemic_households: int
+    epidemic_persons: int
+
+
+def key_target_counts(connection: sa.Connection, *, region: str) -> list[KeyTargetCounts]:
+    """Monitored households still at risk, by county: lifted-but-unstable, and affected by the epidemic.
+
+    A household counts once, by its latest monitoring record; persons are that record's count.
+    """
+    latest = (
+        sa.select(
+            _monitored,
+            sa.func.row_number()
+            .over(partition_by=_monitored.c.household_number, order_by=_monitored.c.entered_on.desc())
+            .label("newest"),
+        )
+    ).subquery()
+    county = sa.func.substr(_households.c.region_code, 1, 6).label("county_code")
+    unstable = latest.c.kind == v.MonitoringKind.LIFTED_UNSTABLE.name
+    epidemic = latest.c.risk_causes.like(f"%{v.Cause.EPIDEMIC.name}%")
+    persons = sa.func.coalesce(latest.c.persons, 0)
+
+    def total(condition: sa.ColumnElement[bool], value: Any) -> sa.ColumnElement[int]:
+        return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
+
+    query = (
+        sa.select(
+            county,
+            total(unstable, 1),
+            total(unstable, persons),
+            total(epidemic, 1),
+            total(epidemic, persons),
+        )
+        .select_from(latest.join(_households, _households.c.household_number == latest.c.household_number))
+        .where(latest.c.newest == 1, sa.not_(sa.func.coalesce(latest.c.risk_eliminated, False)), _in_region(region))
+        .group_by(county)
+        .order_by(county)
+    )
+    return [KeyTargetCounts(*(str(row[0]), *(int(value) for value in row[1:]))) for row in connection.execute(query)]

@@ -1,0 +1,101 @@
+"""The hub's own store: upserting parsed records, keeping rejected rows, reading records by key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.base import FileSpec, metadata
+
+Record = Mapping[str, Any]
+
+rejected_row = sa.Table(
+    "ingest_rejected_row",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("department", sa.String(40), nullable=False),
+    sa.Column("file", sa.String(200), nullable=False),
+    sa.Column("line", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("raw", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("department", "file", "line", name="uq_ingest_rejected_row_place"),
+)
+
+
+def upsert(connection: sa.Connection, spec: FileSpec, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert new records and update changed ones; an unchanged record is left as it is.
+
+    Returns how many rows were inserted or changed.
+    """
+    if not rows:
+        return 0
+    insert = _insert_for(connection, spec.table)
+    data = [column.name for column in spec.columns] + ["row_hash", "as_of"]
+    statement = insert.values(rows).on_conflict_do_update(
+        index_elements=["record_key"],
+        set_={name: insert.excluded[name] for name in data},
+        where=spec.table.c.row_hash != insert.excluded.row_hash,
+    )
+    # RETURNING lists only rows inserted or updated (rowcount is unreliable for multi-row upserts).
+    return len(connection.execute(statement.returning(spec.table.c.record_key)).all())
+
+
+def replace_rejections(
+    connection: sa.Connection, *, department: str, file: str, rejections: Sequence[dict[str, Any]]
+) -> None:
+    """The rejected rows of a file are those of its latest import: earlier ones are replaced."""
+    connection.execute(
+        rejected_row.delete().where(rejected_row.c.department == department, rejected_row.c.file == file)
+    )
+    if rejections:
+        connection.execute(rejected_row.insert(), list(rejections))
+
+
+def rejections(connection: sa.Connection, *, department: str | None = None) -> list[Record]:
+    query = sa.select(rejected_row).order_by(rejected_row.c.department, rejected_row.c.file, rejected_row.c.line)
+    if department is not None:
+        query = query.where(rejected_row.c.department == department)
+    return [row._mapping for row in connection.execute(query)]
+
+
+def _insert_for(connection: sa.Connection, table: sa.Table) -> Any:
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    if connection.dialect.name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for database {connection.dialect.name}")
+
+
+class StoreSource:
+    """Records of ingested departments, read from the hub's store in one statement per batch.
+
+    One is made per request around that request's connection, so every loader of the request
+    shares one pooled, autocommit (no BEGIN/ROLLBACK round trips) connection.
+    """
+
+    def __init__(self, connection: Callable[[], sa.Connection]) -> None:
+        self._connection = connection
+
+    async def load(self, spec: FileSpec, *, by: str, keys: Sequence[str]) -> dict[str, list[Record]]:
+        found: dict[str, list[Record]] = defaultdict(list)
+        for row in self._connection().execute(_select_by(spec, by), {"keys": list(keys)}):
+            mapping = row._mapping
+            found[mapping[by]].append(mapping)
+        return found
+
+
+@functools.cache
+def _select_by(spec: FileSpec, by: str) -> sa.Select[Any]:
+    table = spec.table
+    return sa.select(table).where(table.c[by].in_(sa.bindparam("keys", expanding=True))).order_by(table.c.record_key)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

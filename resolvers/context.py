@@ -1,0 +1,49 @@
+"""The typed context every resolver receives: the request's loaders and its store connection."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from adapters.sources import RecordSource
+from adapters.store import StoreSource
+from resolvers.loaders import Loaders
+
+
+class RequestConnection:
+    """One pooled store connection per request, opened on first use and closed when it ends.
+
+    Reads run in autocommit: a read-only request needs no BEGIN/ROLLBACK round trips.
+    """
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._connection: sa.Connection | None = None
+
+    def __call__(self) -> sa.Connection:
+        if self._connection is None:
+            self._connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
+@dataclass
+class Context:
+    connection: RequestConnection
+    loaders: Loaders
+    today: dt.date = field(default_factory=dt.date.today)
+
+    @classmethod
+    def create(cls, engine: sa.Engine, live_sources: Mapping[str, RecordSource], departments: list[str]) -> Context:
+        """Departments with a live source are read from it; all others from the hub's store."""
+        connection = RequestConnection(engine)
+        store = StoreSource(connection)
+        sources = {name: live_sources.get(name, store) for name in departments}
+        return cls(connection=connection, loaders=Loaders(sources))

@@ -1,0 +1,43 @@
+"""Relay-style cursors and page sizes shared by every connection."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from resolvers.records import bad_input
+
+DEFAULT_PAGE = 20
+MAX_PAGE = 100
+
+
+def encode_cursor(kind: str, key: str) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        text = ""
+    prefix, _, key = text.partition(":")
+    if prefix != kind or not key:
+        raise bad_input(f"after: {cursor!r} is not a cursor of this list")
+    return key
+
+
+def page_size(first: int | None) -> int:
+    if first is None:
+        return DEFAULT_PAGE
+    if not 0 <= first <= MAX_PAGE:
+        raise bad_input(f"first: {first} is outside 0-{MAX_PAGE}")
+    return first
+
+
+def region_prefix(region: str) -> str:
+    """A division-code prefix: 2 (province) to 12 (village) digits."""
+    if not (2 <= len(region) <= 12 and region.isdigit()):
+        raise bad_input(f"region: {region!r} is not a division code prefix (2 to 12 digits, e.g. 350583)")
+    return region

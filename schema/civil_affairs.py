@@ -1,0 +1,138 @@
+"""Civil affairs records: dibao, extreme-poverty support, temporary assistance, child welfare, checks."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+
+from adapters import civil_affairs as department
+from adapters import vocabulary as v
+from resolvers.context import Context
+from resolvers.records import records
+from schema.enums import (
+    Cause,
+    ChildWelfareCategory,
+    DibaoCoverage,
+    SelfCare,
+    SupportMode,
+    TemporaryAssistanceKind,
+)
+from schema.records import Source, build_all
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A minimum living guarantee (低保) award, for a whole household or one person.")
+class DibaoRecord:
+    household_number: str
+    coverage: DibaoCoverage
+    id_number: str | None = strawberry.field(description="The covered person, for a single-person award.")
+    persons_covered: int | None
+    monthly_amount: Decimal | None
+    start_date: dt.date
+    end_date: dt.date | None = strawberry.field(description="Empty while the award is active.")
+    gradual_exit_until: dt.date | None = strawberry.field(description="End of the 12-month gradual-exit window.")
+    source: Source
+
+
+@strawberry.type(description="Extreme-poverty support (特困供养).")
+class ExtremePovertyRecord:
+    id_number: str
+    self_care: SelfCare | None
+    support_mode: SupportMode | None
+    monthly_amount: Decimal | None
+    start_date: dt.date
+    end_date: dt.date | None
+    source: Source
+
+
+@strawberry.type(description="A temporary assistance case (临时救助).")
+class TemporaryAssistanceRecord:
+    case_number: str
+    id_number: str = strawberry.field(description="The applicant.")
+    household_number: str | None
+    kind: TemporaryAssistanceKind | None
+    cause: Cause | None
+    amount: Decimal | None
+    applied_on: dt.date
+    paid_on: dt.date | None
+    source: Source
+
+
+@strawberry.type(description="Basic living allowance of an orphan or de facto unsupported child.")
+class ChildWelfareRecord:
+    id_number: str
+    category: ChildWelfareCategory
+    monthly_amount: Decimal | None
+    start_date: dt.date
+    end_date: dt.date | None
+    source: Source
+
+
+@strawberry.type(description="A household economic-status check (家庭经济状况核对); amounts are annual yuan.")
+class EconomicCheckRecord:
+    household_number: str
+    checked_on: dt.date
+    persons: int
+    annual_income: Decimal
+    medical_expense: Decimal | None
+    education_expense: Decimal | None
+    employment_cost: Decimal | None
+    basic_pension: Decimal | None = strawberry.field(description="Received, but not counted as income.")
+    source: Source
+
+
+@strawberry.type(description="Civil-affairs records about one person.")
+class PersonCivilAffairs:
+    id_number: strawberry.Private[str]
+    household_number: strawberry.Private[str]
+
+    @strawberry.field(
+        description="Dibao covering this person: single-person awards naming them and awards to their household."
+    )
+    async def dibao(self, info: Info) -> list[DibaoRecord]:
+        named, of_household = await asyncio.gather(
+            records(info.context, department.DIBAO, by="id_number", key=self.id_number),
+            records(info.context, department.DIBAO, by="household_number", key=self.household_number),
+        )
+        whole = [r for r in of_household if r["coverage"] == v.DibaoCoverage.WHOLE_HOUSEHOLD.name]
+        return build_all(DibaoRecord, department.DIBAO, [*whole, *named])
+
+    @strawberry.field
+    async def extreme_poverty(self, info: Info) -> list[ExtremePovertyRecord]:
+        found = await records(info.context, department.EXTREME_POVERTY, by="id_number", key=self.id_number)
+        return build_all(ExtremePovertyRecord, department.EXTREME_POVERTY, found)
+
+    @strawberry.field
+    async def child_welfare(self, info: Info) -> list[ChildWelfareRecord]:
+        found = await records(info.context, department.CHILD_WELFARE, by="id_number", key=self.id_number)
+        return build_all(ChildWelfareRecord, department.CHILD_WELFARE, found)
+
+    @strawberry.field(description="Temporary assistance cases this person applied for.")
+    async def temporary_assistance(self, info: Info) -> list[TemporaryAssistanceRecord]:
+        found = await records(info.context, department.TEMPORARY_ASSISTANCE, by="id_number", key=self.id_number)
+        return build_all(TemporaryAssistanceRecord, department.TEMPORARY_ASSISTANCE, found)
+
+
+@strawberry.type(description="Civil-affairs records about one household.")
+class HouseholdCivilAffairs:
+    household_number: strawberry.Private[str]
+
+    @strawberry.field(description="Every dibao award of the household, whole-household and single-person.")
+    async def dibao(self, info: Info) -> list[DibaoRecord]:
+        found = await records(info.context, department.DIBAO, by="household_number", key=self.household_number)
+        return build_all(DibaoRecord, department.DIBAO, found)
+
+    @strawberry.field
+    async def economic_checks(self, info: Info) -> list[EconomicCheckRecord]:
+        found = await records(info.context, department.ECONOMIC_CHECK, by="household_number", key=self.household_number)
+        return build_all(EconomicCheckRecord, department.ECONOMIC_CHECK, found)
+
+    @strawberry.field
+    async def temporary_assistance(self, info: Info) -> list[TemporaryAssistanceRecord]:
+        spec = department.TEMPORARY_ASSISTANCE
+        found = await records(info.context, spec, by="household_number", key=self.household_number)
+        return build_all(TemporaryAssistanceRecord, spec, found)

@@ -1,0 +1,58 @@
+"""Disability federation records: certificates and the two subsidies."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+
+from adapters import disability as department
+from resolvers.context import Context
+from resolvers.records import records
+from schema.enums import DisabilityCategory, DisabilitySubsidyKind
+from schema.records import Source, build_all
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A disability certificate (残疾人证); grade 1 is the most severe.")
+class DisabilityCertificate:
+    id_number: str
+    certificate_number: str
+    category: DisabilityCategory
+    grade: int
+    issued_on: dt.date | None
+    valid_until: dt.date | None
+    source: Source
+
+
+@strawberry.type(description="One of the two disability subsidies (两项补贴).")
+class DisabilitySubsidyRecord:
+    id_number: str
+    kind: DisabilitySubsidyKind
+    monthly_amount: Decimal | None
+    start_date: dt.date
+    end_date: dt.date | None
+    source: Source
+
+
+@strawberry.type(description="Disability-federation records about one person.")
+class PersonDisability:
+    id_number: strawberry.Private[str]
+
+    @strawberry.field(description="Every certificate the person has held, newest first.")
+    async def certificates(self, info: Info) -> list[DisabilityCertificate]:
+        found = await records(info.context, department.CERTIFICATE, by="id_number", key=self.id_number)
+        newest_first = sorted(found, key=lambda r: r["issued_on"] or dt.date.min, reverse=True)
+        return build_all(DisabilityCertificate, department.CERTIFICATE, newest_first)
+
+    @strawberry.field(description="The newest certificate, expired or not (see validUntil).")
+    async def certificate(self, info: Info) -> DisabilityCertificate | None:
+        certificates = await self.certificates(info)
+        return certificates[0] if certificates else None
+
+    @strawberry.field
+    async def subsidies(self, info: Info) -> list[DisabilitySubsidyRecord]:
+        found = await records(info.context, department.SUBSIDY, by="id_number", key=self.id_number)
+        return build_all(DisabilitySubsidyRecord, department.SUBSIDY, found)

@@ -1,0 +1,53 @@
+"""Education records: enrolment (学籍) and student aid granted (学生资助)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+
+from adapters import education as department
+from resolvers.context import Context
+from resolvers.records import records
+from schema.enums import AidProgramme, EnrolmentStatus, Stage
+from schema.records import Source, build_all
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A student's enrolment in one term.")
+class EnrolmentRecord:
+    id_number: str
+    school_code: str
+    school_name: str | None
+    stage: Stage
+    grade: int | None
+    term: str = strawberry.field(description="YYYY-YYYY-1 (autumn) or YYYY-YYYY-2 (spring).")
+    status: EnrolmentStatus
+    source: Source
+
+
+@strawberry.type(description="Student aid granted in one term.")
+class StudentAidRecord:
+    id_number: str
+    term: str
+    programme: AidProgramme
+    amount: Decimal | None
+    paid_on: dt.date | None
+    source: Source
+
+
+@strawberry.type(description="Education records about one person.")
+class PersonEducation:
+    id_number: strawberry.Private[str]
+
+    @strawberry.field
+    async def enrolments(self, info: Info) -> list[EnrolmentRecord]:
+        found = await records(info.context, department.ENROLMENT, by="id_number", key=self.id_number)
+        return build_all(EnrolmentRecord, department.ENROLMENT, found)
+
+    @strawberry.field
+    async def aid(self, info: Info) -> list[StudentAidRecord]:
+        found = await records(info.context, department.STUDENT_AID, by="id_number", key=self.id_number)
+        return build_all(StudentAidRecord, department.STUDENT_AID, found)

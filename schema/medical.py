@@ -1,0 +1,58 @@
+"""Medical insurance records: enrolment with contribution subsidy, and settlements (amounts in yuan)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+
+from adapters import medical as department
+from resolvers.context import Context
+from resolvers.records import records
+from schema.enums import ContributionSubsidy, InsuranceScheme, SettlementKind
+from schema.records import Source, build_all
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="Insurance enrolment for one year.")
+class InsuranceRecord:
+    id_number: str
+    year: int
+    scheme: InsuranceScheme | None
+    personal_contribution: Decimal | None
+    subsidised_amount: Decimal | None
+    subsidy_category: ContributionSubsidy | None
+    source: Source
+
+
+@strawberry.type(description="A settled outpatient or inpatient episode; amounts in yuan.")
+class SettlementRecord:
+    settlement_id: str
+    id_number: str
+    kind: SettlementKind
+    from_date: dt.date
+    to_date: dt.date | None
+    total_cost: Decimal | None
+    basic_insurance_paid: Decimal | None
+    critical_illness_paid: Decimal | None
+    medical_assistance_paid: Decimal | None
+    out_of_pocket: Decimal | None
+    diagnosis_code: str | None = strawberry.field(description="ICD-10 code of the main diagnosis.")
+    source: Source
+
+
+@strawberry.type(description="Medical-insurance records about one person.")
+class PersonMedical:
+    id_number: strawberry.Private[str]
+
+    @strawberry.field
+    async def insurance(self, info: Info) -> list[InsuranceRecord]:
+        found = await records(info.context, department.INSURANCE, by="id_number", key=self.id_number)
+        return build_all(InsuranceRecord, department.INSURANCE, found)
+
+    @strawberry.field
+    async def settlements(self, info: Info) -> list[SettlementRecord]:
+        found = await records(info.context, department.SETTLEMENT, by="id_number", key=self.id_number)
+        return build_all(SettlementRecord, department.SETTLEMENT, found)

@@ -1,0 +1,77 @@
+"""The root Query type: the outside contract's entry points (DESIGN §6)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import households as logic
+from resolvers.context import Context
+from schema.registry import Household, Person, load_household, load_person
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class HouseholdEdge:
+    cursor: str
+    node: Household
+
+
+@strawberry.type
+class HouseholdConnection:
+    edges: list[HouseholdEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+@strawberry.type(description="Key target households and persons of one county (seed 000, Annex 2).")
+class KeyTargetRow:
+    county_code: str
+    county_name: str | None
+    unstable_households: int = strawberry.field(description="Lifted out of poverty but unstable (jclx=1).")
+    unstable_persons: int
+    epidemic_households: int = strawberry.field(description="Affected by the epidemic (risk cause 6).")
+    epidemic_persons: int
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="A household by its household number (户号).")
+    async def household(self, info: Info, household_number: str) -> Household | None:
+        return await load_household(info.context, household_number)
+
+    @strawberry.field(description="A person by resident id, in 18- or legacy 15-digit form.")
+    async def person(self, info: Info, id_number: str) -> Person | None:
+        return await load_person(info.context, logic.canonical_id(id_number))
+
+    @strawberry.field(description="Households whose division code starts with `region`, in household-number order.")
+    def households(
+        self, info: Info, region: str, first: int | None = None, after: str | None = None
+    ) -> HouseholdConnection:
+        page = logic.households_page(info.context, region=region, first=first, after=after)
+        edges = [
+            HouseholdEdge(cursor=cursor, node=Household.from_record(record))
+            for cursor, record in zip(page.cursors, page.records, strict=True)
+        ]
+        return HouseholdConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=after is not None,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            total_count=page.total_count,
+        )
+
+    @strawberry.field(description="Key target households and persons by county (seed 000, Annex 2).")
+    def key_target_distribution(self, info: Info, region: str) -> list[KeyTargetRow]:
+        return [KeyTargetRow(**vars(row)) for row in logic.key_target_distribution(info.context, region=region)]

@@ -1,0 +1,72 @@
+"""What every department record shares: where it came from, and how a stored row becomes a type."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from enum import Enum
+from typing import Any, TypeVar
+
+import strawberry
+
+from adapters.base import FileSpec
+
+T = TypeVar("T")
+
+
+@strawberry.type(description="Where a record comes from: the department, its native table and the record's key.")
+class Source:
+    department: str
+    table: str
+    record_key: str
+    as_of: dt.datetime = strawberry.field(description="When the department's data was current (its export time).")
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns; the store writes UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def source_of(spec: FileSpec, record: Mapping[str, Any]) -> Source:
+    return Source(
+        department=spec.department,
+        table=spec.name,
+        record_key=record["record_key"],
+        as_of=as_utc(record["as_of"]),
+    )
+
+
+_BUILDERS: dict[type, list[tuple[str, Callable[[Any], Any] | None]]] = {}
+
+
+def _converters(cls: type) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    """For each field of a record type: how its stored value becomes the GraphQL value."""
+    hints = typing.get_type_hints(cls)
+    converters: list[tuple[str, Callable[[Any], Any] | None]] = []
+    for field in dataclasses.fields(cls):
+        if field.name == "source" or getattr(field, "base_resolver", None) is not None:
+            continue  # the source is attached separately; resolver fields are computed
+        hint = hints[field.name]
+        enum = next(
+            (arg for arg in (hint, *typing.get_args(hint)) if isinstance(arg, type) and issubclass(arg, Enum)), None
+        )
+        converters.append((field.name, enum.__getitem__ if enum is not None else None))
+    return converters
+
+
+def build(cls: type[T], spec: FileSpec, record: Mapping[str, Any]) -> T:
+    """A record type from a stored row: enum names become enum members, and the source is attached."""
+    converters = _BUILDERS.get(cls)
+    if converters is None:
+        converters = _BUILDERS[cls] = _converters(cls)
+    values: dict[str, Any] = {"source": source_of(spec, record)}
+    for name, convert in converters:
+        value = record[name]
+        values[name] = convert(value) if convert is not None and value is not None else value
+    return cls(**values)
+
+
+def build_all(cls: type[T], spec: FileSpec, records: Iterable[Mapping[str, Any]]) -> list[T]:
+    return [build(cls, spec, record) for record in records]

@@ -1,0 +1,125 @@
+"""Persons and households: the population base every department's records hang off."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from adapters import registry as department
+from adapters.store import Record
+from resolvers.context import Context
+from resolvers.records import records
+from schema.civil_affairs import HouseholdCivilAffairs, PersonCivilAffairs
+from schema.disability import PersonDisability
+from schema.education import PersonEducation
+from schema.enums import Gender, Relation, ResidenceKind
+from schema.housing import Housing
+from schema.medical import PersonMedical
+from schema.poverty import HouseholdPoverty
+from schema.records import Source, build
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="A resident, as registered (户籍), with every department's records about them.")
+class Person:
+    id_number: str = strawberry.field(description="The 18-character resident id (GB 11643), upper-case X.")
+    name: str
+    gender: Gender | None
+    birth_date: dt.date | None
+    phone: str | None
+    relation_to_head: Relation | None
+    household_number: str
+    source: Source
+
+    @classmethod
+    def from_record(cls, record: Record) -> Person:
+        return build(cls, department.PERSONS, record)
+
+    @strawberry.field(description="Age in whole years today.")
+    def age(self, info: Info) -> int | None:
+        if self.birth_date is None:
+            return None
+        today = info.context.today
+        return (
+            today.year
+            - self.birth_date.year
+            - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
+        )
+
+    @strawberry.field
+    async def household(self, info: Info) -> Household | None:
+        return await load_household(info.context, self.household_number)
+
+    @strawberry.field
+    def civil_affairs(self) -> PersonCivilAffairs | None:
+        return PersonCivilAffairs(id_number=self.id_number, household_number=self.household_number)
+
+    @strawberry.field
+    def education(self) -> PersonEducation | None:
+        return PersonEducation(id_number=self.id_number)
+
+    @strawberry.field
+    def medical(self) -> PersonMedical | None:
+        return PersonMedical(id_number=self.id_number)
+
+    @strawberry.field(description="Houses this person owns or is supported in.")
+    def housing(self) -> Housing | None:
+        return Housing(key=self.id_number, by="id_number")
+
+    @strawberry.field
+    def disability(self) -> PersonDisability | None:
+        return PersonDisability(id_number=self.id_number)
+
+    @strawberry.field(description="The poverty-office records of this person's household.")
+    def poverty(self) -> HouseholdPoverty | None:
+        return HouseholdPoverty(household_number=self.household_number)
+
+
+@strawberry.type(description="A registered household (户), keyed by its household number (户号).")
+class Household:
+    household_number: str
+    region_code: str = strawberry.field(description="12-digit statistical division code of the village or community.")
+    address: str | None
+    residence_kind: ResidenceKind | None
+    source: Source
+
+    @classmethod
+    def from_record(cls, record: Record) -> Household:
+        return build(cls, department.HOUSEHOLDS, record)
+
+    @strawberry.field(description="The 6-digit county code (GB/T 2260).")
+    def county_code(self) -> str:
+        return self.region_code[:6]
+
+    @strawberry.field(description="Registered members, head first.")
+    async def members(self, info: Info) -> list[Person]:
+        found = await records(info.context, department.PERSONS, by="household_number", key=self.household_number)
+        return [Person.from_record(record) for record in sorted(found, key=_head_first)]
+
+    @strawberry.field
+    def civil_affairs(self) -> HouseholdCivilAffairs | None:
+        return HouseholdCivilAffairs(household_number=self.household_number)
+
+    @strawberry.field
+    def housing(self) -> Housing | None:
+        return Housing(key=self.household_number, by="household_number")
+
+    @strawberry.field
+    def poverty(self) -> HouseholdPoverty | None:
+        return HouseholdPoverty(household_number=self.household_number)
+
+
+def _head_first(record: Record) -> tuple[int, str]:
+    return (0 if record["relation_to_head"] == "HEAD" else 1, record["id_number"])
+
+
+async def load_household(context: Context, household_number: str) -> Household | None:
+    found = await records(context, department.HOUSEHOLDS, by="household_number", key=household_number)
+    return Household.from_record(found[0]) if found else None
+
+
+async def load_person(context: Context, id_number: str) -> Person | None:
+    found = await records(context, department.PERSONS, by="id_number", key=id_number)
+    return Person.from_record(found[0]) if found else None
