@@ -15,6 +15,7 @@ Parser = Callable[[str], Any]
 
 _YUAN = re.compile(r"-?\d+(\.\d{1,2})?")
 _DIGITS = re.compile(r"\d+")
+_CENT = Decimal("0.01")  # money leaves the hub with two decimals, whichever source it came from
 
 
 def id_number(text: str) -> str:
@@ -51,14 +52,14 @@ def yuan(text: str) -> Decimal:
     """Money in yuan with up to two decimals."""
     if not _YUAN.fullmatch(text):
         raise ValueError(f"{text!r} is not an amount in yuan (digits, up to 2 decimals)")
-    return Decimal(text)
+    return Decimal(text).quantize(_CENT)
 
 
 def fen(text: str) -> Decimal:
     """Money in integer fen (medical), returned in yuan."""
     if not _DIGITS.fullmatch(text.lstrip("-")):
         raise ValueError(f"{text!r} is not an amount in integer fen")
-    return Decimal(int(text)) / 100
+    return (Decimal(int(text)) / 100).quantize(_CENT)
 
 
 def integer(text: str) -> int:
