@@ -38,13 +38,14 @@ def upsert(connection: sa.Connection, spec: FileSpec, rows: Sequence[dict[str, A
         return 0
     insert = _insert_for(connection, spec.table)
     data = [column.name for column in spec.columns] + ["row_hash", "as_of"]
-    statement = insert.values(rows).on_conflict_do_update(
+    statement = insert.on_conflict_do_update(
         index_elements=["record_key"],
         set_={name: insert.excluded[name] for name in data},
         where=spec.table.c.row_hash != insert.excluded.row_hash,
     )
     # RETURNING lists only rows inserted or updated (rowcount is unreliable for multi-row upserts).
-    return len(connection.execute(statement.returning(spec.table.c.record_key)).all())
+    # One cached statement run over the batch (SQLAlchemy's insertmanyvalues batches the round trips).
+    return len(connection.execute(statement.returning(spec.table.c.record_key), list(rows)).all())
 
 
 def replace_rejections(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from adapters import divisions
 from resolvers.records import bad_input
 
 DEFAULT_PAGE = 20
@@ -37,7 +38,7 @@ def page_size(first: int | None) -> int:
 
 
 def region_prefix(region: str) -> str:
-    """A division-code prefix: 2 (province) to 12 (village) digits."""
+    """A division code or prefix, 2 (province) to 12 (village) digits; `350500` means all of `3505`."""
     if not (2 <= len(region) <= 12 and region.isdigit()):
-        raise bad_input(f"region: {region!r} is not a division code prefix (2 to 12 digits, e.g. 350583)")
-    return region
+        raise bad_input(f"region: {region!r} is not a division code or prefix (2 to 12 digits, e.g. 350583)")
+    return divisions.prefix_of(region)
