@@ -1,0 +1,131 @@
+"""The demo data generator: every department's CSV files for a synthetic Quanzhou, written as a stream."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.idnumber import to_legacy
+from aidgraph.demo import badrows, civil, disability, education, housing, medical, poverty
+from aidgraph.demo.dates import TODAY
+from aidgraph.demo.households import Household, HouseholdFactory, Person
+from aidgraph.demo.ids import spell
+from aidgraph.demo.places import BY_CODE, pick_county
+from aidgraph.demo.poverty import ANNEX2
+from aidgraph.demo.sink import Sink
+
+__all__ = ["ANNEX2", "DemoSummary", "generate"]
+
+# One bad row after every 20th general household (about 0.3% of all rows); the offsets make sure a
+# run of 300 households already holds two full rotations of the seven kinds.
+BAD_ROW_EVERY, BAD_ROW_OFFSET = 20, 7
+# One adult with an HIV diagnosis per 500 general households: "a handful", and never none.
+HIV_EVERY, HIV_OFFSET = 500, 150
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    households: int  # general population plus the Annex 2 households
+    persons: int  # registered persons (valid registry rows, bad rows excluded)
+    bad_rows: int
+    out_dir: Path
+
+
+def generate(out_dir: Path, *, households: int = 3000, seed: int = 0) -> DemoSummary:
+    """Write the seven departments' CSV folders and manifest.json into `out_dir`.
+
+    `households` is the size of the general population. The 556 Annex 2 key-target households
+    (seed 000: monitored households "lifted but unstable" and "affected by the epidemic" in 南安市,
+    安溪县, 永春县 and 德化县) are always added on top, so any size reproduces Annex 2 exactly.
+    The same (seed, households) gives byte-identical files. Households are written one at a time
+    to every open file, so memory stays flat from a few hundred households to millions of persons.
+    """
+    if households < 0:
+        raise ValueError("households must not be negative")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    factory = HouseholdFactory(rng)
+    annex = poverty.annex_plan(rng)
+    sink = Sink(out_dir)
+    try:
+        civil.write_standards(sink)
+        persons = _stream(rng, factory, sink, households, annex)
+        total = households + len(annex)
+        sink.close(
+            {
+                "seed": seed,
+                "today": TODAY.isoformat(),
+                "households": total,
+                "general_households": households,
+                "annex2_households": len(annex),
+                "persons": persons,
+            }
+        )
+    except BaseException:
+        sink.abort()
+        raise
+    return DemoSummary(households=total, persons=persons, bad_rows=sink.bad_rows, out_dir=out_dir)
+
+
+def _stream(
+    rng: random.Random,
+    factory: HouseholdFactory,
+    sink: Sink,
+    households: int,
+    annex: list[tuple[str, str, int]],
+) -> int:
+    """Interleave general and Annex 2 households at random and write each; returns the persons."""
+    general_left, annex_left = households, len(annex)
+    general_index = bad_number = persons = 0
+    hiv_pending = False
+    while general_left or annex_left:
+        if rng.random() * (general_left + annex_left) < annex_left:
+            code, kind, size = annex[len(annex) - annex_left]
+            annex_left -= 1
+            household = factory.build(BY_CODE[code], size, kind)
+        else:
+            general_left -= 1
+            household = factory.build(pick_county(rng))
+            hiv_pending = hiv_pending or general_index % HIV_EVERY == HIV_OFFSET
+        hiv = None
+        if hiv_pending:
+            adults = [p for p in household.members if 18 <= p.age <= 70]
+            if adults:
+                hiv, hiv_pending = rng.choice(adults), False
+        _write_household(rng, household, sink, hiv)
+        persons += len(household.members)
+        if household.annex is None:
+            # Bad rows only ever join general households: Annex 2 data stays clean.
+            if general_index % BAD_ROW_EVERY == BAD_ROW_OFFSET:
+                badrows.emit(bad_number, rng, household, factory, sink)
+                bad_number += 1
+            general_index += 1
+    return persons
+
+
+def _write_household(rng: random.Random, household: Household, sink: Sink, hiv: Person | None) -> None:
+    sink.write(
+        "registry/households.csv",
+        (household.number, household.xzqh, household.address, 2 if household.urban else 1),
+    )
+    for person in household.members:
+        sink.write(
+            "registry/persons.csv",
+            (
+                to_legacy(person.id) if person.legacy else spell(rng, person.id),
+                person.name,
+                1 if person.male else 2,
+                person.birth.isoformat(),
+                household.number,
+                person.relation,
+                person.phone,
+            ),
+        )
+    civil.emit(rng, household, sink)
+    education.emit(rng, household, sink)
+    medical.emit(rng, household, sink, hiv)
+    housing.emit(rng, household, sink)
+    disability.emit(rng, household, sink)
+    poverty.emit(rng, household, sink)
