@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from adapters import fields, idnumber
 from adapters.base import Column, Department, FileSpec, RowError
-from adapters.store import Record
+from adapters.store import LoadRequest, Record
 
 log = logging.getLogger(__name__)
 
@@ -28,9 +28,11 @@ class SourceUnavailable(Exception):
 
 
 class RecordSource(Protocol):
-    async def load(self, spec: FileSpec, *, by: str, keys: Sequence[str]) -> dict[str, list[Record]]:
-        """Records of `spec` whose column `by` is one of `keys`, grouped by that key."""
-        ...
+    """Batch reads: for each request (spec, by, keys), the records grouped by key."""
+
+    async def fetch(self, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]: ...
+
+    def fetch_now(self, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]: ...
 
 
 class LiveSource:
@@ -45,11 +47,15 @@ class LiveSource:
         self._engine = engine
         self._timeout = timeout
 
-    async def load(self, spec: FileSpec, *, by: str, keys: Sequence[str]) -> dict[str, list[Record]]:
+    async def fetch(self, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]:
         try:
-            return await asyncio.wait_for(asyncio.to_thread(self._load, spec, by, keys), self._timeout)
+            return await asyncio.wait_for(asyncio.to_thread(self.fetch_now, requests), self._timeout)
         except TimeoutError:
             raise SourceUnavailable(self.department.name, f"no answer within {self._timeout:g} s") from None
+
+    def fetch_now(self, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]:
+        try:
+            return [self._load(spec, by, keys) for spec, by, keys in requests]
         except sa.exc.SQLAlchemyError as error:
             reason = str(error.orig if isinstance(error, sa.exc.DBAPIError) else error).splitlines()[0]
             raise SourceUnavailable(self.department.name, reason) from None

@@ -1,4 +1,4 @@
-"""The typed context every resolver receives: the request's loaders and its store connection."""
+"""The typed context every resolver receives: the request's store connection and record cache."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from graphql import GraphQLError
 
-from adapters.sources import RecordSource
-from adapters.store import StoreSource
-from resolvers.loaders import Loaders
+from adapters.base import FileSpec
+from adapters.sources import RecordSource, SourceUnavailable
+from adapters.store import Record, StoreSource
+from resolvers.cache import RecordCache
 
 
 class RequestConnection:
@@ -37,7 +39,7 @@ class RequestConnection:
 @dataclass
 class Context:
     connection: RequestConnection
-    loaders: Loaders
+    cache: RecordCache
     today: dt.date = field(default_factory=dt.date.today)
 
     @classmethod
@@ -46,4 +48,13 @@ class Context:
         connection = RequestConnection(engine)
         store = StoreSource(connection)
         sources = {name: live_sources.get(name, store) for name in departments}
-        return cls(connection=connection, loaders=Loaders(sources))
+        return cls(connection=connection, cache=RecordCache(sources))
+
+    def records(self, spec: FileSpec, by: str, key: str | None) -> list[Record]:
+        """Records for a resolver; a failed department becomes an error on that field only."""
+        try:
+            return self.cache.get(spec, by, key)
+        except SourceUnavailable as error:
+            raise GraphQLError(
+                str(error), extensions={"code": "SOURCE_UNAVAILABLE", "department": error.department}
+            ) from None

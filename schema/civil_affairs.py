@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from decimal import Decimal
 
@@ -11,7 +10,7 @@ import strawberry
 from adapters import civil_affairs as department
 from adapters import vocabulary as v
 from resolvers.context import Context
-from resolvers.records import records
+from resolvers.prefetch import reads
 from schema.enums import (
     Cause,
     ChildWelfareCategory,
@@ -93,27 +92,29 @@ class PersonCivilAffairs:
     @strawberry.field(
         description="Dibao covering this person: single-person awards naming them and awards to their household."
     )
-    async def dibao(self, info: Info) -> list[DibaoRecord]:
-        named, of_household = await asyncio.gather(
-            records(info.context, department.DIBAO, by="id_number", key=self.id_number),
-            records(info.context, department.DIBAO, by="household_number", key=self.household_number),
-        )
+    @reads((department.DIBAO, "id_number"), (department.DIBAO, "household_number"))
+    def dibao(self, info: Info) -> list[DibaoRecord]:
+        named = info.context.records(department.DIBAO, "id_number", self.id_number)
+        of_household = info.context.records(department.DIBAO, "household_number", self.household_number)
         whole = [r for r in of_household if r["coverage"] == v.DibaoCoverage.WHOLE_HOUSEHOLD.name]
         return build_all(DibaoRecord, department.DIBAO, [*whole, *named])
 
     @strawberry.field
-    async def extreme_poverty(self, info: Info) -> list[ExtremePovertyRecord]:
-        found = await records(info.context, department.EXTREME_POVERTY, by="id_number", key=self.id_number)
+    @reads((department.EXTREME_POVERTY, "id_number"))
+    def extreme_poverty(self, info: Info) -> list[ExtremePovertyRecord]:
+        found = info.context.records(department.EXTREME_POVERTY, "id_number", self.id_number)
         return build_all(ExtremePovertyRecord, department.EXTREME_POVERTY, found)
 
     @strawberry.field
-    async def child_welfare(self, info: Info) -> list[ChildWelfareRecord]:
-        found = await records(info.context, department.CHILD_WELFARE, by="id_number", key=self.id_number)
+    @reads((department.CHILD_WELFARE, "id_number"))
+    def child_welfare(self, info: Info) -> list[ChildWelfareRecord]:
+        found = info.context.records(department.CHILD_WELFARE, "id_number", self.id_number)
         return build_all(ChildWelfareRecord, department.CHILD_WELFARE, found)
 
     @strawberry.field(description="Temporary assistance cases this person applied for.")
-    async def temporary_assistance(self, info: Info) -> list[TemporaryAssistanceRecord]:
-        found = await records(info.context, department.TEMPORARY_ASSISTANCE, by="id_number", key=self.id_number)
+    @reads((department.TEMPORARY_ASSISTANCE, "id_number"))
+    def temporary_assistance(self, info: Info) -> list[TemporaryAssistanceRecord]:
+        found = info.context.records(department.TEMPORARY_ASSISTANCE, "id_number", self.id_number)
         return build_all(TemporaryAssistanceRecord, department.TEMPORARY_ASSISTANCE, found)
 
 
@@ -122,17 +123,20 @@ class HouseholdCivilAffairs:
     household_number: strawberry.Private[str]
 
     @strawberry.field(description="Every dibao award of the household, whole-household and single-person.")
-    async def dibao(self, info: Info) -> list[DibaoRecord]:
-        found = await records(info.context, department.DIBAO, by="household_number", key=self.household_number)
+    @reads((department.DIBAO, "household_number"))
+    def dibao(self, info: Info) -> list[DibaoRecord]:
+        found = info.context.records(department.DIBAO, "household_number", self.household_number)
         return build_all(DibaoRecord, department.DIBAO, found)
 
     @strawberry.field
-    async def economic_checks(self, info: Info) -> list[EconomicCheckRecord]:
-        found = await records(info.context, department.ECONOMIC_CHECK, by="household_number", key=self.household_number)
+    @reads((department.ECONOMIC_CHECK, "household_number"))
+    def economic_checks(self, info: Info) -> list[EconomicCheckRecord]:
+        found = info.context.records(department.ECONOMIC_CHECK, "household_number", self.household_number)
         return build_all(EconomicCheckRecord, department.ECONOMIC_CHECK, found)
 
     @strawberry.field
-    async def temporary_assistance(self, info: Info) -> list[TemporaryAssistanceRecord]:
+    @reads((department.TEMPORARY_ASSISTANCE, "household_number"))
+    def temporary_assistance(self, info: Info) -> list[TemporaryAssistanceRecord]:
         spec = department.TEMPORARY_ASSISTANCE
-        found = await records(info.context, spec, by="household_number", key=self.household_number)
+        found = info.context.records(spec, "household_number", self.household_number)
         return build_all(TemporaryAssistanceRecord, spec, found)

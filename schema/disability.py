@@ -9,7 +9,7 @@ import strawberry
 
 from adapters import disability as department
 from resolvers.context import Context
-from resolvers.records import records
+from resolvers.prefetch import reads
 from schema.enums import DisabilityCategory, DisabilitySubsidyKind
 from schema.records import Source, build_all
 
@@ -42,17 +42,20 @@ class PersonDisability:
     id_number: strawberry.Private[str]
 
     @strawberry.field(description="Every certificate the person has held, newest first.")
-    async def certificates(self, info: Info) -> list[DisabilityCertificate]:
-        found = await records(info.context, department.CERTIFICATE, by="id_number", key=self.id_number)
+    @reads((department.CERTIFICATE, "id_number"))
+    def certificates(self, info: Info) -> list[DisabilityCertificate]:
+        found = info.context.records(department.CERTIFICATE, "id_number", self.id_number)
         newest_first = sorted(found, key=lambda r: r["issued_on"] or dt.date.min, reverse=True)
         return build_all(DisabilityCertificate, department.CERTIFICATE, newest_first)
 
     @strawberry.field(description="The newest certificate, expired or not (see validUntil).")
-    async def certificate(self, info: Info) -> DisabilityCertificate | None:
-        certificates = await self.certificates(info)
+    @reads((department.CERTIFICATE, "id_number"))
+    def certificate(self, info: Info) -> DisabilityCertificate | None:
+        certificates = self.certificates(info)
         return certificates[0] if certificates else None
 
     @strawberry.field
-    async def subsidies(self, info: Info) -> list[DisabilitySubsidyRecord]:
-        found = await records(info.context, department.SUBSIDY, by="id_number", key=self.id_number)
+    @reads((department.SUBSIDY, "id_number"))
+    def subsidies(self, info: Info) -> list[DisabilitySubsidyRecord]:
+        found = info.context.records(department.SUBSIDY, "id_number", self.id_number)
         return build_all(DisabilitySubsidyRecord, department.SUBSIDY, found)

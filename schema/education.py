@@ -9,7 +9,7 @@ import strawberry
 
 from adapters import education as department
 from resolvers.context import Context
-from resolvers.records import records
+from resolvers.prefetch import reads
 from schema.enums import AidProgramme, EnrolmentStatus, Stage
 from schema.records import Source, build_all
 
@@ -43,11 +43,13 @@ class PersonEducation:
     id_number: strawberry.Private[str]
 
     @strawberry.field
-    async def enrolments(self, info: Info) -> list[EnrolmentRecord]:
-        found = await records(info.context, department.ENROLMENT, by="id_number", key=self.id_number)
+    @reads((department.ENROLMENT, "id_number"))
+    def enrolments(self, info: Info) -> list[EnrolmentRecord]:
+        found = info.context.records(department.ENROLMENT, "id_number", self.id_number)
         return build_all(EnrolmentRecord, department.ENROLMENT, found)
 
     @strawberry.field
-    async def aid(self, info: Info) -> list[StudentAidRecord]:
-        found = await records(info.context, department.STUDENT_AID, by="id_number", key=self.id_number)
+    @reads((department.STUDENT_AID, "id_number"))
+    def aid(self, info: Info) -> list[StudentAidRecord]:
+        found = info.context.records(department.STUDENT_AID, "id_number", self.id_number)
         return build_all(StudentAidRecord, department.STUDENT_AID, found)

@@ -10,9 +10,9 @@ import strawberry
 from adapters import housing as department
 from adapters.base import FileSpec
 from resolvers.context import Context
-from resolvers.records import records
+from resolvers.prefetch import reads
 from schema.enums import HouseGrade, HousingSupportKind, RenovationKind, RenovationStatus
-from schema.records import Source, build_all
+from schema.records import Source, T, build_all
 
 Info = strawberry.Info[Context, None]
 
@@ -58,17 +58,21 @@ class Housing:
     key: strawberry.Private[str]
     by: strawberry.Private[str]
 
-    async def _load(self, info: Info, spec: FileSpec, cls: type) -> list:
-        return build_all(cls, spec, await records(info.context, spec, by=self.by, key=self.key))
+    def _load(self, info: Info, spec: FileSpec, cls: type[T]) -> list[T]:
+        return build_all(cls, spec, info.context.records(spec, self.by, self.key))
+
+    # No `by` in @reads: these read by the key of whoever holds them (person id or household number).
+    @strawberry.field
+    @reads(department.ASSESSMENT)
+    def assessments(self, info: Info) -> list[HouseAssessmentRecord]:
+        return self._load(info, department.ASSESSMENT, HouseAssessmentRecord)
 
     @strawberry.field
-    async def assessments(self, info: Info) -> list[HouseAssessmentRecord]:
-        return await self._load(info, department.ASSESSMENT, HouseAssessmentRecord)
+    @reads(department.RENOVATION)
+    def renovations(self, info: Info) -> list[RenovationRecord]:
+        return self._load(info, department.RENOVATION, RenovationRecord)
 
     @strawberry.field
-    async def renovations(self, info: Info) -> list[RenovationRecord]:
-        return await self._load(info, department.RENOVATION, RenovationRecord)
-
-    @strawberry.field
-    async def support(self, info: Info) -> list[HousingSupportRecord]:
-        return await self._load(info, department.SUPPORT, HousingSupportRecord)
+    @reads(department.SUPPORT)
+    def support(self, info: Info) -> list[HousingSupportRecord]:
+        return self._load(info, department.SUPPORT, HousingSupportRecord)

@@ -9,7 +9,7 @@ import strawberry
 
 from adapters import medical as department
 from resolvers.context import Context
-from resolvers.records import records
+from resolvers.prefetch import reads
 from schema.enums import ContributionSubsidy, InsuranceScheme, SettlementKind
 from schema.records import Source, build_all
 
@@ -48,11 +48,13 @@ class PersonMedical:
     id_number: strawberry.Private[str]
 
     @strawberry.field
-    async def insurance(self, info: Info) -> list[InsuranceRecord]:
-        found = await records(info.context, department.INSURANCE, by="id_number", key=self.id_number)
+    @reads((department.INSURANCE, "id_number"))
+    def insurance(self, info: Info) -> list[InsuranceRecord]:
+        found = info.context.records(department.INSURANCE, "id_number", self.id_number)
         return build_all(InsuranceRecord, department.INSURANCE, found)
 
     @strawberry.field
-    async def settlements(self, info: Info) -> list[SettlementRecord]:
-        found = await records(info.context, department.SETTLEMENT, by="id_number", key=self.id_number)
+    @reads((department.SETTLEMENT, "id_number"))
+    def settlements(self, info: Info) -> list[SettlementRecord]:
+        found = info.context.records(department.SETTLEMENT, "id_number", self.id_number)
         return build_all(SettlementRecord, department.SETTLEMENT, found)

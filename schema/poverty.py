@@ -10,9 +10,9 @@ import strawberry
 from adapters import poverty as department
 from adapters.store import Record
 from resolvers.context import Context
-from resolvers.records import records
+from resolvers.prefetch import reads
 from schema.enums import Cause, MonitoringKind
-from schema.records import Source, build, build_all
+from schema.records import Source, build
 
 Info = strawberry.Info[Context, None]
 
@@ -53,13 +53,13 @@ class HouseholdPoverty:
     household_number: strawberry.Private[str]
 
     @strawberry.field
-    async def registered_poor(self, info: Info) -> RegisteredPoorRecord | None:
-        found = await records(
-            info.context, department.REGISTERED_POOR, by="household_number", key=self.household_number
-        )
-        return build_all(RegisteredPoorRecord, department.REGISTERED_POOR, found)[0] if found else None
+    @reads((department.REGISTERED_POOR, "household_number"))
+    def registered_poor(self, info: Info) -> RegisteredPoorRecord | None:
+        found = info.context.records(department.REGISTERED_POOR, "household_number", self.household_number)
+        return build(RegisteredPoorRecord, department.REGISTERED_POOR, found[0]) if found else None
 
     @strawberry.field
-    async def monitoring(self, info: Info) -> list[MonitoredHouseholdRecord]:
-        found = await records(info.context, department.MONITORED, by="household_number", key=self.household_number)
+    @reads((department.MONITORED, "household_number"))
+    def monitoring(self, info: Info) -> list[MonitoredHouseholdRecord]:
+        found = info.context.records(department.MONITORED, "household_number", self.household_number)
         return [_monitored(record) for record in found]

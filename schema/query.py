@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.types.nodes import SelectedField, Selection
 
 from resolvers import households as logic
 from resolvers.context import Context
-from schema.registry import Household, Person, load_household, load_person
+from schema.registry import Household, Person, find_household, find_person, prefetch_for
 
 Info = strawberry.Info[Context, None]
 
@@ -46,17 +47,18 @@ class KeyTargetRow:
 class Query:
     @strawberry.field(description="A household by its household number (户号).")
     async def household(self, info: Info, household_number: str) -> Household | None:
-        return await load_household(info.context, household_number)
+        return await find_household(info, household_number)
 
     @strawberry.field(description="A person by resident id, in 18- or legacy 15-digit form.")
     async def person(self, info: Info, id_number: str) -> Person | None:
-        return await load_person(info.context, logic.canonical_id(id_number))
+        return await find_person(info, logic.canonical_id(id_number))
 
     @strawberry.field(description="Households whose division code starts with `region`, in household-number order.")
-    def households(
+    async def households(
         self, info: Info, region: str, first: int | None = None, after: str | None = None
     ) -> HouseholdConnection:
         page = logic.households_page(info.context, region=region, first=first, after=after)
+        await prefetch_for(info, Household, _nodes(info.selected_fields[0].selections), page.records)
         edges = [
             HouseholdEdge(cursor=cursor, node=Household.from_record(record))
             for cursor, record in zip(page.cursors, page.records, strict=True)
@@ -75,3 +77,15 @@ class Query:
     @strawberry.field(description="Key target households and persons by county (seed 000, Annex 2).")
     def key_target_distribution(self, info: Info, region: str) -> list[KeyTargetRow]:
         return [KeyTargetRow(**vars(row)) for row in logic.key_target_distribution(info.context, region=region)]
+
+
+def _nodes(selections: list[Selection]) -> list[Selection]:
+    """The selection under `edges { node { ... } }` of a connection."""
+    return [
+        node_selection
+        for edges in selections
+        if isinstance(edges, SelectedField) and edges.name == "edges"
+        for node in edges.selections
+        if isinstance(node, SelectedField) and node.name == "node"
+        for node_selection in node.selections
+    ]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import strawberry
+from strawberry.types.nodes import Selection
 
 from adapters import registry as department
 from adapters.store import Record
 from resolvers.context import Context
-from resolvers.records import records
+from resolvers.prefetch import plan, prefetch, reads
 from schema.civil_affairs import HouseholdCivilAffairs, PersonCivilAffairs
 from schema.disability import PersonDisability
 from schema.education import PersonEducation
@@ -49,8 +51,10 @@ class Person:
         )
 
     @strawberry.field
-    async def household(self, info: Info) -> Household | None:
-        return await load_household(info.context, self.household_number)
+    @reads((department.HOUSEHOLDS, "household_number"))
+    def household(self, info: Info) -> Household | None:
+        found = info.context.records(department.HOUSEHOLDS, "household_number", self.household_number)
+        return Household.from_record(found[0]) if found else None
 
     @strawberry.field
     def civil_affairs(self) -> PersonCivilAffairs | None:
@@ -94,8 +98,9 @@ class Household:
         return self.region_code[:6]
 
     @strawberry.field(description="Registered members, head first.")
-    async def members(self, info: Info) -> list[Person]:
-        found = await records(info.context, department.PERSONS, by="household_number", key=self.household_number)
+    @reads((department.PERSONS, "household_number"))
+    def members(self, info: Info) -> list[Person]:
+        found = info.context.records(department.PERSONS, "household_number", self.household_number)
         return [Person.from_record(record) for record in sorted(found, key=_head_first)]
 
     @strawberry.field
@@ -115,11 +120,24 @@ def _head_first(record: Record) -> tuple[int, str]:
     return (0 if record["relation_to_head"] == "HEAD" else 1, record["id_number"])
 
 
-async def load_household(context: Context, household_number: str) -> Household | None:
-    found = await records(context, department.HOUSEHOLDS, by="household_number", key=household_number)
+ROOTS: dict[type, str] = {Person: "id_number", Household: "household_number"}
+"""The types a prefetch starts from, and the key each is found by."""
+
+
+async def prefetch_for(info: Info, cls: type, selections: Sequence[Selection], records: Sequence[Record]) -> None:
+    """Fetch ahead everything the selection under these persons or households will read."""
+    await prefetch(info.context, plan(cls, selections, ROOTS), records, ROOTS[cls])
+
+
+async def find_household(info: Info, household_number: str) -> Household | None:
+    await info.context.cache.prefetch([(department.HOUSEHOLDS, "household_number", [household_number])])
+    found = info.context.records(department.HOUSEHOLDS, "household_number", household_number)
+    await prefetch_for(info, Household, info.selected_fields[0].selections, found)
     return Household.from_record(found[0]) if found else None
 
 
-async def load_person(context: Context, id_number: str) -> Person | None:
-    found = await records(context, department.PERSONS, by="id_number", key=id_number)
+async def find_person(info: Info, id_number: str) -> Person | None:
+    await info.context.cache.prefetch([(department.PERSONS, "id_number", [id_number])])
+    found = info.context.records(department.PERSONS, "id_number", id_number)
+    await prefetch_for(info, Person, info.selected_fields[0].selections, found)
     return Person.from_record(found[0]) if found else None
