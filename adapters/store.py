@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -90,12 +93,15 @@ class StoreSource:
         self._connection = connection
 
     async def fetch(self, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]:
+        if self._connection().dialect.name == "postgresql":
+            # The server's work is the request's longest wait: let other requests run meanwhile.
+            return await asyncio.to_thread(self.fetch_now, requests)
         return self.fetch_now(requests)
 
     def fetch_now(self, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]:
         connection = self._connection()
         if connection.dialect.name == "postgresql":
-            return _fetch_pipelined(connection, requests)
+            return _fetch_in_one_statement(connection, requests)
         return [
             _group(connection.execute(_select_by(spec, by), {"keys": list(keys)}), by) for spec, by, keys in requests
         ]
@@ -115,26 +121,51 @@ def _select_by(spec: FileSpec, by: str) -> sa.Select[Any]:
     return sa.select(table).where(table.c[by].in_(sa.bindparam("keys", expanding=True))).order_by(table.c.record_key)
 
 
+Decoder = Callable[[Any], Any]
+
+
 @functools.cache
-def _pg_select_by(spec: FileSpec, by: str) -> str:
-    # One text per (table, key) with an array parameter, so psycopg prepares it once per connection.
-    columns = ", ".join(column.name for column in spec.table.columns)
-    return f"SELECT {columns} FROM {spec.table_name} WHERE {by} = ANY(%s) ORDER BY record_key"
+def _pg_part(spec: FileSpec, by: str) -> tuple[str, tuple[tuple[str, Decoder | None], ...]]:
+    """One table's share of a batch: its rows as JSON arrays, and how each cell becomes a Python value.
+
+    Money travels as text, so no decimal ever passes through a float.
+    """
+    cells, decoders = [], []
+    for column in spec.table.columns:
+        if isinstance(column.type, sa.Numeric):
+            cells.append(f"{column.name}::text")
+            decoders.append((column.name, Decimal))
+        else:
+            cells.append(column.name)
+            decoders.append((column.name, _DECODERS.get(type(column.type))))
+    sql = (
+        f"SELECT %s, record_key, json_build_array({', '.join(cells)})::text FROM {spec.table_name} WHERE {by} = ANY(%s)"
+    )
+    return sql, tuple(decoders)
 
 
-def _fetch_pipelined(connection: sa.Connection, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]:
+_DECODERS: dict[type, Decoder] = {sa.Date: dt.date.fromisoformat, sa.DateTime: dt.datetime.fromisoformat}
+
+
+def _fetch_in_one_statement(
+    connection: sa.Connection, requests: Sequence[LoadRequest]
+) -> list[dict[str, list[Record]]]:
+    """Every request of a batch in one UNION ALL statement: one round trip, whatever the number of tables."""
     driver = connection.connection.driver_connection
     assert driver is not None
-    with driver.pipeline():
-        cursors = [driver.execute(_pg_select_by(spec, by), (list(keys),), prepare=True) for spec, by, keys in requests]
-    results = []
-    for cursor, (_spec, by, _keys) in zip(cursors, requests, strict=True):
-        names = [column.name for column in cursor.description or ()]
-        position = names.index(by)
-        found: dict[str, list[Record]] = defaultdict(list)
-        for row in cursor.fetchall():
-            found[row[position]].append(dict(zip(names, row, strict=True)))
-        results.append(found)
+    parts, parameters = [], []
+    for number, (spec, by, keys) in enumerate(requests):
+        parts.append(_pg_part(spec, by)[0])
+        parameters += [number, list(keys)]
+    sql = "SELECT * FROM (" + " UNION ALL ".join(parts) + ") batch ORDER BY 1, 2"
+    results: list[dict[str, list[Record]]] = [defaultdict(list) for _ in requests]
+    for number, _key, cells in driver.execute(sql, parameters, prepare=True):
+        spec, by, _keys = requests[number]
+        record = {
+            name: value if decode is None or value is None else decode(value)
+            for (name, decode), value in zip(_pg_part(spec, by)[1], orjson.loads(cells), strict=True)
+        }
+        results[number][record[by]].append(record)
     return results
 
 

@@ -73,7 +73,9 @@ class ThrowawayPostgres:
         )
         options = (
             f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
+            # pg_stat_statements lets tests count the statements a request really sends
+            "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.base / "server.log"), "-o", options, "-w", "start")
         return self

@@ -104,6 +104,32 @@ def _fields(cls: type) -> dict[str, tuple[tuple[Read, ...], type | None]]:
     return index
 
 
+_PLANS: dict[tuple[int, type, tuple[str, ...]], tuple[object, Plan]] = {}
+
+
+def plan_for(info: Any, cls: type, roots: Mapping[type, str], path: tuple[str, ...] = ()) -> Plan:
+    """The plan of the field being resolved (below `path`, e.g. edges.node), cached per parsed document.
+
+    Parsed documents are cached (ParserCache), so the same query reuses the same AST node; the node is
+    kept beside its plan, so an id can never be mistaken for another document's.
+    """
+    node = info._raw_info.field_nodes[0]
+    key = (id(node), cls, path)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    selections: Sequence[Selection] = info.selected_fields[0].selections
+    for name in path:
+        selections = [
+            child for selected in _flatten(selections) if selected.name == name for child in selected.selections
+        ]
+    result = plan(cls, selections, roots)
+    if len(_PLANS) >= 1024:
+        _PLANS.clear()
+    _PLANS[key] = (node, result)
+    return result
+
+
 async def prefetch(context: Context, fetch_plan: Plan, records: Sequence[Record], default_key: str) -> None:
     """Fetch everything `fetch_plan` reads for `records`, then recurse into persons or households below."""
     if not records:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types.nodes import SelectedField, Selection
 
 from resolvers import households as logic
 from resolvers.context import Context
@@ -58,7 +57,7 @@ class Query:
         self, info: Info, region: str, first: int | None = None, after: str | None = None
     ) -> HouseholdConnection:
         page = logic.households_page(info.context, region=region, first=first, after=after)
-        await prefetch_for(info, Household, _nodes(info.selected_fields[0].selections), page.records)
+        await prefetch_for(info, Household, page.records, path=("edges", "node"))
         edges = [
             HouseholdEdge(cursor=cursor, node=Household.from_record(record))
             for cursor, record in zip(page.cursors, page.records, strict=True)
@@ -77,15 +76,3 @@ class Query:
     @strawberry.field(description="Key target households and persons by county (seed 000, Annex 2).")
     def key_target_distribution(self, info: Info, region: str) -> list[KeyTargetRow]:
         return [KeyTargetRow(**vars(row)) for row in logic.key_target_distribution(info.context, region=region)]
-
-
-def _nodes(selections: list[Selection]) -> list[Selection]:
-    """The selection under `edges { node { ... } }` of a connection."""
-    return [
-        node_selection
-        for edges in selections
-        if isinstance(edges, SelectedField) and edges.name == "edges"
-        for node in edges.selections
-        if isinstance(node, SelectedField) and node.name == "node"
-        for node_selection in node.selections
-    ]

@@ -6,12 +6,11 @@ import datetime as dt
 from collections.abc import Sequence
 
 import strawberry
-from strawberry.types.nodes import Selection
 
 from adapters import registry as department
 from adapters.store import Record
 from resolvers.context import Context
-from resolvers.prefetch import plan, prefetch, reads
+from resolvers.prefetch import plan_for, prefetch, reads
 from schema.civil_affairs import HouseholdCivilAffairs, PersonCivilAffairs
 from schema.disability import PersonDisability
 from schema.education import PersonEducation
@@ -124,20 +123,20 @@ ROOTS: dict[type, str] = {Person: "id_number", Household: "household_number"}
 """The types a prefetch starts from, and the key each is found by."""
 
 
-async def prefetch_for(info: Info, cls: type, selections: Sequence[Selection], records: Sequence[Record]) -> None:
+async def prefetch_for(info: Info, cls: type, records: Sequence[Record], path: tuple[str, ...] = ()) -> None:
     """Fetch ahead everything the selection under these persons or households will read."""
-    await prefetch(info.context, plan(cls, selections, ROOTS), records, ROOTS[cls])
+    await prefetch(info.context, plan_for(info, cls, ROOTS, path), records, ROOTS[cls])
 
 
 async def find_household(info: Info, household_number: str) -> Household | None:
     await info.context.cache.prefetch([(department.HOUSEHOLDS, "household_number", [household_number])])
     found = info.context.records(department.HOUSEHOLDS, "household_number", household_number)
-    await prefetch_for(info, Household, info.selected_fields[0].selections, found)
+    await prefetch_for(info, Household, found)
     return Household.from_record(found[0]) if found else None
 
 
 async def find_person(info: Info, id_number: str) -> Person | None:
     await info.context.cache.prefetch([(department.PERSONS, "id_number", [id_number])])
     found = info.context.records(department.PERSONS, "id_number", id_number)
-    await prefetch_for(info, Person, info.selected_fields[0].selections, found)
+    await prefetch_for(info, Person, found)
     return Person.from_record(found[0]) if found else None
