@@ -38,16 +38,17 @@ def source_of(spec: FileSpec, record: Mapping[str, Any]) -> Source:
     )
 
 
-_BUILDERS: dict[type, list[tuple[str, Callable[[Any], Any] | None]]] = {}
+_BUILDERS: dict[tuple[type, str], list[tuple[str, Callable[[Any], Any] | None]]] = {}
 
 
-def _converters(cls: type) -> list[tuple[str, Callable[[Any], Any] | None]]:
-    """For each field of a record type: how its stored value becomes the GraphQL value."""
+def _converters(cls: type, spec: FileSpec) -> list[tuple[str, Callable[[Any], Any] | None]]:
+    """For each field of a record type that is a stored column: how its value becomes the GraphQL value."""
     hints = typing.get_type_hints(cls)
+    columns = {column.name for column in spec.columns}
     converters: list[tuple[str, Callable[[Any], Any] | None]] = []
     for field in dataclasses.fields(cls):
-        if field.name == "source" or getattr(field, "base_resolver", None) is not None:
-            continue  # the source is attached separately; resolver fields are computed
+        if field.name not in columns or getattr(field, "base_resolver", None) is not None:
+            continue  # the source and other parts are attached by the caller; resolver fields are computed
         hint = hints[field.name]
         enum = next(
             (arg for arg in (hint, *typing.get_args(hint)) if isinstance(arg, type) and issubclass(arg, Enum)), None
@@ -56,12 +57,12 @@ def _converters(cls: type) -> list[tuple[str, Callable[[Any], Any] | None]]:
     return converters
 
 
-def build(cls: type[T], spec: FileSpec, record: Mapping[str, Any]) -> T:
-    """A record type from a stored row: enum names become enum members, and the source is attached."""
-    converters = _BUILDERS.get(cls)
+def build(cls: type[T], spec: FileSpec, record: Mapping[str, Any], **parts: Any) -> T:
+    """A record type from a stored row: enum names become enum members, the source and `parts` are attached."""
+    converters = _BUILDERS.get((cls, spec.table_name))
     if converters is None:
-        converters = _BUILDERS[cls] = _converters(cls)
-    values: dict[str, Any] = {"source": source_of(spec, record)}
+        converters = _BUILDERS[(cls, spec.table_name)] = _converters(cls, spec)
+    values: dict[str, Any] = {"source": source_of(spec, record), **parts}
     for name, convert in converters:
         value = record[name]
         values[name] = convert(value) if convert is not None and value is not None else value

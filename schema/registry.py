@@ -33,10 +33,29 @@ class Person:
     relation_to_head: Relation | None
     household_number: str
     source: Source
+    # Each department's part is a plain field, made with the person: it only holds the person's keys,
+    # and a resolver per part and person would cost more than the part itself (DESIGN §7).
+    civil_affairs: PersonCivilAffairs | None
+    education: PersonEducation | None
+    medical: PersonMedical | None
+    housing: Housing | None = strawberry.field(description="Houses this person owns or is supported in.")
+    disability: PersonDisability | None
+    poverty: HouseholdPoverty | None = strawberry.field(description="The poverty-office records of their household.")
 
     @classmethod
     def from_record(cls, record: Record) -> Person:
-        return build(cls, department.PERSONS, record)
+        id_number, household_number = record["id_number"], record["household_number"]
+        return build(
+            cls,
+            department.PERSONS,
+            record,
+            civil_affairs=PersonCivilAffairs(id_number=id_number, household_number=household_number),
+            education=PersonEducation(id_number=id_number),
+            medical=PersonMedical(id_number=id_number),
+            housing=Housing(key=id_number, by="id_number"),
+            disability=PersonDisability(id_number=id_number),
+            poverty=HouseholdPoverty(household_number=household_number),
+        )
 
     @strawberry.field(description="Age in whole years today.")
     def age(self, info: Info) -> int | None:
@@ -55,30 +74,6 @@ class Person:
         found = info.context.records(department.HOUSEHOLDS, "household_number", self.household_number)
         return Household.from_record(found[0]) if found else None
 
-    @strawberry.field
-    def civil_affairs(self) -> PersonCivilAffairs | None:
-        return PersonCivilAffairs(id_number=self.id_number, household_number=self.household_number)
-
-    @strawberry.field
-    def education(self) -> PersonEducation | None:
-        return PersonEducation(id_number=self.id_number)
-
-    @strawberry.field
-    def medical(self) -> PersonMedical | None:
-        return PersonMedical(id_number=self.id_number)
-
-    @strawberry.field(description="Houses this person owns or is supported in.")
-    def housing(self) -> Housing | None:
-        return Housing(key=self.id_number, by="id_number")
-
-    @strawberry.field
-    def disability(self) -> PersonDisability | None:
-        return PersonDisability(id_number=self.id_number)
-
-    @strawberry.field(description="The poverty-office records of this person's household.")
-    def poverty(self) -> HouseholdPoverty | None:
-        return HouseholdPoverty(household_number=self.household_number)
-
 
 @strawberry.type(description="A registered household (户), keyed by its household number (户号).")
 class Household:
@@ -87,10 +82,21 @@ class Household:
     address: str | None
     residence_kind: ResidenceKind | None
     source: Source
+    civil_affairs: HouseholdCivilAffairs | None
+    housing: Housing | None
+    poverty: HouseholdPoverty | None
 
     @classmethod
     def from_record(cls, record: Record) -> Household:
-        return build(cls, department.HOUSEHOLDS, record)
+        household_number = record["household_number"]
+        return build(
+            cls,
+            department.HOUSEHOLDS,
+            record,
+            civil_affairs=HouseholdCivilAffairs(household_number=household_number),
+            housing=Housing(key=household_number, by="household_number"),
+            poverty=HouseholdPoverty(household_number=household_number),
+        )
 
     @strawberry.field(description="The 6-digit county code (GB/T 2260).")
     def county_code(self) -> str:
@@ -101,18 +107,6 @@ class Household:
     def members(self, info: Info) -> list[Person]:
         found = info.context.records(department.PERSONS, "household_number", self.household_number)
         return [Person.from_record(record) for record in sorted(found, key=_head_first)]
-
-    @strawberry.field
-    def civil_affairs(self) -> HouseholdCivilAffairs | None:
-        return HouseholdCivilAffairs(household_number=self.household_number)
-
-    @strawberry.field
-    def housing(self) -> Housing | None:
-        return Housing(key=self.household_number, by="household_number")
-
-    @strawberry.field
-    def poverty(self) -> HouseholdPoverty | None:
-        return HouseholdPoverty(household_number=self.household_number)
 
 
 def _head_first(record: Record) -> tuple[int, str]:

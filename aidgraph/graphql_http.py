@@ -1,0 +1,73 @@
+"""GraphQL over HTTP: POST with a JSON body only, executed by the schema, answered with orjson.
+
+A thin endpoint rather than strawberry's generic view: the hub accepts one transport (no GET,
+no multipart, no subscriptions), and each request's store connection is closed in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+
+from adapters.catalog import DEPARTMENTS
+from adapters.sources import RecordSource
+from resolvers.context import Context
+
+_DEPARTMENTS = list(DEPARTMENTS)
+
+
+def _json(payload: Mapping[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+
+
+def bad_request(message: str, status: int = 400) -> Response:
+    return _json({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}, status)
+
+
+async def read_operation(request: Request) -> tuple[str, dict[str, Any] | None, str | None] | Response:
+    """The query, variables and operation name of a request, or the response refusing it."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return bad_request("send the GraphQL request as a JSON body (Content-Type: application/json)", 415)
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as error:
+        return bad_request(f"the body is not valid JSON: {error}")
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return bad_request('the JSON body needs a "query" string')
+    variables = body.get("variables")
+    if variables is not None and not isinstance(variables, dict):
+        return bad_request('"variables" must be a JSON object')
+    operation_name = body.get("operationName")
+    if operation_name is not None and not isinstance(operation_name, str):
+        return bad_request('"operationName" must be a string')
+    return body["query"], variables, operation_name
+
+
+class GraphQLEndpoint:
+    def __init__(self, schema: strawberry.Schema) -> None:
+        self._schema = schema
+
+    async def handle(self, request: Request) -> Response:
+        operation = await read_operation(request)
+        if isinstance(operation, Response):
+            return operation
+        query, variables, operation_name = operation
+        engine: sa.Engine = request.state.engine
+        live_sources: dict[str, RecordSource] = request.state.live_sources
+        context = Context.create(engine, live_sources, _DEPARTMENTS)
+        try:
+            result = await self._schema.execute(
+                query, variable_values=variables, context_value=context, operation_name=operation_name
+            )
+        finally:
+            context.connection.close()
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [error.formatted for error in result.errors]
+        return _json(payload)
