@@ -48,8 +48,8 @@ def text(native: str, name: str, *, length: int = 200, required: bool = False) -
 
 
 def starts_before_end(row: dict[str, object]) -> str | None:
-    """Shared rule of every dated programme: it cannot end before it starts."""
+    """Shared rule of every dated programme (qsrq .. zzrq): it cannot end before it starts."""
     start, end = row.get("start_date"), row.get("end_date")
     if start is not None and end is not None and end < start:  # type: ignore[operator]
-        return f"end date {end} is before start date {start}"
+        return f"column zzrq: end date {end} is before start date {start} (qsrq)"
     return None

@@ -32,8 +32,12 @@ def read_rows(path: Path, spec: FileSpec, encoding: str) -> Iterator[NativeRow]:
         raise FileError(f"{path}: file not found")
     python_encoding = "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf-8-sig") else encoding
     with path.open(encoding=python_encoding, errors="surrogateescape", newline="") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
+        # strict: a quote opened and never closed is an error, not a cell swallowing the rest of the file
+        reader = csv.reader(handle, strict=True)
+        try:
+            header = next(reader, None)
+        except csv.Error as error:
+            raise FileError(f"{path}: the header line is not valid CSV: {error}") from None
         if header is None:
             raise FileError(f"{path}: file is empty (no header line)")
         header = [name.strip() for name in header]
@@ -41,19 +45,31 @@ def read_rows(path: Path, spec: FileSpec, encoding: str) -> Iterator[NativeRow]:
         if missing:
             raise FileError(f"{path}: header lacks columns {', '.join(missing)} (found {', '.join(header)})")
         line = reader.line_num
-        for cells in reader:
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                start, line = line + 1, reader.line_num
+                yield NativeRow(start, None, f"not valid CSV (lines {start}-{line}): {error}", "")
+                continue
             start, line = line + 1, reader.line_num
-            raw = ",".join(cells)
-            if not cells or all(cell == "" for cell in cells):
-                continue
-            if len(cells) != len(header):
-                yield NativeRow(start, None, f"row has {len(cells)} cells, the header has {len(header)}", raw)
-                continue
-            bad = next((name for name, cell in zip(header, cells, strict=True) if _UNDECODABLE.search(cell)), None)
-            if bad is not None:
-                yield NativeRow(start, None, f"column {bad}: bytes that are not valid {encoding}", _printable(raw))
-                continue
-            yield NativeRow(start, dict(zip(header, cells, strict=True)), None, raw)
+            yield from _row(start, header, cells, encoding)
+
+
+def _row(start: int, header: list[str], cells: list[str], encoding: str) -> Iterator[NativeRow]:
+    raw = ",".join(cells)
+    if not cells or all(cell == "" for cell in cells):
+        return
+    if len(cells) != len(header):
+        yield NativeRow(start, None, f"row has {len(cells)} cells, the header has {len(header)}", raw)
+        return
+    bad = next((name for name, cell in zip(header, cells, strict=True) if _UNDECODABLE.search(cell)), None)
+    if bad is not None:
+        yield NativeRow(start, None, f"column {bad}: bytes that are not valid {encoding}", _printable(raw))
+        return
+    yield NativeRow(start, dict(zip(header, cells, strict=True)), None, raw)
 
 
 def _printable(raw: str) -> str:

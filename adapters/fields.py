@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -13,8 +13,13 @@ from adapters import idnumber
 
 Parser = Callable[[str], Any]
 
-_YUAN = re.compile(r"-?\d+(\.\d{1,2})?")
-_DIGITS = re.compile(r"\d+")
+# [0-9], not \d: \d and str.isdigit also match full-width and other scripts' digits.
+_YUAN = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
+_DIGITS = re.compile(r"[0-9]+")
+_ASCII_DIGITS = _DIGITS
+_INTEGER = re.compile(r"-?[0-9]+")
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CENT = Decimal("0.01")  # money leaves the hub with two decimals, whichever source it came from
 
 
@@ -27,16 +32,18 @@ def id_number(text: str) -> str:
 
 
 def iso_date(text: str) -> dt.date:
-    """YYYY-MM-DD, the date format of every department but medical."""
+    """YYYY-MM-DD, the date format of every department but medical (not ISO week dates like 2025-W10-1)."""
+    if not _ISO_DATE.fullmatch(text):
+        return _bad_date(text, "YYYY-MM-DD")
     try:
-        return dt.date.fromisoformat(text) if len(text) == 10 else _bad_date(text, "YYYY-MM-DD")
+        return dt.date(int(text[:4]), int(text[5:7]), int(text[8:]))
     except ValueError:
         return _bad_date(text, "YYYY-MM-DD")
 
 
 def compact_date(text: str) -> dt.date:
     """YYYYMMDD, medical's date format."""
-    if len(text) != 8 or not text.isdigit():
+    if not _ASCII_DIGITS.fullmatch(text) or len(text) != 8:
         return _bad_date(text, "YYYYMMDD")
     try:
         return dt.date(int(text[:4]), int(text[4:6]), int(text[6:]))
@@ -63,21 +70,21 @@ def fen(text: str) -> Decimal:
 
 
 def integer(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
+    # int() would also take '1_0' and full-width digits; the formats have plain ASCII digits only.
+    if not _INTEGER.fullmatch(text):
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(text)
 
 
 def decimal(text: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not a number") from None
+    # Decimal() would also take 'NaN', 'Infinity' and exponents.
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError(f"{text!r} is not a number")
+    return Decimal(text)
 
 
 def year(text: str) -> int:
-    if len(text) != 4 or not text.isdigit():
+    if not _ASCII_DIGITS.fullmatch(text) or len(text) != 4:
         raise ValueError(f"{text!r} is not a four-digit year")
     return int(text)
 
@@ -90,7 +97,7 @@ def digits(length: int, what: str) -> Parser:
     """A code of exactly `length` digits (household number, division code, ...)."""
 
     def parse(value: str) -> str:
-        if len(value) != length or not value.isdigit():
+        if len(value) != length or not _ASCII_DIGITS.fullmatch(value):
             raise ValueError(f"{value!r} is not a {length}-digit {what}")
         return value
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+
+_DIGITS = re.compile(r"[0-9]+")  # str.isdigit would also accept full-width digits
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
@@ -33,7 +36,7 @@ def normalize(text: str) -> str:
     """
     value = text.strip()
     if len(value) == 15:
-        if not value.isdigit():
+        if not _DIGITS.fullmatch(value):
             raise InvalidIdNumber(f"{text!r}: a 15-digit id must be all digits")
         _birth_date(text, "19" + value[6:12])
         first17 = value[:6] + "19" + value[6:]
@@ -41,7 +44,7 @@ def normalize(text: str) -> str:
     if len(value) != 18:
         raise InvalidIdNumber(f"{text!r}: an id has 18 characters (or 15 in the legacy form), not {len(value)}")
     first17, last = value[:17], value[17].upper()
-    if not first17.isdigit() or not (last.isdigit() or last == "X"):
+    if not _DIGITS.fullmatch(first17) or last not in "0123456789X":
         raise InvalidIdNumber(f"{text!r}: only digits, and X as the last character, are allowed")
     _birth_date(text, value[6:14])
     expected = check_char(first17)
