@@ -1,0 +1,202 @@
+"""Benchmark: the household-picture query over HTTP against real uvicorn servers, beside its floor.
+
+    .venv/bin/python bench/household.py [--households 20000] [--duration 10] [--workers 2]
+
+Starts a throwaway PostgreSQL server, loads a demo of that many households, then serves
+(a) the hub (strawberry on Starlette, 2 uvicorn workers) and (b) the floor: the same picture
+built by one hand-written SQL statement and passed straight through (bench/floor.py), under
+the same uvicorn settings. wrk drives each at concurrency 1 and 16 over random households;
+the script prints requests/s, p50 and p99, and the hub/floor ratio measured in this run.
+Before timing, it checks that hub and floor answer the same JSON for a sample of households.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx2
+import orjson
+import sqlalchemy as sa
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPOSITORY)]
+
+from adapters import registry  # noqa: E402
+from adapters.catalog import DEPARTMENTS  # noqa: E402
+from adapters.ingest import ingest_folder  # noqa: E402
+from aidgraph.db import create_engine, migrate  # noqa: E402
+from aidgraph.demo import generate  # noqa: E402
+from aidgraph.pgserver import ThrowawayPostgres  # noqa: E402
+
+QUERY = (REPOSITORY / "bench" / "household.graphql").read_text()
+
+LUA = """
+local numbers = {%s}
+local counter = 0
+request = function()
+  counter = counter + 1
+  local number = numbers[(counter %% #numbers) + 1]
+  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, %s .. number .. %s)
+end
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    print("installing wrk (Debian package) for the load ...", flush=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+    return shutil.which("wrk") or sys.exit("wrk is needed: apt-get install wrk")
+
+
+def load_demo(url: str, households: int, folder: Path) -> None:
+    engine = create_engine(url)
+    migrate(engine)
+    started = time.perf_counter()
+    summary = generate(folder, households=households, seed=0)
+    generated = time.perf_counter()
+    for name, department in DEPARTMENTS.items():
+        ingest_folder(engine, department, folder / name)
+    print(
+        f"demo: {summary.households} households, {summary.persons} persons; generated in "
+        f"{generated - started:.1f} s, ingested in {time.perf_counter() - generated:.1f} s",
+        flush=True,
+    )
+    engine.dispose()
+
+
+def sample_households(url: str, count: int) -> list[str]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        numbers = connection.execute(sa.select(registry.HOUSEHOLDS.table.c.household_number)).scalars().all()
+    engine.dispose()
+    return random.Random(7).sample(list(numbers), min(count, len(numbers)))
+
+
+def start_server(app: str, port: int, workers: int, env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
+        "--http", "httptools", "--no-access-log", "--log-level", "warning", *extra,
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env=env, cwd=REPOSITORY)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    sys.exit(f"{app} did not start on port {port}")
+
+
+def answer(port: int, number: str) -> object:
+    body = {"query": QUERY, "variables": {"householdNumber": number}}
+    response = httpx2.post(f"http://127.0.0.1:{port}/graphql", json=body, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def wrk(binary: str, port: int, numbers: list[str], connections: int, seconds: int, script: Path) -> Run:
+    prefix = orjson.dumps({"query": QUERY, "variables": {"householdNumber": "@"}}).decode().split("@")
+    quoted = ", ".join(f'"{number}"' for number in numbers)
+    script.write_text(LUA % (quoted, _lua_string(prefix[0]), _lua_string(prefix[1])))
+    threads = str(min(connections, 2))
+    command = [binary, "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(script)]
+    output = subprocess.run([*command, f"http://127.0.0.1:{port}/graphql"], capture_output=True, text=True).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        sys.exit(f"wrk saw errors:\n{output}")
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])  # type: ignore[index]
+    return Run(rate, _percentile(output, "50%"), _percentile(output, "99%"))
+
+
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _percentile(output: str, label: str) -> float:
+    value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--households", type=int, default=20000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    binary = ensure_wrk()
+    postgres = ThrowawayPostgres().start()
+    work = Path(tempfile.mkdtemp(prefix="aidgraph-bench-"))
+    servers: list[subprocess.Popen[bytes]] = []
+    try:
+        url = postgres.create_database("bench")
+        load_demo(url, args.households, work / "demo")
+        numbers = sample_households(url, 2000)
+        hub_port, floor_port = _free_port(), _free_port()
+        env = {**os.environ, "AIDGRAPH_DATABASE_URL": url, "FLOOR_DATABASE_URL": url.replace("+psycopg", "")}
+        servers.append(start_server("aidgraph.app:app_from_environment", hub_port, args.workers, env, "--factory"))
+        servers.append(start_server("floor:app", floor_port, args.workers, env, "--app-dir", "bench"))
+
+        for number in numbers[:50]:
+            hub, floor = answer(hub_port, number), answer(floor_port, number)
+            if hub != floor:
+                sys.exit(f"hub and floor differ for household {number}:\nhub:   {hub}\nfloor: {floor}")
+        print("hub and floor answer the same JSON for 50 sampled households", flush=True)
+
+        results: dict[tuple[str, int], Run] = {}
+        for connections in (1, 16):
+            for name, port in (("hub", hub_port), ("floor", floor_port)):
+                wrk(binary, port, numbers, connections, 2, work / "warm.lua")  # warm caches and pools
+                results[(name, connections)] = wrk(binary, port, numbers, connections, args.duration, work / "r.lua")
+        _report(results, args)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+        postgres.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _report(results: dict[tuple[str, int], Run], args: argparse.Namespace) -> None:
+    print(f"\nhousehold picture over HTTP, PostgreSQL, {args.workers} uvicorn workers, {args.duration} s per run")
+    print(f"{'path':<8}{'conc.':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'floor/hub':>11}")
+    for connections in (1, 16):
+        floor = results[("floor", connections)]
+        for name in ("hub", "floor"):
+            run = results[(name, connections)]
+            ratio = floor.requests_per_second / run.requests_per_second
+            print(
+                f"{name:<8}{connections:>6}{run.requests_per_second:>10.0f}{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}"
+                f"{ratio:>10.2f}x"
+            )
+
+
+if __name__ == "__main__":
+    main()
