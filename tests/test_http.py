@@ -164,3 +164,26 @@ def test_serve_refuses_a_public_address() -> None:
     )
     assert result.returncode == 2
     assert "refusing to bind 0.0.0.0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "headers", "status", "says"),
+    [
+        ("{ __typename }", {"Content-Type": "application/graphql"}, 415, "JSON body"),
+        ("{not json", {"Content-Type": "application/json"}, 400, "not valid JSON"),
+        ('{"variables": {}}', {"Content-Type": "application/json"}, 400, '"query" string'),
+        ('{"query": "{ __typename }", "variables": [1]}', {"Content-Type": "application/json"}, 400, '"variables"'),
+    ],
+)
+def test_malformed_requests_are_refused_saying_what_is_wrong(
+    client: TestClient, content: str, headers: dict, status: int, says: str
+) -> None:
+    response = client.post("/graphql", content=content, headers=headers)
+    assert response.status_code == status
+    assert says in response.json()["errors"][0]["message"]
+
+
+def test_graphql_syntax_error_names_the_place(client: TestClient) -> None:
+    body = client.post("/graphql", json={"query": "{ household(householdNumber: ) { address } }"}).json()
+    assert body["data"] is None
+    assert body["errors"][0]["locations"] == [{"line": 1, "column": 30}]
