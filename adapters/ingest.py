@@ -37,11 +37,15 @@ def ingest_folder(engine: sa.Engine, department: Department, folder: Path) -> li
 def ingest_file(engine: sa.Engine, department: Department, spec: FileSpec, path: Path) -> FileReport:
     if not path.exists():
         return FileReport(spec.file_name, 0, 0, 0, 0, error="not present in the folder")
-    as_of = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    # Whole seconds: an export time is not known more precisely, and it prints the same everywhere.
+    as_of = dt.datetime.fromtimestamp(int(path.stat().st_mtime), dt.UTC)
     try:
         rows = read_rows(path, spec, department.encoding)
         with engine.begin() as connection:
-            return _import(connection, department, spec, rows, as_of)
+            report = _import(connection, department, spec, rows, as_of)
+        if report.changed:
+            _analyze(engine, spec)
+        return report
     except FileError as error:
         with engine.begin() as connection:
             store.replace_rejections(
@@ -84,6 +88,12 @@ def _import(
     changed += store.upsert(connection, spec, batch)
     store.replace_rejections(connection, department=department.name, file=spec.file_name, rejections=rejected)
     return FileReport(spec.file_name, read, read - len(rejected), len(rejected), changed)
+
+
+def _analyze(engine: sa.Engine, spec: FileSpec) -> None:
+    """Fresh planner statistics: without them a freshly loaded table is planned as if it were empty."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text(f"ANALYZE {spec.table_name}"))
 
 
 def _rejection(department: Department, spec: FileSpec, line: int, reason: str, raw: str) -> dict[str, Any]:

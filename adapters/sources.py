@@ -68,7 +68,7 @@ class LiveSource:
         lookup = [variant for key in keys for variant in idnumber.variants(key)] if _is_id(column) else list(keys)
         native = sa.table(spec.name, *(sa.column(c.native) for c in spec.columns))
         query = sa.select(*native.c).where(native.c[column.native].in_(lookup))
-        as_of = dt.datetime.now(dt.UTC)
+        as_of = dt.datetime.now(dt.UTC).replace(microsecond=0)
         found: dict[str, list[Record]] = defaultdict(list)
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
