@@ -29,6 +29,9 @@ def create_engine(url: str, **options: Any) -> sa.Engine:
         return engine
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 10)
+    # The store's batch reads are prepared statements over key arrays; PostgreSQL's default would
+    # keep re-planning them (a custom plan looks cheaper for each array), costing more than it runs.
+    options.setdefault("connect_args", {"options": "-c plan_cache_mode=force_generic_plan"})
     return sa.create_engine(url, **options)
 
 
