@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import replace
 
 import strawberry
 
 from adapters import registry as department
+from adapters.base import FileSpec
 from adapters.store import Record
 from resolvers.context import Context
 from resolvers.prefetch import plan_for, prefetch, reads
@@ -117,19 +119,28 @@ ROOTS: dict[type, str] = {Person: "id_number", Household: "household_number"}
 """The types a prefetch starts from, and the key each is found by."""
 
 
-async def prefetch_for(info: Info, cls: type, records: Sequence[Record], path: tuple[str, ...] = ()) -> None:
-    """Fetch ahead everything the selection under these persons or households will read."""
-    await prefetch(info.context, plan_for(info, cls, ROOTS, path), records, ROOTS[cls])
+async def prefetch_for(
+    info: Info, cls: type, records: Sequence[Record], path: tuple[str, ...] = (), *, itself: FileSpec | None = None
+) -> None:
+    """Fetch ahead everything the selection under these persons or households will read.
+
+    With `itself`, `records` hold only keys and the roots are read in the same batch as what hangs
+    off them (a household's records are keyed by the household number already known).
+    """
+    fetch_plan = plan_for(info, cls, ROOTS, path)
+    if itself is not None:
+        fetch_plan = replace(fetch_plan, reads=fetch_plan.reads | {(itself, ROOTS[cls])})
+    await prefetch(info.context, fetch_plan, records, ROOTS[cls])
 
 
 async def find_household(info: Info, household_number: str) -> Household | None:
-    await info.context.cache.prefetch([(department.HOUSEHOLDS, "household_number", [household_number])])
+    await prefetch_for(info, Household, [{"household_number": household_number}], itself=department.HOUSEHOLDS)
     found = info.context.records(department.HOUSEHOLDS, "household_number", household_number)
-    await prefetch_for(info, Household, found)
     return Household.from_record(found[0]) if found else None
 
 
 async def find_person(info: Info, id_number: str) -> Person | None:
+    # A person's household-keyed records need its household number first: two levels.
     await info.context.cache.prefetch([(department.PERSONS, "id_number", [id_number])])
     found = info.context.records(department.PERSONS, "id_number", id_number)
     await prefetch_for(info, Person, found)
