@@ -30,6 +30,8 @@ class SourceUnavailable(Exception):
 class RecordSource(Protocol):
     """Batch reads: for each request (spec, by, keys), the records grouped by key."""
 
+    supports_through: bool
+
     async def fetch(self, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]: ...
 
     def fetch_now(self, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]: ...
@@ -41,6 +43,8 @@ class LiveSource:
     Tables and columns carry the native names of spec/departments.md. Ids are looked up in
     every spelling the department may have stored (lower-case x, legacy 15 digits).
     """
+
+    supports_through = False  # the registry is not in the department's database
 
     def __init__(self, department: Department, engine: sa.Engine, *, timeout: float = 5.0) -> None:
         self.department = department
@@ -55,7 +59,7 @@ class LiveSource:
 
     def fetch_now(self, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]:
         try:
-            return [self._load(spec, by, keys) for spec, by, keys in requests]
+            return [self._load(request.spec, request.by, request.keys) for request in requests]
         except sa.exc.SQLAlchemyError as error:
             reason = str(error.orig if isinstance(error, sa.exc.DBAPIError) else error).splitlines()[0]
             raise SourceUnavailable(self.department.name, reason) from None

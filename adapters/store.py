@@ -8,7 +8,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -77,8 +77,17 @@ def _insert_for(connection: sa.Connection, table: sa.Table) -> Any:
     raise NotImplementedError(f"no upsert for database {connection.dialect.name}")
 
 
-LoadRequest = tuple[FileSpec, str, Sequence[str]]
-"""Records of a file whose column `by` is one of the keys: (spec, by, keys)."""
+class LoadRequest(NamedTuple):
+    """Records of `spec` whose column `by` is one of `keys`.
+
+    With `through` = (table, column): whose `by` is the `by` of the rows of that table whose `column`
+    is one of `keys` (a household's members' records, asked by household number in the same batch).
+    """
+
+    spec: FileSpec
+    by: str
+    keys: Sequence[str]
+    through: tuple[FileSpec, str] | None = None
 
 
 class StoreSource:
@@ -88,6 +97,8 @@ class StoreSource:
     BEGIN/ROLLBACK round trips). On PostgreSQL every statement of a batch is sent in one
     pipeline, so a household's whole picture costs one round trip per batch, not one per table.
     """
+
+    supports_through = True  # keys can be found through another store table in the same statement
 
     def __init__(self, connection: Callable[[], sa.Connection]) -> None:
         self._connection = connection
@@ -103,7 +114,8 @@ class StoreSource:
         if connection.dialect.name == "postgresql":
             return _fetch_in_one_statement(connection, requests)
         return [
-            _group(connection.execute(_select_by(spec, by), {"keys": list(keys)}), by) for spec, by, keys in requests
+            _group(connection.execute(_select(request), {"keys": list(request.keys)}), request.by)
+            for request in requests
         ]
 
 
@@ -115,17 +127,27 @@ def _group(rows: Iterable[Any], by: str) -> dict[str, list[Record]]:
     return found
 
 
+def _select(request: LoadRequest) -> sa.Select[Any]:
+    return _select_by(request.spec, request.by, request.through)
+
+
 @functools.cache
-def _select_by(spec: FileSpec, by: str) -> sa.Select[Any]:
+def _select_by(spec: FileSpec, by: str, through: tuple[FileSpec, str] | None) -> sa.Select[Any]:
     table = spec.table
-    return sa.select(table).where(table.c[by].in_(sa.bindparam("keys", expanding=True))).order_by(table.c.record_key)
+    keys = sa.bindparam("keys", expanding=True)
+    if through is not None:
+        other = through[0].table
+        keys = sa.select(other.c[by]).where(other.c[through[1]].in_(keys)).scalar_subquery()  # type: ignore[assignment]
+    return sa.select(table).where(table.c[by].in_(keys)).order_by(table.c.record_key)
 
 
 Decoder = Callable[[Any], Any]
 
 
 @functools.cache
-def _pg_part(spec: FileSpec, by: str) -> tuple[str, tuple[tuple[str, Decoder | None], ...]]:
+def _pg_part(
+    spec: FileSpec, by: str, through: tuple[FileSpec, str] | None
+) -> tuple[str, tuple[tuple[str, Decoder | None], ...]]:
     """One table's share of a batch: its rows as JSON arrays, and how each cell becomes a Python value.
 
     Money travels as text, so no decimal ever passes through a float.
@@ -138,10 +160,9 @@ def _pg_part(spec: FileSpec, by: str) -> tuple[str, tuple[tuple[str, Decoder | N
         else:
             cells.append(column.name)
             decoders.append((column.name, _DECODERS.get(type(column.type))))
-    sql = (
-        f"SELECT %s, record_key, json_build_array({', '.join(cells)})::text FROM {spec.table_name} WHERE {by} = ANY(%s)"
-    )
-    return sql, tuple(decoders)
+    keys = "%s" if through is None else f"ARRAY(SELECT {by} FROM {through[0].table_name} WHERE {through[1]} = ANY(%s))"
+    row = f"json_build_array({', '.join(cells)})::text"
+    return f"SELECT %s, record_key, {row} FROM {spec.table_name} WHERE {by} = ANY({keys})", tuple(decoders)
 
 
 _DECODERS: dict[type, Decoder] = {sa.Date: dt.date.fromisoformat, sa.DateTime: dt.datetime.fromisoformat}
@@ -154,18 +175,19 @@ def _fetch_in_one_statement(
     driver = connection.connection.driver_connection
     assert driver is not None
     parts, parameters = [], []
-    for number, (spec, by, keys) in enumerate(requests):
-        parts.append(_pg_part(spec, by)[0])
-        parameters += [number, list(keys)]
+    for number, request in enumerate(requests):
+        parts.append(_pg_part(*request[:2], request.through)[0])
+        parameters += [number, list(request.keys)]
     sql = "SELECT * FROM (" + " UNION ALL ".join(parts) + ") batch ORDER BY 1, 2"
     results: list[dict[str, list[Record]]] = [defaultdict(list) for _ in requests]
     for number, _key, cells in driver.execute(sql, parameters, prepare=True):
-        spec, by, _keys = requests[number]
+        request = requests[number]
+        decoders = _pg_part(*request[:2], request.through)[1]
         record = {
             name: value if decode is None or value is None else decode(value)
-            for (name, decode), value in zip(_pg_part(spec, by)[1], orjson.loads(cells), strict=True)
+            for (name, decode), value in zip(decoders, orjson.loads(cells), strict=True)
         }
-        results[number][record[by]].append(record)
+        results[number][record[request.by]].append(record)
     return results
 
 

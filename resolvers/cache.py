@@ -20,16 +20,27 @@ class RecordCache:
         self._found: dict[tuple[str, str], dict[str, list[Record]]] = {}
         self._failed: dict[str, SourceUnavailable] = {}
 
-    async def prefetch(self, wanted: Iterable[tuple[FileSpec, str, Iterable[str]]]) -> None:
-        """Fetch every (spec, by, keys) not yet known, each source's share in one batch, sources concurrently."""
+    async def prefetch(self, wanted: Iterable[LoadRequest]) -> None:
+        """Fetch every request not yet known, each source's share in one batch, sources concurrently.
+
+        A request `through` another table is only sent where that table lives in the same source;
+        elsewhere it is left for the next level, when its keys are known.
+        """
         by_source: dict[int, list[LoadRequest]] = {}
         sources: dict[int, RecordSource] = {}
-        for spec, by, keys in wanted:
-            missing = self._missing(spec, by, keys)
-            if missing and spec.department not in self._failed:
-                source = self._sources[spec.department]
+        for request in wanted:
+            source = self._sources[request.spec.department]
+            if request.spec.department in self._failed:
+                continue
+            if request.through is not None:
+                if not source.supports_through or self._sources[request.through[0].department] is not source:
+                    continue
+                missing = sorted({key for key in request.keys if key is not None})
+            else:
+                missing = self._missing(request.spec, request.by, request.keys)
+            if missing:
                 sources[id(source)] = source
-                by_source.setdefault(id(source), []).append((spec, by, missing))
+                by_source.setdefault(id(source), []).append(request._replace(keys=missing))
         results = await asyncio.gather(
             *(sources[key].fetch(requests) for key, requests in by_source.items()), return_exceptions=True
         )
@@ -45,7 +56,7 @@ class RecordCache:
             raise failure
         found = self._found.get((spec.table_name, by))
         if found is None or key not in found:
-            request: LoadRequest = (spec, by, [key])
+            request = LoadRequest(spec, by, [key])
             try:
                 result: list[dict[str, list[Record]]] | BaseException = self._sources[spec.department].fetch_now(
                     [request]
@@ -62,12 +73,21 @@ class RecordCache:
 
     def _keep(self, requests: list[LoadRequest], result: list[dict[str, list[Record]]] | BaseException) -> None:
         if isinstance(result, SourceUnavailable):
-            for spec, _by, _keys in requests:
-                self._failed[spec.department] = result
+            for request in requests:
+                self._failed[request.spec.department] = result
             return
         if isinstance(result, BaseException):
             raise result
-        for (spec, by, keys), found in zip(requests, result, strict=True):
-            known = self._found.setdefault((spec.table_name, by), {})
-            for key in keys:
+        pairs = list(zip(requests, result, strict=True))
+        # Plain requests first: a request through another table learns its keys from that table's rows.
+        for request, found in sorted(pairs, key=lambda pair: pair[0].through is not None):
+            known = self._found.setdefault((request.spec.table_name, request.by), {})
+            for key in self._covered(request):
                 known[key] = found.get(key, [])
+
+    def _covered(self, request: LoadRequest) -> Iterable[str]:
+        if request.through is None:
+            return request.keys
+        table, column = request.through
+        rows = self._found.get((table.table_name, column), {})
+        return {row[request.by] for key in request.keys for row in rows.get(key, ())}

@@ -20,7 +20,7 @@ from strawberry.utils.str_converters import to_camel_case
 
 from adapters.base import FileSpec
 from adapters.sources import SourceUnavailable
-from adapters.store import Record
+from adapters.store import LoadRequest, Record
 from resolvers.context import Context
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,13 +131,26 @@ def plan_for(info: Any, cls: type, roots: Mapping[type, str], path: tuple[str, .
 
 
 async def prefetch(context: Context, fetch_plan: Plan, records: Sequence[Record], default_key: str) -> None:
-    """Fetch everything `fetch_plan` reads for `records`, then recurse into persons or households below."""
+    """Fetch everything `fetch_plan` reads for `records`, then recurse into persons or households below.
+
+    What the persons or households below read is asked for in the same batch where it can be: by the
+    same key, or through the table that leads to them (members' records by household number).
+    """
     if not records:
         return
     wanted = [
-        (spec, by or default_key, [record[by or default_key] for record in records])
+        LoadRequest(spec, by or default_key, [record[by or default_key] for record in records])
         for spec, by in (*fetch_plan.reads, *(read for child in fetch_plan.children for read in child.reads))
     ]
+    for child in fetch_plan.children:
+        if len(child.reads) != 1:
+            continue
+        ((through, through_by),) = child.reads
+        parent_keys = [record[through_by or default_key] for record in records]
+        for spec, by in child.plan.reads:
+            key = by or child.default_key
+            via = None if key == (through_by or default_key) else (through, through_by or default_key)
+            wanted.append(LoadRequest(spec, key, parent_keys, via))
     await context.cache.prefetch(wanted)
     for child in fetch_plan.children:
         try:

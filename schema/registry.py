@@ -10,7 +10,7 @@ import strawberry
 
 from adapters import registry as department
 from adapters.base import FileSpec
-from adapters.store import Record
+from adapters.store import LoadRequest, Record
 from resolvers.context import Context
 from resolvers.prefetch import plan_for, prefetch, reads
 from schema.civil_affairs import HouseholdCivilAffairs, PersonCivilAffairs
@@ -141,7 +141,7 @@ async def find_household(info: Info, household_number: str) -> Household | None:
 
 async def find_person(info: Info, id_number: str) -> Person | None:
     # A person's household-keyed records need its household number first: two levels.
-    await info.context.cache.prefetch([(department.PERSONS, "id_number", [id_number])])
+    await info.context.cache.prefetch([LoadRequest(department.PERSONS, "id_number", [id_number])])
     found = info.context.records(department.PERSONS, "id_number", id_number)
     await prefetch_for(info, Person, found)
     return Person.from_record(found[0]) if found else None
