@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
 from collections import defaultdict
@@ -94,8 +93,8 @@ class StoreSource:
     """Records of ingested departments, read from the hub's store.
 
     One is made per request around that request's connection (pooled, autocommit: no
-    BEGIN/ROLLBACK round trips). On PostgreSQL every statement of a batch is sent in one
-    pipeline, so a household's whole picture costs one round trip per batch, not one per table.
+    BEGIN/ROLLBACK round trips). On PostgreSQL a batch is one UNION ALL statement, so a
+    household's whole picture is one round trip; on SQLite (no round trips) one statement per table.
     """
 
     supports_through = True  # keys can be found through another store table in the same statement
@@ -104,9 +103,8 @@ class StoreSource:
         self._connection = connection
 
     async def fetch(self, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]:
-        if self._connection().dialect.name == "postgresql":
-            # The server's work is the request's longest wait: let other requests run meanwhile.
-            return await asyncio.to_thread(self.fetch_now, requests)
+        # Inline, not in a thread: a batch is one local statement (about 1 ms), and the hand-off to a
+        # thread cost more than the overlap it bought (bench: same requests/s, p99 150 -> 107 ms).
         return self.fetch_now(requests)
 
     def fetch_now(self, requests: Sequence[LoadRequest]) -> list[dict[str, list[Record]]]:
