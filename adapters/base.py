@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql.schema import SchemaItem
 
 from adapters.fields import Parser
 
@@ -108,7 +109,7 @@ def _row_hash(spec: FileSpec, row: Mapping[str, Any]) -> str:
 
 
 def _store_table(spec: FileSpec) -> sa.Table:
-    columns: list[sa.SchemaItem] = [
+    columns: list[SchemaItem] = [
         sa.Column("record_key", sa.String(200), primary_key=True),
         *(sa.Column(column.name, column.type, nullable=not column.required) for column in spec.columns),
         sa.Column("row_hash", sa.String(32), nullable=False),

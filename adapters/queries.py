@@ -25,7 +25,9 @@ def households_page(connection: sa.Connection, *, region: str, after: str | None
     query = sa.select(_households).where(_in_region(region)).order_by(_households.c.household_number).limit(limit)
     if after is not None:
         query = query.where(_households.c.household_number > after)
-    return [row._mapping for row in connection.execute(query)]
+    found: list[Record] = []
+    found.extend(dict(row._mapping) for row in connection.execute(query))
+    return found
 
 
 def count_households(connection: sa.Connection, *, region: str) -> int:
@@ -77,4 +79,7 @@ def key_target_counts(connection: sa.Connection, *, region: str) -> list[KeyTarg
         .group_by(county)
         .order_by(county)
     )
-    return [KeyTargetCounts(*(str(row[0]), *(int(value) for value in row[1:]))) for row in connection.execute(query)]
+    return [
+        KeyTargetCounts(str(row[0]), int(row[1]), int(row[2]), int(row[3]), int(row[4]))
+        for row in connection.execute(query)
+    ]

@@ -32,7 +32,7 @@ def _matches_id(row: dict[str, object]) -> str | None:
     gender = row.get("gender")
     id_gender = v.Gender.MALE.name if int(id_number[16]) % 2 else v.Gender.FEMALE.name
     if gender is not None and gender != id_gender:
-        return f"column xb: {gender.lower()} differs from the gender encoded in the id ({id_gender.lower()})"
+        return f"column xb: {str(gender).lower()} differs from the gender encoded in the id ({id_gender.lower()})"
     return None
 
 

@@ -65,7 +65,9 @@ def rejections(connection: sa.Connection, *, department: str | None = None) -> l
     query = sa.select(rejected_row).order_by(rejected_row.c.department, rejected_row.c.file, rejected_row.c.line)
     if department is not None:
         query = query.where(rejected_row.c.department == department)
-    return [row._mapping for row in connection.execute(query)]
+    found: list[Record] = []
+    found.extend(dict(row._mapping) for row in connection.execute(query))
+    return found
 
 
 def _insert_for(connection: sa.Connection, table: sa.Table) -> Any:
@@ -132,10 +134,10 @@ def _select(request: LoadRequest) -> sa.Select[Any]:
 @functools.cache
 def _select_by(spec: FileSpec, by: str, through: tuple[FileSpec, str] | None) -> sa.Select[Any]:
     table = spec.table
-    keys = sa.bindparam("keys", expanding=True)
+    keys: Any = sa.bindparam("keys", expanding=True)
     if through is not None:
         other = through[0].table
-        keys = sa.select(other.c[by]).where(other.c[through[1]].in_(keys)).scalar_subquery()  # type: ignore[assignment]
+        keys = sa.select(other.c[by]).where(other.c[through[1]].in_(keys)).scalar_subquery()
     return sa.select(table).where(table.c[by].in_(keys)).order_by(table.c.record_key)
 
 
@@ -150,7 +152,8 @@ def _pg_part(
 
     Money travels as text, so no decimal ever passes through a float.
     """
-    cells, decoders = [], []
+    cells: list[str] = []
+    decoders: list[tuple[str, Decoder | None]] = []
     for column in spec.table.columns:
         if isinstance(column.type, sa.Numeric):
             cells.append(f"{column.name}::text")

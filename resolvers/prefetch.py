@@ -73,7 +73,7 @@ def _walk(
         if entry is None:
             continue
         declared, child_type = entry
-        if child_type in roots:
+        if child_type is not None and child_type in roots:
             children.append(Child(declared, plan(child_type, selected.selections, roots), roots[child_type]))
             continue
         found.update(declared)

@@ -1,30 +1,85 @@
-"""The hub's vocabulary as GraphQL enums: department codes appear under readable names."""
+"""The hub's vocabulary as GraphQL enums: department codes appear under readable names.
+
+The enums are the vocabulary's own classes, registered with strawberry, so one class serves the
+adapters (which store member names) and the schema (which shows them).
+"""
 
 from __future__ import annotations
 
 import strawberry
 
-from adapters import vocabulary as v
+from adapters.vocabulary import (
+    AidProgramme,
+    Cause,
+    ChildWelfareCategory,
+    ContributionSubsidy,
+    DibaoCoverage,
+    DisabilityCategory,
+    DisabilitySubsidyKind,
+    EnrolmentStatus,
+    Gender,
+    HouseGrade,
+    HousingSupportKind,
+    InsuranceScheme,
+    MonitoringKind,
+    Relation,
+    RenovationKind,
+    RenovationStatus,
+    ResidenceKind,
+    SelfCare,
+    SettlementKind,
+    Stage,
+    SupportMode,
+    TemporaryAssistanceKind,
+)
 
-Gender = strawberry.enum(v.Gender)
-Relation = strawberry.enum(v.Relation)
-ResidenceKind = strawberry.enum(v.ResidenceKind)
-DibaoCoverage = strawberry.enum(v.DibaoCoverage)
-SelfCare = strawberry.enum(v.SelfCare)
-SupportMode = strawberry.enum(v.SupportMode)
-TemporaryAssistanceKind = strawberry.enum(v.TemporaryAssistanceKind)
-Cause = strawberry.enum(v.Cause)
-ChildWelfareCategory = strawberry.enum(v.ChildWelfareCategory)
-Stage = strawberry.enum(v.Stage)
-EnrolmentStatus = strawberry.enum(v.EnrolmentStatus)
-AidProgramme = strawberry.enum(v.AidProgramme)
-InsuranceScheme = strawberry.enum(v.InsuranceScheme)
-ContributionSubsidy = strawberry.enum(v.ContributionSubsidy)
-SettlementKind = strawberry.enum(v.SettlementKind)
-HouseGrade = strawberry.enum(v.HouseGrade)
-RenovationKind = strawberry.enum(v.RenovationKind)
-RenovationStatus = strawberry.enum(v.RenovationStatus)
-HousingSupportKind = strawberry.enum(v.HousingSupportKind)
-DisabilityCategory = strawberry.enum(v.DisabilityCategory)
-DisabilitySubsidyKind = strawberry.enum(v.DisabilitySubsidyKind)
-MonitoringKind = strawberry.enum(v.MonitoringKind)
+for _enum in (
+    Gender,
+    Relation,
+    ResidenceKind,
+    DibaoCoverage,
+    SelfCare,
+    SupportMode,
+    TemporaryAssistanceKind,
+    Cause,
+    ChildWelfareCategory,
+    Stage,
+    EnrolmentStatus,
+    AidProgramme,
+    InsuranceScheme,
+    ContributionSubsidy,
+    SettlementKind,
+    HouseGrade,
+    RenovationKind,
+    RenovationStatus,
+    HousingSupportKind,
+    DisabilityCategory,
+    DisabilitySubsidyKind,
+    MonitoringKind,
+):
+    strawberry.enum(_enum)
+
+__all__ = [
+    "Gender",
+    "Relation",
+    "ResidenceKind",
+    "DibaoCoverage",
+    "SelfCare",
+    "SupportMode",
+    "TemporaryAssistanceKind",
+    "Cause",
+    "ChildWelfareCategory",
+    "Stage",
+    "EnrolmentStatus",
+    "AidProgramme",
+    "InsuranceScheme",
+    "ContributionSubsidy",
+    "SettlementKind",
+    "HouseGrade",
+    "RenovationKind",
+    "RenovationStatus",
+    "HousingSupportKind",
+    "DisabilityCategory",
+    "DisabilitySubsidyKind",
+    "MonitoringKind",
+]
