@@ -14,7 +14,6 @@ DEFAULT_DATABASE_URL = "sqlite:///aidgraph.db"
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     sources_file: Path | None = None
-    development: bool = False
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
@@ -22,7 +21,6 @@ class Settings:
         return cls(
             database_url=values.get("AIDGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL,
             sources_file=Path(sources) if sources else None,
-            development=values.get("AIDGRAPH_DEVELOPMENT", "").lower() in ("1", "true", "yes"),
         )
 
     @classmethod
