@@ -1,0 +1,82 @@
+"""The hub's own tables for access control: clients, signing keys, revoked tokens, policies, audit.
+
+Declared on the store's one `metadata`, so the Alembic migrations and the migration test cover them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from adapters.base import metadata
+
+_TIME = sa.DateTime(timezone=True)
+
+oauth_client = sa.Table(
+    "oauth_client",
+    metadata,
+    sa.Column("client_id", sa.String(100), primary_key=True),
+    sa.Column("department", sa.String(40), nullable=False),
+    sa.Column("roles", sa.JSON, nullable=False, comment="list of role names"),
+    sa.Column("regions", sa.JSON, nullable=False, comment="list of division-code prefixes"),
+    sa.Column("purposes", sa.JSON, nullable=False, comment="list of purpose codes the client may declare"),
+    sa.Column("secret_hash", sa.String(300), nullable=False, comment="scrypt hash; the secret itself is never kept"),
+    sa.Column("pseudonym_key", sa.String(64), nullable=False, comment="hex key of the client's HMAC pseudonyms"),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", _TIME, nullable=False),
+)
+
+hub_secret = sa.Table(
+    "hub_secret",
+    metadata,
+    sa.Column("name", sa.String(60), primary_key=True, comment="e.g. signing-keys, audit-pseudonym-key"),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("updated_at", _TIME, nullable=False),
+)
+
+revoked_token = sa.Table(
+    "revoked_token",
+    metadata,
+    sa.Column("jti", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(100), nullable=False),
+    sa.Column("expires_at", _TIME, nullable=False, comment="after this the entry can be dropped"),
+    sa.Column("revoked_at", _TIME, nullable=False),
+)
+
+policy_version = sa.Table(
+    "policy_version",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("document", sa.Text, nullable=False, comment="the policy as applied (YAML)"),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("applied_by", sa.String(100), nullable=False),
+    sa.Column("applied_at", _TIME, nullable=False),
+)
+
+audit_event = sa.Table(
+    "audit_event",
+    metadata,
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False),
+    sa.Column("at", _TIME, nullable=False),
+    sa.Column("client_id", sa.String(100), nullable=True, comment="null when the caller was not identified"),
+    sa.Column("roles", sa.JSON, nullable=False),
+    sa.Column("purpose", sa.String(60), nullable=True),
+    sa.Column("case_id", sa.String(100), nullable=True),
+    sa.Column("operation", sa.String(200), nullable=True),
+    sa.Column("document_hash", sa.String(64), nullable=True),
+    sa.Column("subjects", sa.JSON, nullable=False, comment="pseudonyms (hub audit key) of the residents returned"),
+    sa.Column("revealed", sa.JSON, nullable=False, comment="Type.field revealed unmasked"),
+    sa.Column("masked", sa.JSON, nullable=False, comment="Type.field masked"),
+    sa.Column("withheld", sa.JSON, nullable=False, comment="Type.field withheld"),
+    sa.Column("outcome", sa.String(40), nullable=False),
+    sa.Column("detail", sa.String(500), nullable=True),
+    sa.Column("policy_version", sa.Integer, nullable=True),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+audit_subject = sa.Table(
+    "audit_subject",
+    metadata,
+    sa.Column("subject", sa.String(80), primary_key=True, comment="pseudonym (hub audit key) of a resident id"),
+    sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=False),
+)
