@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,14 +16,17 @@ _households = registry.HOUSEHOLDS.table
 _monitored = poverty.MONITORED.table
 
 
-def _in_region(region: str) -> sa.ColumnElement[bool]:
-    # A prefix match on the division code; the index on region_code serves it (LIKE 'prefix%').
-    return _households.c.region_code.like(f"{region}%")
+def _in_region(regions: Sequence[str]) -> sa.ColumnElement[bool]:
+    # Prefix matches on the division code; the index on region_code serves them (LIKE 'prefix%').
+    # No prefix at all matches nothing: a caller who may see none of the region sees an empty one.
+    return sa.or_(sa.false(), *(_households.c.region_code.like(f"{region}%") for region in regions))
 
 
-def households_page(connection: sa.Connection, *, region: str, after: str | None, limit: int) -> list[Record]:
-    """Households of a region in household-number order, starting after the cursor's household."""
-    query = sa.select(_households).where(_in_region(region)).order_by(_households.c.household_number).limit(limit)
+def households_page(
+    connection: sa.Connection, *, regions: Sequence[str], after: str | None, limit: int
+) -> list[Record]:
+    """Households of the regions in household-number order, starting after the cursor's household."""
+    query = sa.select(_households).where(_in_region(regions)).order_by(_households.c.household_number).limit(limit)
     if after is not None:
         query = query.where(_households.c.household_number > after)
     found: list[Record] = []
@@ -30,9 +34,9 @@ def households_page(connection: sa.Connection, *, region: str, after: str | None
     return found
 
 
-def count_households(connection: sa.Connection, *, region: str) -> int:
+def count_households(connection: sa.Connection, *, regions: Sequence[str]) -> int:
     return connection.execute(
-        sa.select(sa.func.count()).select_from(_households).where(_in_region(region))
+        sa.select(sa.func.count()).select_from(_households).where(_in_region(regions))
     ).scalar_one()
 
 
@@ -45,7 +49,7 @@ class KeyTargetCounts:
     epidemic_persons: int
 
 
-def key_target_counts(connection: sa.Connection, *, region: str) -> list[KeyTargetCounts]:
+def key_target_counts(connection: sa.Connection, *, regions: Sequence[str]) -> list[KeyTargetCounts]:
     """Monitored households still at risk, by county: lifted-but-unstable, and affected by the epidemic.
 
     A household counts once, by its latest monitoring record; persons are that record's count.
@@ -75,7 +79,7 @@ def key_target_counts(connection: sa.Connection, *, region: str) -> list[KeyTarg
             total(epidemic, persons),
         )
         .select_from(latest.join(_households, _households.c.household_number == latest.c.household_number))
-        .where(latest.c.newest == 1, sa.not_(sa.func.coalesce(latest.c.risk_eliminated, False)), _in_region(region))
+        .where(latest.c.newest == 1, sa.not_(sa.func.coalesce(latest.c.risk_eliminated, False)), _in_region(regions))
         .group_by(county)
         .order_by(county)
     )

@@ -15,7 +15,7 @@ from starlette.routing import Route
 import schema
 from adapters.sources import LiveSource
 from aidgraph.db import create_engine
-from aidgraph.graphql_http import GraphQLEndpoint
+from aidgraph.graphql_http import GraphQLEndpoint, OpenGate
 from aidgraph.settings import Settings
 from aidgraph.sources import load_live_sources
 
@@ -35,7 +35,8 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, open_access: bool = False) -> Starlette:
+    """The hub. `open_access` skips tokens, policy and audit: benchmarks' baseline and data-shape tests only."""
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 source.dispose()
 
     routes = [
-        Route("/graphql", GraphQLEndpoint(schema.create_schema()).handle, methods=["POST"]),
+        Route("/graphql", GraphQLEndpoint(schema.create_schema(), OpenGate()).handle, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

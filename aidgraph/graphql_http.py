@@ -7,16 +7,19 @@ no multipart, no subscriptions), and each request's store connection is closed i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import orjson
 import sqlalchemy as sa
 import strawberry
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from adapters.catalog import DEPARTMENTS
 from adapters.sources import RecordSource
+from auth.access import Access
 from resolvers.context import Context
 
 _DEPARTMENTS = list(DEPARTMENTS)
@@ -49,25 +52,68 @@ async def read_operation(request: Request) -> tuple[str, dict[str, Any] | None, 
     return body["query"], variables, operation_name
 
 
+@dataclass(frozen=True)
+class Operation:
+    query: str
+    variables: dict[str, Any] | None
+    operation_name: str | None
+
+
+class Gate(Protocol):
+    """Who may run an operation, and what is seen and recorded of it (auth.gate: tokens, policy, audit)."""
+
+    async def admit(self, request: Request, operation: Operation) -> Access | Response:
+        """The request's access, or the response refusing it (recorded by the gate)."""
+        ...
+
+    def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
+        """After execution: record what was disclosed (raising if it cannot) and return the extensions."""
+        ...
+
+
+class OpenGate:
+    """Everything visible, nothing recorded: only for benchmarks' open baseline and tests of data shape.
+
+    Never reachable from the command line or the environment (`create_app(..., open_access=True)`).
+    """
+
+    async def admit(self, request: Request, operation: Operation) -> Access:
+        return Access.unrestricted()
+
+    def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
+        return {}
+
+
 class GraphQLEndpoint:
-    def __init__(self, schema: strawberry.Schema) -> None:
+    def __init__(self, schema: strawberry.Schema, gate: Gate) -> None:
         self._schema = schema
+        self._gate = gate
 
     async def handle(self, request: Request) -> Response:
-        operation = await read_operation(request)
-        if isinstance(operation, Response):
-            return operation
-        query, variables, operation_name = operation
+        parsed = await read_operation(request)
+        if isinstance(parsed, Response):
+            return parsed
+        operation = Operation(*parsed)
+        access = await self._gate.admit(request, operation)
+        if isinstance(access, Response):
+            return access
         engine: sa.Engine = request.state.engine
         live_sources: dict[str, RecordSource] = request.state.live_sources
-        context = Context.create(engine, live_sources, _DEPARTMENTS)
+        context = Context.create(engine, live_sources, _DEPARTMENTS, access)
         try:
             result = await self._schema.execute(
-                query, variable_values=variables, context_value=context, operation_name=operation_name
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                operation_name=operation.operation_name,
             )
         finally:
             context.connection.close()
+        errors = result.errors or []
+        extensions = self._gate.settle(request, operation, access, errors)
         payload: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            payload["errors"] = [error.formatted for error in result.errors]
+        if errors:
+            payload["errors"] = [error.formatted for error in errors]
+        if extensions:
+            payload["extensions"] = extensions
         return _json(payload)

@@ -1,10 +1,9 @@
-"""The typed context every resolver receives: the request's store connection and record cache."""
+"""The typed context every resolver receives: the request's store connection, record cache and access."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 from graphql import GraphQLError
@@ -12,6 +11,7 @@ from graphql import GraphQLError
 from adapters.base import FileSpec
 from adapters.sources import RecordSource, SourceUnavailable
 from adapters.store import Record, StoreSource
+from auth.access import Access
 from resolvers.cache import RecordCache
 
 
@@ -40,15 +40,17 @@ class RequestConnection:
 class Context:
     connection: RequestConnection
     cache: RecordCache
-    today: dt.date = field(default_factory=dt.date.today)
+    access: Access
 
     @classmethod
-    def create(cls, engine: sa.Engine, live_sources: Mapping[str, RecordSource], departments: list[str]) -> Context:
+    def create(
+        cls, engine: sa.Engine, live_sources: Mapping[str, RecordSource], departments: list[str], access: Access
+    ) -> Context:
         """Departments with a live source are read from it; all others from the hub's store."""
         connection = RequestConnection(engine)
         store = StoreSource(connection)
         sources = {name: live_sources.get(name, store) for name in departments}
-        return cls(connection=connection, cache=RecordCache(sources))
+        return cls(connection=connection, cache=RecordCache(sources), access=access)
 
     def records(self, spec: FileSpec, by: str, key: str | None) -> list[Record]:
         """Records for a resolver; a failed department becomes an error on that field only."""

@@ -30,18 +30,18 @@ class HouseholdPage:
 
 
 def households_page(context: Context, *, region: str, first: int | None, after: str | None) -> HouseholdPage:
-    prefix = region_prefix(region)
+    regions = context.access.visible(region_prefix(region))
     limit = page_size(first)
     start_after = decode_cursor(CURSOR_KIND, after)
     connection = context.connection()
     # One row more than asked tells whether another page follows.
-    found = queries.households_page(connection, region=prefix, after=start_after, limit=limit + 1)
+    found = queries.households_page(connection, regions=regions, after=start_after, limit=limit + 1)
     page = found[:limit]
     return HouseholdPage(
         records=page,
         cursors=[encode_cursor(CURSOR_KIND, record["household_number"]) for record in page],
         has_next_page=len(found) > limit,
-        total_count=queries.count_households(connection, region=prefix),
+        total_count=queries.count_households(connection, regions=regions),
     )
 
 
@@ -56,11 +56,15 @@ class DistributionRow:
 
 
 def key_target_distribution(context: Context, *, region: str) -> list[DistributionRow]:
-    """Every known county of the region, with zeros where no household is a key target."""
-    prefix = region_prefix(region)
-    counts = {row.county_code: row for row in queries.key_target_counts(context.connection(), region=prefix)}
+    """Every known county of the region the caller may see, with zeros where no household is a key target.
+
+    Only households inside the caller's regions are counted.
+    """
+    regions = context.access.visible(region_prefix(region))
+    counts = {row.county_code: row for row in queries.key_target_counts(context.connection(), regions=regions)}
+    known = {county for prefix in regions for county in counties_under(prefix)}
     rows = []
-    for county in sorted(set(counties_under(prefix)) | set(counts)):
+    for county in sorted(known | set(counts)):
         found = counts.get(county)
         rows.append(
             DistributionRow(

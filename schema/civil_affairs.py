@@ -26,12 +26,12 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="A minimum living guarantee (低保) award, for a whole household or one person.")
 class DibaoRecord:
-    household_number: str
-    coverage: DibaoCoverage
+    household_number: str | None
+    coverage: DibaoCoverage | None
     id_number: str | None = strawberry.field(description="The covered person, for a single-person award.")
     persons_covered: int | None
     monthly_amount: Decimal | None
-    start_date: dt.date
+    start_date: dt.date | None
     end_date: dt.date | None = strawberry.field(description="Empty while the award is active.")
     gradual_exit_until: dt.date | None = strawberry.field(description="End of the 12-month gradual-exit window.")
     source: Source
@@ -39,44 +39,44 @@ class DibaoRecord:
 
 @strawberry.type(description="Extreme-poverty support (特困供养).")
 class ExtremePovertyRecord:
-    id_number: str
+    id_number: str | None
     self_care: SelfCare | None
     support_mode: SupportMode | None
     monthly_amount: Decimal | None
-    start_date: dt.date
+    start_date: dt.date | None
     end_date: dt.date | None
     source: Source
 
 
 @strawberry.type(description="A temporary assistance case (临时救助).")
 class TemporaryAssistanceRecord:
-    case_number: str
-    id_number: str = strawberry.field(description="The applicant.")
+    case_number: str | None
+    id_number: str | None = strawberry.field(description="The applicant.")
     household_number: str | None
     kind: TemporaryAssistanceKind | None
     cause: Cause | None
     amount: Decimal | None
-    applied_on: dt.date
+    applied_on: dt.date | None
     paid_on: dt.date | None
     source: Source
 
 
 @strawberry.type(description="Basic living allowance of an orphan or de facto unsupported child.")
 class ChildWelfareRecord:
-    id_number: str
-    category: ChildWelfareCategory
+    id_number: str | None
+    category: ChildWelfareCategory | None
     monthly_amount: Decimal | None
-    start_date: dt.date
+    start_date: dt.date | None
     end_date: dt.date | None
     source: Source
 
 
 @strawberry.type(description="A household economic-status check (家庭经济状况核对); amounts are annual yuan.")
 class EconomicCheckRecord:
-    household_number: str
-    checked_on: dt.date
-    persons: int
-    annual_income: Decimal
+    household_number: str | None
+    checked_on: dt.date | None
+    persons: int | None
+    annual_income: Decimal | None
     medical_expense: Decimal | None
     education_expense: Decimal | None
     employment_cost: Decimal | None
@@ -97,25 +97,25 @@ class PersonCivilAffairs:
         named = info.context.records(department.DIBAO, "id_number", self.id_number)
         of_household = info.context.records(department.DIBAO, "household_number", self.household_number)
         whole = [r for r in of_household if r["coverage"] == v.DibaoCoverage.WHOLE_HOUSEHOLD.name]
-        return build_all(DibaoRecord, department.DIBAO, [*whole, *named])
+        return build_all(info.context.access, DibaoRecord, department.DIBAO, [*whole, *named])
 
     @strawberry.field
     @reads((department.EXTREME_POVERTY, "id_number"))
     def extreme_poverty(self, info: Info) -> list[ExtremePovertyRecord]:
         found = info.context.records(department.EXTREME_POVERTY, "id_number", self.id_number)
-        return build_all(ExtremePovertyRecord, department.EXTREME_POVERTY, found)
+        return build_all(info.context.access, ExtremePovertyRecord, department.EXTREME_POVERTY, found)
 
     @strawberry.field
     @reads((department.CHILD_WELFARE, "id_number"))
     def child_welfare(self, info: Info) -> list[ChildWelfareRecord]:
         found = info.context.records(department.CHILD_WELFARE, "id_number", self.id_number)
-        return build_all(ChildWelfareRecord, department.CHILD_WELFARE, found)
+        return build_all(info.context.access, ChildWelfareRecord, department.CHILD_WELFARE, found)
 
     @strawberry.field(description="Temporary assistance cases this person applied for.")
     @reads((department.TEMPORARY_ASSISTANCE, "id_number"))
     def temporary_assistance(self, info: Info) -> list[TemporaryAssistanceRecord]:
         found = info.context.records(department.TEMPORARY_ASSISTANCE, "id_number", self.id_number)
-        return build_all(TemporaryAssistanceRecord, department.TEMPORARY_ASSISTANCE, found)
+        return build_all(info.context.access, TemporaryAssistanceRecord, department.TEMPORARY_ASSISTANCE, found)
 
 
 @strawberry.type(description="Civil-affairs records about one household.")
@@ -126,17 +126,17 @@ class HouseholdCivilAffairs:
     @reads((department.DIBAO, "household_number"))
     def dibao(self, info: Info) -> list[DibaoRecord]:
         found = info.context.records(department.DIBAO, "household_number", self.household_number)
-        return build_all(DibaoRecord, department.DIBAO, found)
+        return build_all(info.context.access, DibaoRecord, department.DIBAO, found)
 
     @strawberry.field
     @reads((department.ECONOMIC_CHECK, "household_number"))
     def economic_checks(self, info: Info) -> list[EconomicCheckRecord]:
         found = info.context.records(department.ECONOMIC_CHECK, "household_number", self.household_number)
-        return build_all(EconomicCheckRecord, department.ECONOMIC_CHECK, found)
+        return build_all(info.context.access, EconomicCheckRecord, department.ECONOMIC_CHECK, found)
 
     @strawberry.field
     @reads((department.TEMPORARY_ASSISTANCE, "household_number"))
     def temporary_assistance(self, info: Info) -> list[TemporaryAssistanceRecord]:
         spec = department.TEMPORARY_ASSISTANCE
         found = info.context.records(spec, "household_number", self.household_number)
-        return build_all(TemporaryAssistanceRecord, spec, found)
+        return build_all(info.context.access, TemporaryAssistanceRecord, spec, found)

@@ -18,10 +18,10 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="A disability certificate (残疾人证); grade 1 is the most severe.")
 class DisabilityCertificate:
-    id_number: str
-    certificate_number: str
-    category: DisabilityCategory
-    grade: int
+    id_number: str | None
+    certificate_number: str | None
+    category: DisabilityCategory | None
+    grade: int | None
     issued_on: dt.date | None
     valid_until: dt.date | None
     source: Source
@@ -29,10 +29,10 @@ class DisabilityCertificate:
 
 @strawberry.type(description="One of the two disability subsidies (两项补贴).")
 class DisabilitySubsidyRecord:
-    id_number: str
-    kind: DisabilitySubsidyKind
+    id_number: str | None
+    kind: DisabilitySubsidyKind | None
     monthly_amount: Decimal | None
-    start_date: dt.date
+    start_date: dt.date | None
     end_date: dt.date | None
     source: Source
 
@@ -46,7 +46,7 @@ class PersonDisability:
     def certificates(self, info: Info) -> list[DisabilityCertificate]:
         found = info.context.records(department.CERTIFICATE, "id_number", self.id_number)
         newest_first = sorted(found, key=lambda r: r["issued_on"] or dt.date.min, reverse=True)
-        return build_all(DisabilityCertificate, department.CERTIFICATE, newest_first)
+        return build_all(info.context.access, DisabilityCertificate, department.CERTIFICATE, newest_first)
 
     @strawberry.field(description="The newest certificate, expired or not (see validUntil).")
     @reads((department.CERTIFICATE, "id_number"))
@@ -58,4 +58,4 @@ class PersonDisability:
     @reads((department.SUBSIDY, "id_number"))
     def subsidies(self, info: Info) -> list[DisabilitySubsidyRecord]:
         found = info.context.records(department.SUBSIDY, "id_number", self.id_number)
-        return build_all(DisabilitySubsidyRecord, department.SUBSIDY, found)
+        return build_all(info.context.access, DisabilitySubsidyRecord, department.SUBSIDY, found)

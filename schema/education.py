@@ -18,21 +18,21 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="A student's enrolment in one term.")
 class EnrolmentRecord:
-    id_number: str
-    school_code: str
+    id_number: str | None
+    school_code: str | None
     school_name: str | None
-    stage: Stage
+    stage: Stage | None
     grade: int | None
-    term: str = strawberry.field(description="YYYY-YYYY-1 (autumn) or YYYY-YYYY-2 (spring).")
-    status: EnrolmentStatus
+    term: str | None = strawberry.field(description="YYYY-YYYY-1 (autumn) or YYYY-YYYY-2 (spring).")
+    status: EnrolmentStatus | None
     source: Source
 
 
 @strawberry.type(description="Student aid granted in one term.")
 class StudentAidRecord:
-    id_number: str
-    term: str
-    programme: AidProgramme
+    id_number: str | None
+    term: str | None
+    programme: AidProgramme | None
     amount: Decimal | None
     paid_on: dt.date | None
     source: Source
@@ -46,10 +46,10 @@ class PersonEducation:
     @reads((department.ENROLMENT, "id_number"))
     def enrolments(self, info: Info) -> list[EnrolmentRecord]:
         found = info.context.records(department.ENROLMENT, "id_number", self.id_number)
-        return build_all(EnrolmentRecord, department.ENROLMENT, found)
+        return build_all(info.context.access, EnrolmentRecord, department.ENROLMENT, found)
 
     @strawberry.field
     @reads((department.STUDENT_AID, "id_number"))
     def aid(self, info: Info) -> list[StudentAidRecord]:
         found = info.context.records(department.STUDENT_AID, "id_number", self.id_number)
-        return build_all(StudentAidRecord, department.STUDENT_AID, found)
+        return build_all(info.context.access, StudentAidRecord, department.STUDENT_AID, found)

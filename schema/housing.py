@@ -19,19 +19,19 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="A dangerous-house assessment (危房鉴定); grades C and D are dangerous.")
 class HouseAssessmentRecord:
-    assessment_number: str
-    id_number: str = strawberry.field(description="The owner.")
+    assessment_number: str | None
+    id_number: str | None = strawberry.field(description="The owner.")
     household_number: str | None
-    assessed_on: dt.date
-    grade: HouseGrade
+    assessed_on: dt.date | None
+    grade: HouseGrade | None
     assessed_by: str | None
     source: Source
 
 
 @strawberry.type(description="A dangerous-house renovation project (危房改造).")
 class RenovationRecord:
-    project_number: str
-    id_number: str
+    project_number: str | None
+    id_number: str | None
     household_number: str | None
     kind: RenovationKind | None
     area: Decimal | None = strawberry.field(description="Square metres.")
@@ -44,11 +44,11 @@ class RenovationRecord:
 
 @strawberry.type(description="Housing support (住房保障): a public rental flat or a rent subsidy.")
 class HousingSupportRecord:
-    id_number: str
+    id_number: str | None
     household_number: str | None
-    kind: HousingSupportKind
+    kind: HousingSupportKind | None
     monthly_amount: Decimal | None
-    start_date: dt.date
+    start_date: dt.date | None
     end_date: dt.date | None
     source: Source
 
@@ -59,7 +59,7 @@ class Housing:
     by: strawberry.Private[str]
 
     def _load(self, info: Info, spec: FileSpec, cls: type[T]) -> list[T]:
-        return build_all(cls, spec, info.context.records(spec, self.by, self.key))
+        return build_all(info.context.access, cls, spec, info.context.records(spec, self.by, self.key))
 
     # No `by` in @reads: these read by the key of whoever holds them (person id or household number).
     @strawberry.field

@@ -18,8 +18,8 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="Insurance enrolment for one year.")
 class InsuranceRecord:
-    id_number: str
-    year: int
+    id_number: str | None
+    year: int | None
     scheme: InsuranceScheme | None
     personal_contribution: Decimal | None
     subsidised_amount: Decimal | None
@@ -29,10 +29,10 @@ class InsuranceRecord:
 
 @strawberry.type(description="A settled outpatient or inpatient episode; amounts in yuan.")
 class SettlementRecord:
-    settlement_id: str
-    id_number: str
-    kind: SettlementKind
-    from_date: dt.date
+    settlement_id: str | None
+    id_number: str | None
+    kind: SettlementKind | None
+    from_date: dt.date | None
     to_date: dt.date | None
     total_cost: Decimal | None
     basic_insurance_paid: Decimal | None
@@ -51,10 +51,10 @@ class PersonMedical:
     @reads((department.INSURANCE, "id_number"))
     def insurance(self, info: Info) -> list[InsuranceRecord]:
         found = info.context.records(department.INSURANCE, "id_number", self.id_number)
-        return build_all(InsuranceRecord, department.INSURANCE, found)
+        return build_all(info.context.access, InsuranceRecord, department.INSURANCE, found)
 
     @strawberry.field
     @reads((department.SETTLEMENT, "id_number"))
     def settlements(self, info: Info) -> list[SettlementRecord]:
         found = info.context.records(department.SETTLEMENT, "id_number", self.id_number)
-        return build_all(SettlementRecord, department.SETTLEMENT, found)
+        return build_all(info.context.access, SettlementRecord, department.SETTLEMENT, found)

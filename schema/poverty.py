@@ -9,6 +9,7 @@ import strawberry
 
 from adapters import poverty as department
 from adapters.store import Record
+from auth.access import Access
 from resolvers.context import Context
 from resolvers.prefetch import reads
 from schema.enums import Cause, MonitoringKind
@@ -19,7 +20,7 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="A registered poor household (建档立卡贫困户).")
 class RegisteredPoorRecord:
-    household_number: str
+    household_number: str | None
     head_id_number: str | None
     persons: int | None
     registered_year: int | None
@@ -30,22 +31,21 @@ class RegisteredPoorRecord:
 
 @strawberry.type(description="A household monitored against (re)falling into poverty (防返贫监测对象).")
 class MonitoredHouseholdRecord:
-    household_number: str
-    kind: MonitoringKind
-    risk_causes: list[Cause]
+    household_number: str | None
+    kind: MonitoringKind | None
+    risk_causes: list[Cause] | None
     persons: int | None
-    entered_on: dt.date
+    entered_on: dt.date | None
     risk_eliminated: bool | None
     eliminated_on: dt.date | None
     per_capita_income: Decimal | None = strawberry.field(description="Annual net income per person, yuan.")
     source: Source
 
 
-def _monitored(record: Record) -> MonitoredHouseholdRecord:
+def _monitored(access: Access, record: Record) -> MonitoredHouseholdRecord:
     causes = record["risk_causes"]
-    item = build(MonitoredHouseholdRecord, department.MONITORED, {**record, "risk_causes": None})
-    item.risk_causes = [Cause[name] for name in causes.split(";")] if causes else []
-    return item
+    listed = [Cause[name] for name in causes.split(";")] if causes else []
+    return build(access, MonitoredHouseholdRecord, department.MONITORED, {**record, "risk_causes": listed})
 
 
 @strawberry.type(description="Poverty-office records about one household.")
@@ -56,10 +56,10 @@ class HouseholdPoverty:
     @reads((department.REGISTERED_POOR, "household_number"))
     def registered_poor(self, info: Info) -> RegisteredPoorRecord | None:
         found = info.context.records(department.REGISTERED_POOR, "household_number", self.household_number)
-        return build(RegisteredPoorRecord, department.REGISTERED_POOR, found[0]) if found else None
+        return build(info.context.access, RegisteredPoorRecord, department.REGISTERED_POOR, found[0]) if found else None
 
     @strawberry.field
     @reads((department.MONITORED, "household_number"))
     def monitoring(self, info: Info) -> list[MonitoredHouseholdRecord]:
         found = info.context.records(department.MONITORED, "household_number", self.household_number)
-        return [_monitored(record) for record in found]
+        return [_monitored(info.context.access, record) for record in found]

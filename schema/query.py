@@ -59,7 +59,7 @@ class Query:
         page = logic.households_page(info.context, region=region, first=first, after=after)
         await prefetch_for(info, Household, page.records, path=("edges", "node"))
         edges = [
-            HouseholdEdge(cursor=cursor, node=Household.from_record(record))
+            HouseholdEdge(cursor=cursor, node=Household.from_record(info.context.access, record))
             for cursor, record in zip(page.cursors, page.records, strict=True)
         ]
         return HouseholdConnection(

@@ -9,9 +9,11 @@ from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 import strawberry
 
 from adapters.base import FileSpec
+from auth.access import Access
 
 T = TypeVar("T")
 
@@ -20,7 +22,7 @@ T = TypeVar("T")
 class Source:
     department: str
     table: str
-    record_key: str
+    record_key: str | None
     as_of: dt.datetime = strawberry.field(description="When the department's data was current (its export time).")
 
 
@@ -29,13 +31,15 @@ def as_utc(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
-def source_of(spec: FileSpec, record: Mapping[str, Any]) -> Source:
-    return Source(
-        department=spec.department,
-        table=spec.name,
-        record_key=record["record_key"],
-        as_of=as_utc(record["as_of"]),
-    )
+def source_of(access: Access, spec: FileSpec, record: Mapping[str, Any]) -> Source:
+    values = {
+        "department": spec.department,
+        "table": spec.name,
+        "record_key": record["record_key"],
+        "as_of": as_utc(record["as_of"]),
+    }
+    access.apply("Source", values, record)
+    return Source(**values)
 
 
 _BUILDERS: dict[tuple[type, str], list[tuple[str, Callable[[Any], Any] | None]]] = {}
@@ -45,6 +49,7 @@ def _converters(cls: type, spec: FileSpec) -> list[tuple[str, Callable[[Any], An
     """For each field of a record type that is a stored column: how its value becomes the GraphQL value."""
     hints = typing.get_type_hints(cls)
     columns = {column.name for column in spec.columns}
+    dates = {column.name for column in spec.columns if isinstance(column.type, sa.Date)}
     converters: list[tuple[str, Callable[[Any], Any] | None]] = []
     for field in dataclasses.fields(cls):
         if field.name not in columns or getattr(field, "base_resolver", None) is not None:
@@ -53,21 +58,31 @@ def _converters(cls: type, spec: FileSpec) -> list[tuple[str, Callable[[Any], An
         enum = next(
             (arg for arg in (hint, *typing.get_args(hint)) if isinstance(arg, type) and issubclass(arg, Enum)), None
         )
-        converters.append((field.name, enum.__getitem__ if enum is not None else None))
+        if enum is not None:
+            converters.append((field.name, enum.__getitem__))
+        elif str in (hint, *typing.get_args(hint)) and field.name in dates:
+            converters.append((field.name, dt.date.isoformat))  # shown as text, so that it can be masked
+        else:
+            converters.append((field.name, None))
     return converters
 
 
-def build(cls: type[T], spec: FileSpec, record: Mapping[str, Any], **parts: Any) -> T:
-    """A record type from a stored row: enum names become enum members, the source and `parts` are attached."""
+def build(access: Access, cls: type[T], spec: FileSpec, record: Mapping[str, Any], **parts: Any) -> T:
+    """A record type from a stored row, as the request's access allows it to be seen.
+
+    Enum names become enum members, the source and `parts` are attached, and then the policy is
+    applied once to the whole object (DESIGN §7: not per field).
+    """
     converters = _BUILDERS.get((cls, spec.table_name))
     if converters is None:
         converters = _BUILDERS[(cls, spec.table_name)] = _converters(cls, spec)
-    values: dict[str, Any] = {"source": source_of(spec, record), **parts}
+    values: dict[str, Any] = {"source": source_of(access, spec, record), **parts}
     for name, convert in converters:
         value = record[name]
         values[name] = convert(value) if convert is not None and value is not None else value
+    access.apply(cls.__name__, values, record)
     return cls(**values)
 
 
-def build_all(cls: type[T], spec: FileSpec, records: Iterable[Mapping[str, Any]]) -> list[T]:
-    return [build(cls, spec, record) for record in records]
+def build_all(access: Access, cls: type[T], spec: FileSpec, records: Iterable[Mapping[str, Any]]) -> list[T]:
+    return [build(access, cls, spec, record) for record in records]

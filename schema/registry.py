@@ -9,10 +9,10 @@ from dataclasses import replace
 import strawberry
 
 from adapters import registry as department
-from adapters.base import FileSpec
 from adapters.store import LoadRequest, Record
+from auth.access import Access
 from resolvers.context import Context
-from resolvers.prefetch import plan_for, prefetch, reads
+from resolvers.prefetch import Read, plan_for, prefetch, reads
 from schema.civil_affairs import HouseholdCivilAffairs, PersonCivilAffairs
 from schema.disability import PersonDisability
 from schema.education import PersonEducation
@@ -27,13 +27,14 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="A resident, as registered (户籍), with every department's records about them.")
 class Person:
-    id_number: str = strawberry.field(description="The 18-character resident id (GB 11643), upper-case X.")
-    name: str
+    id_number: str | None = strawberry.field(description="The 18-character resident id (GB 11643), upper-case X.")
+    name: str | None
     gender: Gender | None
-    birth_date: dt.date | None
+    birth_date: str | None = strawberry.field(description="YYYY-MM-DD, or only the year where the policy masks it.")
+    age: int | None = strawberry.field(description="Age in whole years today.")
     phone: str | None
     relation_to_head: Relation | None
-    household_number: str
+    household_number: str | None
     source: Source
     # Each department's part is a plain field, made with the person: it only holds the person's keys,
     # and a resolver per part and person would cost more than the part itself (DESIGN §7).
@@ -43,14 +44,19 @@ class Person:
     housing: Housing | None = strawberry.field(description="Houses this person owns or is supported in.")
     disability: PersonDisability | None
     poverty: HouseholdPoverty | None = strawberry.field(description="The poverty-office records of their household.")
+    # The keys themselves, for the resolvers below: the fields above may be withheld from the caller.
+    household_key: strawberry.Private[str]
 
     @classmethod
-    def from_record(cls, record: Record) -> Person:
+    def from_record(cls, access: Access, record: Record) -> Person:
         id_number, household_number = record["id_number"], record["household_number"]
         return build(
+            access,
             cls,
             department.PERSONS,
             record,
+            age=_age(record["birth_date"], access.today),
+            household_key=household_number,
             civil_affairs=PersonCivilAffairs(id_number=id_number, household_number=household_number),
             education=PersonEducation(id_number=id_number),
             medical=PersonMedical(id_number=id_number),
@@ -59,56 +65,54 @@ class Person:
             poverty=HouseholdPoverty(household_number=household_number),
         )
 
-    @strawberry.field(description="Age in whole years today.")
-    def age(self, info: Info) -> int | None:
-        if self.birth_date is None:
-            return None
-        today = info.context.today
-        return (
-            today.year
-            - self.birth_date.year
-            - ((today.month, today.day) < (self.birth_date.month, self.birth_date.day))
-        )
-
     @strawberry.field
     @reads((department.HOUSEHOLDS, "household_number"))
     def household(self, info: Info) -> Household | None:
-        found = info.context.records(department.HOUSEHOLDS, "household_number", self.household_number)
-        return Household.from_record(found[0]) if found else None
+        found = info.context.records(department.HOUSEHOLDS, "household_number", self.household_key)
+        return Household.from_record(info.context.access, found[0]) if found else None
 
 
 @strawberry.type(description="A registered household (户), keyed by its household number (户号).")
 class Household:
-    household_number: str
-    region_code: str = strawberry.field(description="12-digit statistical division code of the village or community.")
+    household_number: str | None
+    region_code: str | None = strawberry.field(
+        description="12-digit statistical division code of the village or community."
+    )
     address: str | None
     residence_kind: ResidenceKind | None
+    county_code: str = strawberry.field(description="The 6-digit county code (GB/T 2260).")
     source: Source
     civil_affairs: HouseholdCivilAffairs | None
     housing: Housing | None
     poverty: HouseholdPoverty | None
+    key: strawberry.Private[str]
 
     @classmethod
-    def from_record(cls, record: Record) -> Household:
+    def from_record(cls, access: Access, record: Record) -> Household:
         household_number = record["household_number"]
         return build(
+            access,
             cls,
             department.HOUSEHOLDS,
             record,
+            key=household_number,
+            county_code=record["region_code"][:6],
             civil_affairs=HouseholdCivilAffairs(household_number=household_number),
             housing=Housing(key=household_number, by="household_number"),
             poverty=HouseholdPoverty(household_number=household_number),
         )
 
-    @strawberry.field(description="The 6-digit county code (GB/T 2260).")
-    def county_code(self) -> str:
-        return self.region_code[:6]
-
     @strawberry.field(description="Registered members, head first.")
     @reads((department.PERSONS, "household_number"))
     def members(self, info: Info) -> list[Person]:
-        found = info.context.records(department.PERSONS, "household_number", self.household_number)
-        return [Person.from_record(record) for record in sorted(found, key=_head_first)]
+        found = info.context.records(department.PERSONS, "household_number", self.key)
+        return [Person.from_record(info.context.access, record) for record in sorted(found, key=_head_first)]
+
+
+def _age(birth_date: dt.date | None, today: dt.date) -> int | None:
+    if birth_date is None:
+        return None
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
 
 
 def _head_first(record: Record) -> tuple[int, str]:
@@ -120,28 +124,41 @@ ROOTS: dict[type, str] = {Person: "id_number", Household: "household_number"}
 
 
 async def prefetch_for(
-    info: Info, cls: type, records: Sequence[Record], path: tuple[str, ...] = (), *, itself: FileSpec | None = None
+    info: Info, cls: type, records: Sequence[Record], path: tuple[str, ...] = (), *, also: Read | None = None
 ) -> None:
     """Fetch ahead everything the selection under these persons or households will read.
 
-    With `itself`, `records` hold only keys and the roots are read in the same batch as what hangs
-    off them (a household's records are keyed by the household number already known).
+    `also` is read in the same batch: the household itself, whose region decides whether it (or its
+    person) exists for the caller.
     """
     fetch_plan = plan_for(info, cls, ROOTS, path)
-    if itself is not None:
-        fetch_plan = replace(fetch_plan, reads=fetch_plan.reads | {(itself, ROOTS[cls])})
+    if also is not None:
+        fetch_plan = replace(fetch_plan, reads=fetch_plan.reads | {also})
     await prefetch(info.context, fetch_plan, records, ROOTS[cls])
 
 
-async def find_household(info: Info, household_number: str) -> Household | None:
-    await prefetch_for(info, Household, [{"household_number": household_number}], itself=department.HOUSEHOLDS)
+_HOUSEHOLD: Read = (department.HOUSEHOLDS, "household_number")
+
+
+def _visible_household(info: Info, household_number: str) -> Record | None:
+    """The household, if it lies inside the caller's regions; otherwise it does not exist for them."""
     found = info.context.records(department.HOUSEHOLDS, "household_number", household_number)
-    return Household.from_record(found[0]) if found else None
+    if not found or not info.context.access.covers(found[0]["region_code"]):
+        return None
+    return found[0]
+
+
+async def find_household(info: Info, household_number: str) -> Household | None:
+    await prefetch_for(info, Household, [{"household_number": household_number}], also=_HOUSEHOLD)
+    found = _visible_household(info, household_number)
+    return Household.from_record(info.context.access, found) if found is not None else None
 
 
 async def find_person(info: Info, id_number: str) -> Person | None:
     # A person's household-keyed records need its household number first: two levels.
     await info.context.cache.prefetch([LoadRequest(department.PERSONS, "id_number", [id_number])])
     found = info.context.records(department.PERSONS, "id_number", id_number)
-    await prefetch_for(info, Person, found)
-    return Person.from_record(found[0]) if found else None
+    await prefetch_for(info, Person, found, also=_HOUSEHOLD)
+    if not found or _visible_household(info, found[0]["household_number"]) is None:
+        return None
+    return Person.from_record(info.context.access, found[0])

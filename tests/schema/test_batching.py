@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import schema
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
+from auth.access import Access
 from resolvers.context import Context
 from tests.schema.documents import HOUSEHOLD_PICTURE
 from tests.world import LARGE, SMALL, write_world
@@ -46,7 +47,7 @@ def counting_statements(engine: sa.Engine) -> Iterator[list[int]]:
 
 
 def _picture(engine: sa.Engine, household_number: str) -> tuple[int, dict]:
-    context = Context.create(engine, {}, list(DEPARTMENTS))
+    context = Context.create(engine, {}, list(DEPARTMENTS), Access.unrestricted())
     context.connection()  # connect first: only the query's own statements are counted
     try:
         with counting_statements(engine) as counted:

@@ -1,0 +1,103 @@
+"""What one request may see, applied where objects are made: policy per object, regions per row.
+
+`Access.apply` runs once for every governed object the request builds (`schema.records.build`),
+with the compiled view of the caller's roles and purpose: it nulls denied fields, masks masked
+ones, withholds special values, and notes the subjects and the per-value exceptions the audit
+event and the response's `extensions` report afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from auth import masks
+from auth.policy import DENY, PSEUDONYM, Action, PolicyView, is_special, unrestricted_view, weaker
+from auth.principal import Principal
+from auth.labels import NATURAL_MASKS
+
+EVERYWHERE: tuple[str, ...] = ("",)
+"""The regions of the hub's own computations: every division code starts with the empty prefix."""
+
+
+def visible_prefixes(asked: str, regions: tuple[str, ...]) -> list[str]:
+    """The parts of the asked region prefix that lie inside the caller's regions (none: nothing visible)."""
+    found = set()
+    for region in regions:
+        if asked.startswith(region):
+            return [asked]
+        if region.startswith(asked):
+            found.add(region)
+    return sorted(found)
+
+
+@dataclass
+class Access:
+    view: PolicyView
+    regions: tuple[str, ...]
+    today: dt.date = field(default_factory=dt.date.today)
+    principal: Principal | None = None
+    purpose: str | None = None
+    case_id: str | None = None
+    policy_version: int | None = None
+    subjects: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)
+    exceptions: dict[str, set[str]] = field(default_factory=dict)
+    """`Type.field` -> outcomes that differ from the type's view for some values (special, mask failed)."""
+
+    @classmethod
+    def unrestricted(cls, today: dt.date | None = None) -> Access:
+        return cls(view=unrestricted_view(), regions=EVERYWHERE, today=today or dt.date.today())
+
+    def covers(self, division_code: str | None) -> bool:
+        return division_code is not None and any(division_code.startswith(region) for region in self.regions)
+
+    def visible(self, asked_prefix: str) -> list[str]:
+        return visible_prefixes(asked_prefix, self.regions)
+
+    def apply(self, type_name: str, values: MutableMapping[str, Any], record: Mapping[str, Any]) -> None:
+        """Enforce the view of `type_name` on one object's field values, made from the stored `record`."""
+        view = self.view.types[type_name]
+        self.seen.add(type_name)
+        subject = record.get("id_number")
+        if subject is not None:
+            self.subjects.add(subject)
+        for rule in view.rules:
+            action = rule.action
+            if rule.special is not None and is_special(rule.special, record, self.today):
+                # A special value needs both: its field's own rule and a grant of the `special` label.
+                action = weaker(action, self._special(rule.name))
+                self._note(type_name, rule.name, action)
+            if action.kind == "allow":
+                continue
+            if action.kind == "deny":
+                values[rule.attr] = None
+                continue
+            masked = self._mask(action, values[rule.attr])
+            if masked is None and values[rule.attr] is not None:
+                self._note(type_name, rule.name, DENY)
+            values[rule.attr] = masked
+
+    def _special(self, field_name: str) -> Action:
+        granted = self.view.special
+        if granted.kind == "mask" and granted.mask is None:
+            natural = NATURAL_MASKS.get(field_name)
+            return Action("mask", natural) if natural else DENY
+        return granted
+
+    def _mask(self, action: Action, value: Any) -> str | None:
+        if value is None:
+            return None
+        if action.mask == PSEUDONYM:
+            key = self.principal.pseudonym_key if self.principal is not None else b""
+            try:
+                return masks.pseudonym(value, key=key)
+            except masks.MaskError:
+                return None
+        return masks.apply_mask(action.mask or "", value)  # never the raw value: None when it cannot mask
+
+    def _note(self, type_name: str, field_name: str, action: Action) -> None:
+        outcome = {"allow": "revealed", "mask": "masked", "deny": "withheld"}[action.kind]
+        self.exceptions.setdefault(f"{type_name}.{field_name}", set()).add(outcome)

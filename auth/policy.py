@@ -1,0 +1,254 @@
+"""Field policies (DESIGN §3): `(role, purpose, Type.field | label) -> allow | mask[:format] | deny`.
+
+A policy is a YAML document, role -> purpose -> target -> action:
+
+    student-aid:
+      student-aid:
+        public: allow
+        personal: mask          # every personal field with its natural mask (withheld if it has none)
+        Person.name: allow      # a field rule overrides its label's rule
+        Person.phone: deny
+
+Default deny. Across several roles the most revealing action wins. A `special` value (an HIV
+diagnosis, a minor's identity) is withheld unless the `special` label itself is granted for the
+purpose; a rule on the field does not unlock it.
+
+A policy is checked against the schema's field table when loaded (unknown targets, actions and mask
+formats are refused, saying where), and compiled once per (roles, purpose) into a view per type:
+only the fields that are not plainly revealed, so applying it costs a short loop per object.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Final, Literal
+
+import yaml
+
+from auth import masks
+from auth.labels import GOVERNED, LABELS_ORDER, NATURAL_MASKS, SPECIAL, Label, SpecialTest
+
+Kind = Literal["allow", "mask", "deny"]
+_RANK: Final[dict[Kind, int]] = {"deny": 0, "mask": 1, "allow": 2}
+MINOR_AGE: Final = 14
+HIV_CODES: Final = ("B20", "B21", "B22", "B23", "B24", "Z21")
+PSEUDONYM: Final = "pseudonym"
+MASK_FORMATS: Final = frozenset({*masks.MASKS, PSEUDONYM})
+
+
+class PolicyError(ValueError):
+    """A policy document that cannot be applied; the message names the place."""
+
+
+@dataclass(frozen=True)
+class Action:
+    kind: Kind
+    mask: str | None = None  # the format; None with kind "mask" means each field's natural mask
+
+    def __str__(self) -> str:
+        return f"mask:{self.mask}" if self.kind == "mask" and self.mask else self.kind
+
+
+ALLOW, DENY = Action("allow"), Action("deny")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A checked policy document: rules[role][purpose][target] = action."""
+
+    rules: Mapping[str, Mapping[str, Mapping[str, Action]]]
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def purposes(self) -> frozenset[str]:
+        return frozenset(purpose for by_purpose in self.rules.values() for purpose in by_purpose)
+
+
+def _parse_action(text: Any, where: str) -> Action:
+    if not isinstance(text, str):
+        raise PolicyError(f"{where}: the action must be allow, deny, mask or mask:<format>, not {text!r}")
+    if text in ("allow", "deny"):
+        return Action(text)  # type: ignore[arg-type]
+    if text == "mask":
+        return Action("mask")
+    kind, _, mask_format = text.partition(":")
+    if kind == "mask" and mask_format in MASK_FORMATS:
+        return Action("mask", mask_format)
+    known = ", ".join(sorted(MASK_FORMATS))
+    raise PolicyError(f"{where}: unknown action {text!r} (allow, deny, mask or mask:<format>; formats: {known})")
+
+
+def _check_target(target: str, action: Action, where: str) -> None:
+    if target in LABELS_ORDER:
+        if action.mask is not None:
+            raise PolicyError(f"{where}: a label rule masks each field its own way: write `mask`, not {action}")
+        return
+    type_name, _, field_name = target.partition(".")
+    labels = GOVERNED.get(type_name)
+    if labels is None or field_name not in labels:
+        labels_text = ", ".join(LABELS_ORDER)
+        raise PolicyError(f"{where}: {target!r} is neither a label ({labels_text}) nor a governed Type.field")
+    if action.kind == "mask" and (action.mask or NATURAL_MASKS.get(field_name)) is None:
+        raise PolicyError(f"{where}: {target} has no natural mask; name a format (mask:<format>) or deny it")
+    if (
+        action.mask is not None
+        and action.mask != NATURAL_MASKS.get(field_name)
+        and not (action.mask == PSEUDONYM and NATURAL_MASKS.get(field_name) == "id")
+    ):
+        raise PolicyError(f"{where}: mask:{action.mask} does not fit {target} (its values are not of that kind)")
+
+
+def _mapping(value: Any, where: str, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
+        raise PolicyError(f"{where}: expected a mapping of {what}")
+    return value
+
+
+def load_policy(text: str, *, source: str = "policy") -> Policy:
+    """Parse and check a YAML policy; errors name the file, role, purpose and target."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise PolicyError(f"{source}: not valid YAML: {error}") from None
+    rules: dict[str, dict[str, dict[str, Action]]] = {}
+    for role, by_purpose in _mapping(document or {}, source, "role -> purpose -> rules").items():
+        for purpose, targets in _mapping(by_purpose, f"{source}: {role}", "purpose -> rules").items():
+            where = f"{source}: {role} / {purpose}"
+            for target, text_action in _mapping(targets or {}, where, "target -> action").items():
+                action = _parse_action(text_action, f"{where} / {target}")
+                _check_target(target, action, f"{where} / {target}")
+                rules.setdefault(role, {}).setdefault(purpose, {})[target] = action
+    return Policy(rules=rules, text=text)
+
+
+def export_policy(policy: Policy) -> str:
+    return policy.text
+
+
+# --- compiled views ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One field of a type whose value is not plainly revealed: its action, and its special test."""
+
+    attr: str
+    name: str
+    action: Action
+    special: SpecialTest | None
+
+
+@dataclass(frozen=True)
+class TypeView:
+    name: str
+    rules: tuple[FieldRule, ...]
+    outcome: Mapping[str, str]  # field -> revealed | masked | withheld, before special values
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    """What one combination of roles sees for one purpose, type by type."""
+
+    types: Mapping[str, TypeView]
+    special: Action
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
+
+
+def _best(actions: Iterable[Action]) -> Action:
+    return max(actions, key=lambda action: _RANK[action.kind], default=DENY)
+
+
+def weaker(first: Action, second: Action) -> Action:
+    """The less revealing of two actions (the first, where they rank the same)."""
+    return second if _RANK[second.kind] < _RANK[first.kind] else first
+
+
+def _field_action(rules: list[Mapping[str, Action]], type_name: str, field_name: str, label: Label) -> Action:
+    target = f"{type_name}.{field_name}"
+    per_role = [role_rules.get(target) or role_rules.get(label, DENY) for role_rules in rules]
+    action = _best(per_role)
+    if action.kind == "mask" and action.mask is None:
+        natural = NATURAL_MASKS.get(field_name)
+        return Action("mask", natural) if natural else DENY
+    return action
+
+
+def _outcome(action: Action) -> str:
+    return {"allow": "revealed", "mask": "masked", "deny": "withheld"}[action.kind]
+
+
+@dataclass
+class CompiledPolicy:
+    """A policy version, ready to answer requests: views are compiled on first use and kept."""
+
+    policy: Policy
+    version: int
+    _views: dict[tuple[frozenset[str], str], PolicyView] = field(default_factory=dict)
+
+    def view(self, roles: frozenset[str], purpose: str) -> PolicyView:
+        key = (roles, purpose)
+        found = self._views.get(key)
+        if found is None:
+            found = self._views[key] = compile_view(self.policy, roles, purpose)
+        return found
+
+
+def compile_view(policy: Policy, roles: frozenset[str], purpose: str) -> PolicyView:
+    rules = [policy.rules.get(role, {}).get(purpose, {}) for role in sorted(roles)]
+    special = _best(role_rules.get("special", DENY) for role_rules in rules)
+    types = {}
+    for type_name, labels in GOVERNED.items():
+        specials = SPECIAL.get(type_name, {})
+        field_rules, outcome = [], {}
+        for field_name, label in labels.items():
+            action = _field_action(rules, type_name, field_name, label)
+            outcome[field_name] = _outcome(action)
+            if action != ALLOW or field_name in specials:
+                field_rules.append(FieldRule(_snake(field_name), field_name, action, specials.get(field_name)))
+        types[type_name] = TypeView(type_name, tuple(field_rules), outcome)
+    return PolicyView(types=types, special=special)
+
+
+@cache
+def _unrestricted() -> PolicyView:
+    types = {
+        name: TypeView(name, (), {field_name: "revealed" for field_name in labels}) for name, labels in GOVERNED.items()
+    }
+    return PolicyView(types=types, special=ALLOW)
+
+
+def unrestricted_view() -> PolicyView:
+    """Everything revealed: for the hub's own computations and tests of data, never for a client."""
+    return _unrestricted()
+
+
+# --- special values -----------------------------------------------------------------------------
+
+
+def is_special(test: SpecialTest, record: Mapping[str, Any], today: dt.date) -> bool:
+    kind, column = test
+    value = record.get(column)
+    if not isinstance(value, str):
+        return False
+    if kind == "hiv":
+        return value.upper().startswith(HIV_CODES)
+    return _is_minor(value, today)
+
+
+def _is_minor(id_number: str, today: dt.date) -> bool:
+    try:
+        born = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return True  # an id whose birth date cannot be read is treated as the stricter case
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return age < MINOR_AGE

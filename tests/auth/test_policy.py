@@ -1,0 +1,194 @@
+"""Policies: the label table covers the schema, policies are checked when loaded, views apply per object."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from graphql import GraphQLNonNull, GraphQLObjectType, GraphQLScalarType, get_nullable_type
+
+import schema
+from auth.access import Access, visible_prefixes
+from auth.labels import GOVERNED, LABELS_ORDER, NATURAL_MASKS, SPECIAL, STRUCTURE_TYPES
+from auth.policy import PolicyError, compile_view, load_policy
+from auth.principal import Principal
+
+DEMO_POLICY = Path(__file__).parents[2] / "auth" / "demo_policy.yaml"
+TODAY = dt.date(2026, 11, 23)
+ADULT = "350583198001010011"  # born 1980
+CHILD = "350583201801010014"  # born 2018: 8 years old
+_graphql = schema.create_schema()._schema
+
+
+def _object_types() -> dict[str, GraphQLObjectType]:
+    return {
+        name: kind
+        for name, kind in _graphql.type_map.items()
+        if isinstance(kind, GraphQLObjectType) and not name.startswith("__")
+    }
+
+
+def test_every_field_of_the_schema_carries_a_label() -> None:
+    # given every object type of the schema
+    for name, kind in _object_types().items():
+        # then it is either governed field by field, or pure structure
+        assert name in GOVERNED or name in STRUCTURE_TYPES, f"{name} has no sensitivity labels"
+        if name in GOVERNED:
+            assert set(kind.fields) == set(GOVERNED[name]), f"{name}: labels and fields differ"
+            assert set(GOVERNED[name].values()) <= set(LABELS_ORDER)
+
+
+def test_the_label_table_names_nothing_the_schema_lacks() -> None:
+    types = _object_types()
+    assert set(GOVERNED) <= set(types)
+    assert STRUCTURE_TYPES <= set(types)
+    for type_name, fields in SPECIAL.items():
+        assert set(fields) <= set(types[type_name].fields), type_name
+
+
+def test_every_field_a_policy_can_withhold_is_nullable() -> None:
+    for type_name, labels in GOVERNED.items():
+        for field_name, label in labels.items():
+            field_type = _object_types()[type_name].fields[field_name].type
+            if label != "public":
+                assert not isinstance(field_type, GraphQLNonNull), f"{type_name}.{field_name} could not be withheld"
+
+
+def test_every_maskable_field_is_text() -> None:
+    for type_name, labels in GOVERNED.items():
+        for field_name in labels:
+            if field_name in NATURAL_MASKS:
+                field_type = get_nullable_type(_object_types()[type_name].fields[field_name].type)
+                assert isinstance(field_type, GraphQLScalarType) and field_type.name == "String", field_name
+
+
+def test_the_demo_policy_loads() -> None:
+    policy = load_policy(DEMO_POLICY.read_text(encoding="utf-8"))
+    assert {"assistance-review", "student-aid", "comparison", "case-management", "audit"} == policy.purposes()
+
+
+@pytest.mark.parametrize(
+    ("document", "says"),
+    [
+        ("r:\n  p:\n    Person.shoeSize: allow\n", "r / p / Person.shoeSize: 'Person.shoeSize' is neither a label"),
+        ("r:\n  p:\n    personal: reveal\n", "r / p / personal: unknown action 'reveal'"),
+        ("r:\n  p:\n    personal: mask:phone\n", "a label rule masks each field its own way"),
+        ("r:\n  p:\n    Person.gender: mask\n", "Person.gender has no natural mask"),
+        ("r:\n  p:\n    Person.phone: mask:id\n", "mask:id does not fit Person.phone"),
+        ("r: [1, 2]\n", "r: expected a mapping"),
+        ("r:\n  p: {personal: allow\n", "not valid YAML"),
+    ],
+)
+def test_a_bad_policy_is_refused_saying_where(document: str, says: str) -> None:
+    with pytest.raises(PolicyError, match=None) as refused:
+        load_policy(document, source="test.yaml")
+    assert says in str(refused.value)
+    assert str(refused.value).startswith("test.yaml")
+
+
+def test_a_field_rule_overrides_its_label_and_roles_combine_to_the_most_revealing() -> None:
+    policy = load_policy(
+        "a:\n  p:\n    personal: allow\n    Person.phone: deny\n"
+        "b:\n  p:\n    Person.phone: mask\n    Person.name: deny\n"
+    )
+    only_a = compile_view(policy, frozenset({"a"}), "p").types["Person"].outcome
+    both = compile_view(policy, frozenset({"a", "b"}), "p").types["Person"].outcome
+    other_purpose = compile_view(policy, frozenset({"a"}), "q").types["Person"].outcome
+    assert (only_a["phone"], only_a["name"], only_a["gender"]) == ("withheld", "revealed", "revealed")
+    assert (both["phone"], both["name"]) == ("masked", "revealed")
+    assert set(other_purpose.values()) == {"withheld"}  # default deny
+
+
+def _access(policy_text: str, *, key: bytes = b"client-key") -> Access:
+    policy = load_policy(policy_text)
+    principal = Principal(
+        client_id="c",
+        department="civil-affairs",
+        roles=frozenset({"r"}),
+        regions=("3505",),
+        purposes=frozenset({"p"}),
+        token_purposes=frozenset({"p"}),
+        pseudonym_key=key,
+    )
+    return Access(view=compile_view(policy, frozenset({"r"}), "p"), regions=("3505",), today=TODAY, principal=principal)
+
+
+def _person(id_number: str) -> tuple[dict, dict]:
+    record = {"id_number": id_number, "name": "欧阳娜娜", "phone": "13812345678", "birth_date": None}
+    values = {"id_number": id_number, "name": "欧阳娜娜", "phone": "13812345678", "gender": None, "birth_date": None}
+    return values, record
+
+
+def test_masks_and_denials_are_applied_to_the_object() -> None:
+    access = _access("r:\n  p:\n    personal: allow\n    Person.name: mask\n    Person.phone: deny\n")
+    values, record = _person(ADULT)
+    access.apply("Person", values, record)
+    assert values["name"] == "欧阳**"
+    assert values["phone"] is None
+    assert values["id_number"] == ADULT
+    assert access.subjects == {ADULT}
+
+
+def test_a_minors_identity_is_withheld_unless_special_is_granted() -> None:
+    values, record = _person(CHILD)
+    _access("r:\n  p:\n    personal: allow\n").apply("Person", values, record)
+    assert (values["id_number"], values["name"], values["phone"]) == (None, None, None)
+
+    values, record = _person(CHILD)
+    _access("r:\n  p:\n    personal: allow\n    special: mask\n").apply("Person", values, record)
+    assert (values["id_number"], values["name"]) == ("350583********0014", "欧阳**")
+
+
+def test_granting_special_never_reveals_more_than_the_fields_own_rule() -> None:
+    access = _access("r:\n  p:\n    personal: allow\n    Person.phone: deny\n    special: allow\n")
+    values, record = _person(CHILD)
+    access.apply("Person", values, record)
+    assert values["id_number"] == CHILD
+    assert values["phone"] is None
+
+
+def test_an_hiv_diagnosis_is_special_and_other_diagnoses_are_not() -> None:
+    access = _access("r:\n  p:\n    sensitive: allow\n    personal: allow\n")
+    hiv = {"id_number": ADULT, "diagnosis_code": "B20.1"}
+    other = {"id_number": ADULT, "diagnosis_code": "I63.9"}
+    hiv_values, other_values = dict(hiv), dict(other)
+    access.apply("SettlementRecord", hiv_values, hiv)
+    access.apply("SettlementRecord", other_values, other)
+    assert hiv_values["diagnosis_code"] is None
+    assert other_values["diagnosis_code"] == "I63.9"
+    assert access.exceptions == {"SettlementRecord.diagnosisCode": {"withheld"}}
+
+
+def test_a_value_that_cannot_be_masked_is_withheld_never_shown_raw() -> None:
+    access = _access("r:\n  p:\n    personal: allow\n    Person.phone: mask\n")
+    values, record = _person(ADULT)
+    values["phone"] = record["phone"] = "12"  # too short to keep 3 + 4 digits
+    access.apply("Person", values, record)
+    assert values["phone"] is None
+    assert access.exceptions == {"Person.phone": {"withheld"}}
+
+
+def test_pseudonyms_are_stable_per_client_and_differ_between_clients() -> None:
+    text = "r:\n  p:\n    personal: allow\n    Person.idNumber: mask:pseudonym\n"
+    seen = []
+    for key in (b"one", b"one", b"two"):
+        values, record = _person(ADULT)
+        _access(text, key=key).apply("Person", values, record)
+        seen.append(values["id_number"])
+    assert seen[0] == seen[1] != seen[2]
+    assert seen[0].startswith("p_") and ADULT not in seen[0]
+
+
+@pytest.mark.parametrize(
+    ("asked", "regions", "visible"),
+    [
+        ("3505", ("3505",), ["3505"]),
+        ("350583", ("3505",), ["350583"]),
+        ("3505", ("350583", "350524"), ["350524", "350583"]),
+        ("3506", ("3505",), []),
+        ("35", ("350583101",), ["350583101"]),
+    ],
+)
+def test_the_visible_part_of_an_asked_region(asked: str, regions: tuple[str, ...], visible: list[str]) -> None:
+    assert visible_prefixes(asked, regions) == visible
