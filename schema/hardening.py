@@ -1,0 +1,340 @@
+"""Limits on what one GraphQL document may ask, checked once per document and cached (DESIGN §7).
+
+The shape limits (depth, aliases, root fields, estimated cost) are one graphql-core validation
+rule, so strawberry's validation step runs it and the validation cache keeps its verdict; the
+size limits (tokens, characters) are graphql-core parser options, so an oversized document is
+refused while it is being read. Introspection and "Did you mean ...?" suggestions are refused or
+hidden outside development mode, using graphql-core's own rule and `hide_suggestions` option.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLInterfaceType,
+    GraphQLNamedType,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLSyntaxError,
+    InlineFragmentNode,
+    IntValueNode,
+    NoSchemaIntrospectionCustomRule,
+    NullValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+    get_named_type,
+    get_nullable_type,
+    is_list_type,
+    validate,
+)
+from graphql.language import SKIP, VisitorAction
+from graphql.validation import ASTValidationRule, ValidationContext
+from strawberry.extensions import AddValidationRules, ParserCache, SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+from resolvers.pagination import DEFAULT_PAGE, MAX_PAGE
+
+log = logging.getLogger(__name__)
+
+TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+CACHE_SIZE = 128  # distinct documents kept parsed and validated; strawberry's default
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """The most one document may ask. The defaults leave headroom over the household picture
+    (bench/household.graphql; README "GraphQL limits" gives its measured values)."""
+
+    depth: int = 12
+    aliases: int = 30
+    root_fields: int = 10
+    tokens: int = 5_000
+    characters: int = 100_000
+    cost: int = 50_000
+    list_factor: int = 10  # the assumed length of a list that takes no `first`, e.g. a household's members
+
+
+class QueryShape(NamedTuple):
+    """What one operation asks for, with every fragment spread counted as its fragment's fields."""
+
+    root_fields: int
+    depth: int
+    aliases: int
+    cost: int
+
+
+DEFAULT_LIMITS = Limits()
+NOTHING = QueryShape(0, 0, 0, 0)
+_INTROSPECTION = frozenset({"__schema", "__type"})  # bounded by the schema; refused outside development
+
+
+_LABELS = {"rootFields": "root fields", "cost": "estimated cost"}
+
+
+def too_complex(limit: str, *, found: int, maximum: int, found_text: str | None = None, **where: Any) -> GraphQLError:
+    """`limit` as in the error's extensions (camelCase); the message says it in words."""
+    return GraphQLError(
+        f"Query too complex: {_LABELS.get(limit, limit)} {found_text or found}, over the maximum of {maximum}.",
+        extensions={"code": TOO_COMPLEX, "limit": limit, "found": found, "maximum": maximum},
+        **where,
+    )
+
+
+class _Measure:
+    """Walks operations through their fragments; each fragment is measured once, so a document
+    spreading fragments into fragments costs linear time however large the shape it describes.
+    Nesting is bounded before this runs: graphql-core's parser and validator refuse more than 200
+    levels, counting levels through fragment spreads."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode], list_factor: int):
+        self._schema = schema
+        self._fragments = fragments
+        self._list_factor = list_factor
+        self._measured: dict[tuple[str, bool], QueryShape] = {}
+        self._open: set[str] = set()
+
+    def operation(self, operation: OperationDefinitionNode) -> QueryShape:
+        root = self._schema.get_root_type(operation.operation)
+        return self._selections(operation.selection_set, root, paged=False)
+
+    def _selections(
+        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, *, paged: bool
+    ) -> QueryShape:
+        """`paged`: the parent took `first`, so a list here is that page, already counted."""
+        root_fields = depth = aliases = cost = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value in _INTROSPECTION:
+                    continue
+                inner, factor, inner_paged = self._field(selection, parent, paged=paged)
+                nested = NOTHING
+                if selection.selection_set:
+                    nested = self._selections(selection.selection_set, inner, paged=inner_paged)
+                alias = 1 if selection.alias else 0
+                shape = QueryShape(1, 1 + nested.depth, alias + nested.aliases, 1 + factor * nested.cost)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self._schema.get_type(condition.name.value) if condition else parent
+                shape = self._selections(selection.selection_set, target, paged=paged)
+            elif isinstance(selection, FragmentSpreadNode):
+                shape = self._fragment(selection.name.value, paged=paged)
+            else:  # pragma: no cover - the three kinds of selection are all there is
+                continue
+            root_fields += shape.root_fields
+            depth = max(depth, shape.depth)
+            aliases += shape.aliases
+            cost += shape.cost
+        return QueryShape(root_fields, depth, aliases, cost)
+
+    def _fragment(self, name: str, *, paged: bool) -> QueryShape:
+        key = (name, paged)
+        fragment = self._fragments.get(name)
+        if key in self._measured:
+            return self._measured[key]
+        if fragment is None or name in self._open:  # unknown and cyclic fragments: reported by graphql's own rules
+            return NOTHING
+        self._open.add(name)
+        condition = self._schema.get_type(fragment.type_condition.name.value)
+        shape = self._selections(fragment.selection_set, condition, paged=paged)
+        self._open.discard(name)
+        self._measured[key] = shape
+        return shape
+
+    def _field(
+        self, node: FieldNode, parent: GraphQLNamedType | None, *, paged: bool
+    ) -> tuple[GraphQLNamedType | None, int, bool]:
+        """The field's named type, the factor its subtree is multiplied by, and whether it is paged."""
+        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) or node.name.value not in parent.fields:
+            return None, 1, False  # __typename, or a field graphql's own rules report as unknown
+        definition = parent.fields[node.name.value]
+        inner = get_named_type(definition.type)
+        if "first" in definition.args:
+            return inner, _page_size(node), True
+        if is_list_type(get_nullable_type(definition.type)) and not paged:  # type: ignore[arg-type]
+            return inner, self._list_factor, False
+        return inner, 1, False
+
+
+def _page_size(node: FieldNode) -> int:
+    """The page asked for; a variable may ask for the largest page, and validation (cached per
+    document) cannot see variables."""
+    first = next((argument.value for argument in node.arguments or () if argument.name.value == "first"), None)
+    if first is None or isinstance(first, NullValueNode):
+        return DEFAULT_PAGE
+    if isinstance(first, IntValueNode):
+        return max(0, min(int(first.value), MAX_PAGE))
+    return MAX_PAGE
+
+
+def measure(
+    schema: GraphQLSchema, document: DocumentNode, *, list_factor: int = DEFAULT_LIMITS.list_factor
+) -> dict[str, QueryShape]:
+    """The shape of each operation of a document, by operation name ("" for an anonymous one)."""
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    measurer = _Measure(schema, fragments, list_factor)
+    return {
+        d.name.value if d.name else "": measurer.operation(d)
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode)
+    }
+
+
+@functools.cache
+def limits_rule(limits: Limits) -> type[ASTValidationRule]:
+    """One rule class per `Limits`, so the validation cache sees the same rules on every request."""
+
+    class QueryLimitsRule(ValidationRule):
+        def __init__(self, context: ValidationContext) -> None:
+            super().__init__(context)
+            fragments = {d.name.value: d for d in context.document.definitions if isinstance(d, FragmentDefinitionNode)}
+            self._measure = _Measure(context.schema, fragments, limits.list_factor)
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> VisitorAction:
+            shape = self._measure.operation(node)
+            for limit, found, maximum in (
+                ("depth", shape.depth, limits.depth),
+                ("aliases", shape.aliases, limits.aliases),
+                ("rootFields", shape.root_fields, limits.root_fields),
+                ("cost", shape.cost, limits.cost),
+            ):
+                if found > maximum:
+                    self.report_error(too_complex(limit, found=found, maximum=maximum, nodes=[node]))
+            return SKIP
+
+        def enter_fragment_definition(self, *_args: Any) -> VisitorAction:
+            return SKIP  # measured through the operations that spread them
+
+    return QueryLimitsRule
+
+
+class LimitedParserCache(ParserCache):
+    """strawberry's ParserCache, parsing with graphql-core's size limits. `max_lexical_tokens` and
+    `max_source_length` rather than `max_tokens` (what strawberry's MaxTokensLimiter sets), which
+    graphql-core 3.3 deprecates: it counts comments as tokens, and bounds neither whitespace nor one
+    huge string; the source length bounds all three."""
+
+    def __init__(self, *, limits: Limits, maxsize: int = CACHE_SIZE) -> None:
+        super().__init__(maxsize)
+        self.limits = limits
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        query = context.query or ""
+        limits = self.limits
+        if len(query) > limits.characters:  # checked here too, for a message with the length found
+            raise too_complex("characters", found=len(query), maximum=limits.characters)
+        try:
+            context.graphql_document = self.cached_parse_document(
+                query, **context.parse_options, max_lexical_tokens=limits.tokens, max_source_length=limits.characters
+            )
+        except GraphQLSyntaxError as error:
+            if error.message != f"Syntax Error: Document contains more than {limits.tokens} tokens. Parsing aborted.":
+                raise
+            # the parser stops at the first token over the limit: the count found is a lower bound
+            raise too_complex(
+                "tokens",
+                found=limits.tokens + 1,
+                found_text=f"at least {limits.tokens + 1}",
+                maximum=limits.tokens,
+                source=error.source,
+                positions=error.positions,
+            ) from None
+        yield
+
+
+class _SameDocument:
+    """A cache key that is the parsed document object. The parser cache hands back the same object
+    for the same text; hashing the document itself (a frozen dataclass) would walk the whole AST
+    on every request, ~0.1 ms for the household picture."""
+
+    __slots__ = ("document",)
+
+    def __init__(self, document: DocumentNode) -> None:
+        self.document = document
+
+    def __hash__(self) -> int:
+        return id(self.document)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _SameDocument) and other.document is self.document
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _validate(
+    schema: GraphQLSchema, document: _SameDocument, rules: tuple[type[ASTValidationRule], ...], hide_suggestions: bool
+) -> list[GraphQLError]:
+    # the two rules strawberry's own validate_document adds to every validation
+    every_rule = (*rules, MaybeNullValidationRule, OneOfInputValidationRule)
+    return validate(schema, document.document, every_rule, hide_suggestions=hide_suggestions)
+
+
+class CachedValidation(SchemaExtension):
+    """strawberry's ValidationCache, but passing graphql-core's `hide_suggestions` (strawberry's
+    validation does not) and keyed by document identity. The rules are part of the key: those that
+    AddValidationRules appends in `on_operation`, which runs before any `on_validate`."""
+
+    def __init__(self, *, hide_suggestions: bool) -> None:
+        self.hide_suggestions = hide_suggestions
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        context.pre_execution_errors = _validate(
+            context.schema._schema,
+            _SameDocument(context.graphql_document),
+            context.validation_rules,
+            self.hide_suggestions,
+        )
+        yield
+
+
+class ExecutorWithoutSuggestions(StrawberryGraphQLCoreExecutionContext):
+    """Hides suggestions in execution errors too (an invalid enum value in the variables)."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        return super().build(*args, **{**kwargs, "hide_suggestions": True})
+
+
+def schema_extensions(limits: Limits, *, development: bool) -> list[Callable[[], SchemaExtension]]:
+    """Parse, limits, introspection and validation, as extension factories (a fresh instance per request)."""
+    rules = [limits_rule(limits)] if development else [limits_rule(limits), NoSchemaIntrospectionCustomRule]
+    return [
+        functools.partial(LimitedParserCache, limits=limits),
+        functools.partial(AddValidationRules, rules),
+        functools.partial(CachedValidation, hide_suggestions=not development),
+    ]
+
+
+def mask_unexpected_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
+    """The error as the client sees it. Errors the hub or graphql raised on purpose (a GraphQLError,
+    usually with `extensions.code`) pass through; any other exception behind an error is a bug or an
+    outage whose text may expose internals, so the client gets the request id and the log gets the
+    exception."""
+    original = error.original_error
+    deliberate = original is None or isinstance(original, GraphQLError) or "code" in (error.extensions or {})
+    if deliberate:
+        return dict(error.formatted)
+    log.error("request %s: unexpected error at %s", request_id, error.path, exc_info=original)
+    masked: dict[str, Any] = {
+        "message": f"internal error (request {request_id})",
+        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    }
+    if error.locations is not None:
+        masked["locations"] = [location.formatted for location in error.locations]
+    if error.path is not None:
+        masked["path"] = error.path
+    return masked
