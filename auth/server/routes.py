@@ -1,0 +1,95 @@
+"""The authorization server's HTTP routes: token, introspection, revocation, JWKS and RFC 8414 metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from authlib.oauth2.rfc6749 import OAuth2Error
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from auth.server.authorization import AUTH_METHODS, GRANT_TYPES, HubAuthorizationServer, TokenService
+from auth.server.config import TokenSettings
+from auth.server.keystore import RELOAD_INTERVAL
+from auth.server.requests import StarletteOAuth2Request, error_response, read_oauth_request
+
+EngineSource = Callable[[Request], sa.Engine]
+ServerCall = Callable[[HubAuthorizationServer, StarletteOAuth2Request], Response]
+
+TOKEN_PATH = "/oauth/token"
+INTROSPECTION_PATH = "/oauth/introspect"
+REVOCATION_PATH = "/oauth/revoke"
+JWKS_PATH = "/.well-known/jwks.json"
+METADATA_PATH = "/.well-known/oauth-authorization-server"
+# Resource servers may keep the key set this long; they must fetch it again on an unknown key id.
+JWKS_MAX_AGE = 60
+
+
+def engine_from_state(request: Request) -> sa.Engine:
+    """The store the app's lifespan opened (`yield {"engine": ...}`)."""
+    engine: sa.Engine = request.state.engine
+    return engine
+
+
+def oauth_routes(
+    settings: TokenSettings, *, engine: EngineSource = engine_from_state, service: TokenService | None = None
+) -> list[Route]:
+    """The routes to mount at the app's root; pass `service` to share its key ring copy with an Authenticator."""
+    service = service or TokenService(settings)
+    if service.settings != settings:
+        raise ValueError("service and routes must use the same token settings")
+
+    async def answer(request: Request, call: ServerCall) -> Response:
+        store = engine(request)
+        try:
+            oauth_request = await read_oauth_request(request, settings=settings, engine=store)
+        except OAuth2Error as error:
+            return error_response(error)
+        # authlib is synchronous and the flow checks a scrypt hash and reads the store: off the event loop.
+        return await run_in_threadpool(call, HubAuthorizationServer(service, store), oauth_request)
+
+    async def token(request: Request) -> Response:
+        return await answer(request, lambda server, oauth: server.create_token_response(oauth))
+
+    async def introspect(request: Request) -> Response:
+        return await answer(request, lambda server, oauth: server.create_endpoint_response("introspection", oauth))
+
+    async def revoke(request: Request) -> Response:
+        return await answer(request, lambda server, oauth: server.create_endpoint_response("revocation", oauth))
+
+    async def jwks(request: Request) -> Response:
+        ring = await run_in_threadpool(service.keys.ring, engine(request), max_age=RELOAD_INTERVAL)
+        return JSONResponse(ring.jwks(), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"})
+
+    document = server_metadata(settings)
+
+    async def metadata(_request: Request) -> Response:
+        return JSONResponse(document, headers={"Cache-Control": "public, max-age=3600"})
+
+    return [
+        Route(TOKEN_PATH, token, methods=["POST"]),
+        Route(INTROSPECTION_PATH, introspect, methods=["POST"]),
+        Route(REVOCATION_PATH, revoke, methods=["POST"]),
+        Route(JWKS_PATH, jwks, methods=["GET"]),
+        Route(METADATA_PATH, metadata, methods=["GET"]),
+    ]
+
+
+def server_metadata(settings: TokenSettings) -> dict[str, Any]:
+    """RFC 8414 §2. No authorization endpoint: client credentials never involve a browser."""
+    return {
+        "issuer": settings.issuer,
+        "token_endpoint": settings.endpoint(TOKEN_PATH),
+        "jwks_uri": settings.endpoint(JWKS_PATH),
+        "grant_types_supported": GRANT_TYPES,
+        "response_types_supported": [],
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint": settings.endpoint(INTROSPECTION_PATH),
+        "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint": settings.endpoint(REVOCATION_PATH),
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+    }
