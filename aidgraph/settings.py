@@ -5,15 +5,55 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from auth.authenticate import ExternalIssuer
+    from auth.server import TokenSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///aidgraph.db"
+DEFAULT_TOKEN_ISSUER = "http://127.0.0.1:8000"
+DEFAULT_TOKEN_AUDIENCE = "aidgraph"
+DEFAULT_TOKEN_LIFETIME = timedelta(minutes=10)
+MAX_TOKEN_LIFETIME = timedelta(minutes=15)  # auth.tokens.MAX_LIFETIME; checked again there
+DEFAULT_TOKEN_RATE_LIMIT = 30
+
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the environment variable."""
 
 
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     sources_file: Path | None = None
+    # The hub's public base URL: `iss` of its tokens, and where its OAuth endpoints are.
+    token_issuer: str = DEFAULT_TOKEN_ISSUER
+    token_audience: str = DEFAULT_TOKEN_AUDIENCE
+    token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME
+    # Token requests per client per minute, counted by each worker on its own; 0 turns the limit off.
+    token_rate_limit: int = DEFAULT_TOKEN_RATE_LIMIT
+    # An external OIDC / OAuth issuer trusted besides the hub itself (all None: none).
+    external_issuer: str | None = None
+    external_jwks_url: str | None = None
+    external_audience: str | None = None
+    development: bool = False
+
+    def __post_init__(self) -> None:
+        if not timedelta(0) < self.token_lifetime <= MAX_TOKEN_LIFETIME:
+            raise SettingsError(
+                f"AIDGRAPH_TOKEN_LIFETIME must be 1 to {int(MAX_TOKEN_LIFETIME.total_seconds())} seconds"
+            )
+        if self.token_rate_limit < 0:
+            raise SettingsError("AIDGRAPH_TOKEN_RATE_LIMIT must not be negative (0 turns it off)")
+        if (self.external_issuer is None) != (self.external_jwks_url is None):
+            raise SettingsError("set AIDGRAPH_EXTERNAL_ISSUER and AIDGRAPH_EXTERNAL_JWKS_URL together, or neither")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
@@ -21,18 +61,93 @@ class Settings:
         return cls(
             database_url=values.get("AIDGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL,
             sources_file=Path(sources) if sources else None,
+            token_issuer=values.get("AIDGRAPH_TOKEN_ISSUER") or DEFAULT_TOKEN_ISSUER,
+            token_audience=values.get("AIDGRAPH_TOKEN_AUDIENCE") or DEFAULT_TOKEN_AUDIENCE,
+            token_lifetime=timedelta(
+                seconds=_integer(values, "AIDGRAPH_TOKEN_LIFETIME", int(DEFAULT_TOKEN_LIFETIME.total_seconds()))
+            ),
+            token_rate_limit=_integer(values, "AIDGRAPH_TOKEN_RATE_LIMIT", DEFAULT_TOKEN_RATE_LIMIT),
+            external_issuer=values.get("AIDGRAPH_EXTERNAL_ISSUER") or None,
+            external_jwks_url=values.get("AIDGRAPH_EXTERNAL_JWKS_URL") or None,
+            external_audience=values.get("AIDGRAPH_EXTERNAL_AUDIENCE") or None,
+            development=_boolean(values, "AIDGRAPH_DEVELOPMENT"),
         )
 
     @classmethod
     def from_environment(cls) -> Settings:
         return cls.from_mapping(os.environ)
 
+    def token_settings(self) -> TokenSettings:
+        """The authorization server's view; refuses an issuer that is neither https nor loopback."""
+        from auth.server import TokenSettings
+
+        return TokenSettings(
+            issuer=self.token_issuer,
+            audience=self.token_audience,
+            lifetime=self.token_lifetime,
+            rate_limit_per_minute=self.token_rate_limit,
+        )
+
+    def trusted_external_issuer(self) -> ExternalIssuer | None:
+        """The external issuer to accept tokens from; its audience defaults to the hub's own."""
+        if self.external_issuer is None or self.external_jwks_url is None:
+            return None
+        from auth.authenticate import ExternalIssuer
+
+        return ExternalIssuer(
+            issuer=self.external_issuer,
+            jwks_url=self.external_jwks_url,
+            audience=self.external_audience or self.token_audience,
+        )
+
     def __repr__(self) -> str:
-        # A database URL may carry a password: never print it.
-        return f"Settings(database_url={redact(self.database_url)!r}, sources_file={self.sources_file!r})"
+        # A database URL may carry a password, a JWKS URL credentials: never print them.
+        return (
+            f"Settings(database_url={redact(self.database_url)!r}, sources_file={self.sources_file!r}, "
+            f"token_issuer={self.token_issuer!r}, token_audience={self.token_audience!r}, "
+            f"token_lifetime={self.token_lifetime!r}, token_rate_limit={self.token_rate_limit!r}, "
+            f"external_issuer={self.external_issuer!r}, "
+            f"external_jwks_url={redact_http(self.external_jwks_url)!r}, "
+            f"external_audience={self.external_audience!r}, development={self.development!r})"
+        )
 
 
 def redact(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def redact_http(url: str | None) -> str | None:
+    """An http(s) URL without user information or query, the places credentials hide in."""
+    if url is None:
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "***"
+    host = parts.hostname or ""
+    netloc = f"***@{host}" if parts.username or parts.password else host
+    if port:
+        netloc += f":{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "", ""))
+
+
+def _integer(values: Mapping[str, str], name: str, default: int) -> int:
+    text = values.get(name)
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {text!r}") from None
+
+
+def _boolean(values: Mapping[str, str], name: str) -> bool:
+    text = values.get(name, "").strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be one of {', '.join(_TRUE)} or {', '.join(_FALSE[1:])}, not {text!r}")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
-from aidgraph.settings import DEFAULT_DATABASE_URL, Settings
+import pytest
+
+from aidgraph.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
 
 
 def test_no_settings_means_the_embedded_sqlite_store() -> None:
@@ -23,3 +26,65 @@ def test_a_database_password_never_prints() -> None:
     settings = Settings.from_mapping({"AIDGRAPH_DATABASE_URL": "postgresql://hub:s3cret@db/hub"})
     assert "s3cret" not in repr(settings)
     assert "***" in repr(settings)
+
+
+def test_token_settings_default_to_a_local_hub() -> None:
+    settings = Settings.from_mapping({})
+    tokens = settings.token_settings()
+    assert tokens.issuer == "http://127.0.0.1:8000" and tokens.audience == "aidgraph"
+    assert tokens.lifetime == timedelta(minutes=10) and tokens.rate_limit_per_minute == 30
+    assert settings.trusted_external_issuer() is None
+    assert settings.development is False
+
+
+def test_token_and_external_issuer_settings_are_read_from_the_mapping() -> None:
+    settings = Settings.from_mapping(
+        {
+            "AIDGRAPH_TOKEN_ISSUER": "https://hub.example.org",
+            "AIDGRAPH_TOKEN_AUDIENCE": "https://hub.example.org/graphql",
+            "AIDGRAPH_TOKEN_LIFETIME": "300",
+            "AIDGRAPH_TOKEN_RATE_LIMIT": "0",
+            "AIDGRAPH_EXTERNAL_ISSUER": "https://idp.example.org/realms/gov",
+            "AIDGRAPH_EXTERNAL_JWKS_URL": "https://idp.example.org/realms/gov/certs",
+            "AIDGRAPH_DEVELOPMENT": "yes",
+        }
+    )
+    tokens = settings.token_settings()
+    assert tokens.issuer == "https://hub.example.org" and tokens.audience == "https://hub.example.org/graphql"
+    assert tokens.lifetime == timedelta(minutes=5) and tokens.rate_limit_per_minute == 0
+    external = settings.trusted_external_issuer()
+    assert external is not None and external.issuer == "https://idp.example.org/realms/gov"
+    assert external.jwks_url == "https://idp.example.org/realms/gov/certs"
+    assert external.audience == "https://hub.example.org/graphql"  # the hub's own unless set
+    assert settings.development is True
+
+
+@pytest.mark.parametrize(
+    ("values", "says"),
+    [
+        ({"AIDGRAPH_TOKEN_LIFETIME": "901"}, "AIDGRAPH_TOKEN_LIFETIME must be 1 to 900 seconds"),
+        ({"AIDGRAPH_TOKEN_LIFETIME": "0"}, "AIDGRAPH_TOKEN_LIFETIME must be 1 to 900 seconds"),
+        ({"AIDGRAPH_TOKEN_LIFETIME": "10m"}, "AIDGRAPH_TOKEN_LIFETIME must be a whole number"),
+        ({"AIDGRAPH_TOKEN_RATE_LIMIT": "-1"}, "AIDGRAPH_TOKEN_RATE_LIMIT must not be negative"),
+        ({"AIDGRAPH_DEVELOPMENT": "maybe"}, "AIDGRAPH_DEVELOPMENT must be one of"),
+        ({"AIDGRAPH_EXTERNAL_ISSUER": "https://idp"}, "AIDGRAPH_EXTERNAL_JWKS_URL together"),
+    ],
+)
+def test_unusable_values_are_refused_naming_the_variable(values: dict[str, str], says: str) -> None:
+    with pytest.raises(SettingsError, match=says):
+        Settings.from_mapping(values)
+
+
+def test_an_issuer_over_plain_http_elsewhere_than_this_machine_is_refused() -> None:
+    settings = Settings.from_mapping({"AIDGRAPH_TOKEN_ISSUER": "http://hub.example.org"})
+    with pytest.raises(ValueError, match="must be an https URL"):
+        settings.token_settings()
+
+
+def test_credentials_in_the_external_jwks_url_never_print() -> None:
+    settings = Settings.from_mapping(
+        {"AIDGRAPH_EXTERNAL_ISSUER": "https://idp", "AIDGRAPH_EXTERNAL_JWKS_URL": "https://u:pw@idp:8443/keys?k=s3cret"}
+    )
+    assert "pw" not in repr(settings) and "s3cret" not in repr(settings)
+    assert "idp:8443/keys" in repr(settings)
+    assert "s3cret" not in repr(settings.trusted_external_issuer())

@@ -1,0 +1,249 @@
+"""Who is asking: a request's bearer token turned into a Principal, or a reason for a 401.
+
+Tokens come from this hub (checked against the shared key ring and the revocation denylist) or, when
+configured, from one trusted external issuer (checked against its published JWKS). Either way the
+token names a registered client (`client_id`), and the client's record decides roles and regions.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.error import URLError
+
+import sqlalchemy as sa
+from authlib.common.security import is_secure_transport
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from auth.clients import Client, load_client
+from auth.principal import Principal, token_purposes
+from auth.server.config import TokenSettings
+from auth.server.keystore import KeyRingCache
+from auth.server.revocations import is_revoked
+from auth.server.routes import EngineSource, engine_from_state
+from auth.server.signing import CLOCK_SKEW_SECONDS, validate_access_token
+from auth.tokens import Claims, InvalidToken, TokenValidator
+
+# A disabled client is refused by every worker within this many seconds.
+CLIENT_CACHE_SECONDS = 5.0
+REALM = "aidgraph"
+_MAX_JWKS_BYTES = 256 * 1024
+
+
+class Unauthenticated(Exception):
+    """The request does not prove who it comes from. `error` is None when it sent no credentials at all."""
+
+    def __init__(self, reason: str, *, error: str | None = "invalid_token") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.error = error
+
+
+def unauthenticated_response(problem: Unauthenticated) -> JSONResponse:
+    """401 as GraphQL clients read it, with the RFC 6750 challenge HTTP clients read."""
+    challenge = f'Bearer realm="{REALM}"'
+    if problem.error is not None:  # RFC 6750 §3.1: no error code when no credentials were sent
+        challenge += f', error="{problem.error}", error_description="{_quotable(problem.reason)}"'
+    message = f"access token refused: {problem.reason}" if problem.error else problem.reason
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={"WWW-Authenticate": challenge, "Cache-Control": "no-store"},
+    )
+
+
+def _quotable(text: str) -> str:
+    return "".join(
+        character for character in text if character.isascii() and character.isprintable() and character not in '"\\'
+    )
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization")
+    if not header:
+        raise Unauthenticated("send Authorization: Bearer <access token> (from POST /oauth/token)", error=None)
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise Unauthenticated("the Authorization header is not 'Bearer <access token>'")
+    return token
+
+
+# --- an external issuer ---
+
+
+@dataclass(frozen=True)
+class ExternalIssuer:
+    """A trusted OIDC / OAuth issuer whose RFC 9068 access tokens (typ at+jwt, with a client_id claim) we accept."""
+
+    issuer: str
+    jwks_url: str = field(repr=False)  # may carry credentials
+    audience: str
+    fetch_timeout_seconds: float = 3.0
+    cache_seconds: float = 300.0
+    # An unknown key id fetches the key set again, but not more often than this.
+    refetch_interval_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.issuer or not self.audience:
+            raise ValueError("an external issuer needs its issuer and audience")
+        if not is_secure_transport(self.jwks_url):
+            raise ValueError(f"external JWKS URL {self.jwks_url!r} must be https (plain http only on localhost)")
+
+
+JwksFetcher = Callable[[str, float], Mapping[str, Any]]
+
+
+def fetch_jwks(url: str, timeout: float) -> Mapping[str, Any]:
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # https or loopback: ExternalIssuer checks
+        body = response.read(_MAX_JWKS_BYTES + 1)
+    if len(body) > _MAX_JWKS_BYTES:
+        raise ValueError("key set too large")
+    keys = json.loads(body)
+    if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
+        raise ValueError("not a JWK set")
+    return keys
+
+
+class RemoteJwks:
+    """An issuer's published keys, kept for a while and fetched again when a token names a new one."""
+
+    def __init__(self, issuer: ExternalIssuer, *, fetch: JwksFetcher = fetch_jwks, clock: Callable[[], float]) -> None:
+        self._issuer = issuer
+        self._fetch = fetch
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: Mapping[str, Any] | None = None
+        self._fetched_at = 0.0
+        self._failed_at: float | None = None
+
+    def keys(self, *, max_age: float | None = None) -> Mapping[str, Any]:
+        limit = self._issuer.cache_seconds if max_age is None else max_age
+        with self._lock:
+            if self._keys is None or self._clock() - self._fetched_at >= limit:
+                self._refetch()
+            assert self._keys is not None
+            return self._keys
+
+    def fresh(self) -> Mapping[str, Any]:
+        return self.keys(max_age=self._issuer.refetch_interval_seconds)
+
+    def _refetch(self) -> None:
+        now = self._clock()
+        # While the issuer is down, do not make every request wait for the fetch to time out.
+        recently_failed = self._failed_at is not None and now - self._failed_at < self._issuer.refetch_interval_seconds
+        if recently_failed and self._keys is None:
+            raise InvalidToken("the issuer's keys are unavailable")
+        try:
+            keys = self._fetch(self._issuer.jwks_url, self._issuer.fetch_timeout_seconds)
+        except (URLError, OSError, ValueError) as error:
+            self._failed_at = now
+            if self._keys is None:  # with an older copy, keep using it rather than refuse everyone
+                raise InvalidToken("the issuer's keys are unavailable") from error
+        else:
+            self._keys, self._failed_at = keys, None
+        self._fetched_at = now
+
+
+# --- the authenticator ---
+
+
+class Authenticator:
+    """Bearer token -> Principal; every refusal is Unauthenticated(reason). Shared by all requests of a worker."""
+
+    def __init__(
+        self,
+        settings: TokenSettings,
+        *,
+        keys: KeyRingCache | None = None,
+        external: ExternalIssuer | None = None,
+        engine: EngineSource = engine_from_state,
+        fetch: JwksFetcher = fetch_jwks,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._keys = keys or KeyRingCache()
+        self._external = external
+        self._remote = RemoteJwks(external, fetch=fetch, clock=clock) if external else None
+        self._engine = engine
+        self._clock = clock
+        self._clients: dict[str, tuple[float, Client | None]] = {}
+
+    async def authenticate(self, request: Request) -> Principal:
+        token = bearer_token(request)
+        # Signature checks and store lookups block: off the event loop.
+        return await run_in_threadpool(self.authenticate_token, token, engine=self._engine(request))
+
+    def authenticate_token(self, token: str, *, engine: sa.Engine) -> Principal:
+        try:
+            claims = self._validate(token, engine)
+        except InvalidToken as error:
+            raise Unauthenticated(error.reason) from error
+        client = self._client(engine, claims.client_id)
+        if client is None:
+            raise Unauthenticated("unknown client")
+        if client.disabled:
+            raise Unauthenticated("client disabled")
+        return Principal(
+            client_id=client.client_id,
+            department=client.department,
+            roles=frozenset(client.roles),
+            regions=client.regions,
+            purposes=frozenset(client.purposes),
+            token_purposes=token_purposes(claims.scope),
+            pseudonym_key=client.pseudonym_key,
+            jti=claims.jti,
+        )
+
+    def _validate(self, token: str, engine: sa.Engine) -> Claims:
+        if self._external is None or _unverified_issuer(token) != self._external.issuer:
+            return validate_access_token(token, engine=engine, keys=self._keys, settings=self._settings)
+        return self._validate_external(token, engine, self._external)
+
+    def _validate_external(self, token: str, engine: sa.Engine, external: ExternalIssuer) -> Claims:
+        assert self._remote is not None
+        remote = self._remote
+
+        def validator(jwks: Callable[[], Mapping[str, Any]]) -> TokenValidator:
+            return TokenValidator(
+                jwks,
+                issuer=external.issuer,
+                audience=external.audience,
+                leeway_seconds=CLOCK_SKEW_SECONDS,
+                is_revoked=lambda jti: is_revoked(engine, jti),
+            )
+
+        try:
+            return validator(remote.keys).validate(token)
+        except InvalidToken as error:
+            if error.reason != "unknown key id":
+                raise
+        return validator(remote.fresh).validate(token)
+
+    def _client(self, engine: sa.Engine, client_id: str) -> Client | None:
+        """The client's record, read again after a few seconds so that disabling it takes effect."""
+        cached = self._clients.get(client_id)
+        if cached is not None and self._clock() - cached[0] < CLIENT_CACHE_SECONDS:
+            return cached[1]
+        client = load_client(engine, client_id)
+        self._clients[client_id] = (self._clock(), client)
+        return client
+
+
+def _unverified_issuer(token: str) -> str | None:
+    """Only to choose which keys to check against: the chosen validator checks `iss` itself."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    issuer = claims.get("iss") if isinstance(claims, dict) else None
+    return issuer if isinstance(issuer, str) else None
