@@ -1,4 +1,4 @@
-"""The `aidgraph` console command: demo data, ingest, rejected rows, schema export, serve."""
+"""The `aidgraph` console command: demo data, ingest, rejected rows, schema export, clients, keys, serve."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ from adapters.csvfiles import FileError
 from adapters.ingest import FileReport, ingest_folder
 from aidgraph.db import create_engine, migrate
 from aidgraph.settings import Settings, redact
+from auth.clients import ClientError, disable_client, list_clients, register_client
+from auth.server.keystore import rotate_ring
 
 DEMO_HOUSEHOLDS = 3000
 
@@ -52,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     migrate_command = commands.add_parser("migrate", help="bring the store to the newest schema")
     migrate_command.set_defaults(run=lambda _args, settings: _open_store(settings) and 0)
 
+    _add_client_commands(commands)
+    _add_key_commands(commands)
+
     serve = commands.add_parser("serve", help="run the hub over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -59,6 +64,37 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="on an empty store, generate and ingest demo data")
     serve.set_defaults(run=_serve)
     return parser
+
+
+def _add_client_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    clients = commands.add_parser("clients", help="register, list and disable client systems")
+    actions = clients.add_subparsers(required=True, metavar="ACTION")
+
+    add = actions.add_parser("add", help="register a client and print its secret (once)")
+    add.add_argument("client_id", metavar="CLIENT_ID")
+    add.add_argument("--department", required=True, metavar="D")
+    add.add_argument("--roles", required=True, type=_comma_list, metavar="R1,R2")
+    add.add_argument("--regions", required=True, type=_comma_list, metavar="3505,350583")
+    add.add_argument("--purposes", required=True, type=_comma_list, metavar="P1,P2")
+    add.set_defaults(run=_clients_add)
+
+    listing = actions.add_parser("list", help="list the registered clients")
+    listing.set_defaults(run=_clients_list)
+
+    disable = actions.add_parser("disable", help="refuse a client's secret and its tokens from now on")
+    disable.add_argument("client_id", metavar="CLIENT_ID")
+    disable.set_defaults(run=_clients_disable)
+
+
+def _add_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    keys = commands.add_parser("keys", help="the access-token signing keys")
+    actions = keys.add_subparsers(required=True, metavar="ACTION")
+    rotate = actions.add_parser("rotate", help="start signing with a new key; the old one stays published a while")
+    rotate.set_defaults(run=_keys_rotate)
+
+
+def _comma_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def _open_store(settings: Settings) -> sa.Engine:
@@ -123,6 +159,60 @@ def _schema(_args: argparse.Namespace, _settings: Settings) -> int:
     import schema
 
     sys.stdout.write(schema.sdl())
+    return 0
+
+
+def _clients_add(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _open_store(settings)
+    try:
+        client, secret = register_client(
+            engine,
+            client_id=args.client_id,
+            department=args.department,
+            roles=args.roles,
+            regions=args.regions,
+            purposes=args.purposes,
+        )
+    except ClientError as error:
+        print(f"aidgraph clients add: {error}", file=sys.stderr)
+        return 2
+    print(f"registered client {client.client_id} ({client.department})")
+    print(f"  roles:    {', '.join(client.roles)}")
+    print(f"  regions:  {', '.join(client.regions)}")
+    print(f"  purposes: {', '.join(client.purposes)}")
+    print(f"client secret: {secret}")
+    print("Keep the secret now: the hub stores only a hash of it and will not show it again.")
+    return 0
+
+
+def _clients_list(_args: argparse.Namespace, settings: Settings) -> int:
+    clients = list_clients(_open_store(settings))
+    print(f"{'client':<28}{'department':<16}{'status':<10}{'regions':<16}{'roles':<28}purposes")
+    for client in clients:
+        status = "disabled" if client.disabled else "enabled"
+        print(
+            f"{client.client_id:<28}{client.department:<16}{status:<10}{','.join(client.regions):<16}"
+            f"{','.join(client.roles):<28}{','.join(client.purposes)}"
+        )
+    print(f"{len(clients)} clients", file=sys.stderr)
+    return 0
+
+
+def _clients_disable(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        disable_client(_open_store(settings), args.client_id)
+    except ClientError as error:
+        print(f"aidgraph clients disable: {error}", file=sys.stderr)
+        return 2
+    print(f"client {args.client_id} disabled: its secret is refused now, its tokens within seconds")
+    return 0
+
+
+def _keys_rotate(_args: argparse.Namespace, settings: Settings) -> int:
+    ring = rotate_ring(_open_store(settings))
+    older = len(ring.keys) - 1
+    print(f"signing with new key {ring.current.kid} as each worker reloads (within a minute)")
+    print(f"{older} older key(s) stay published until the tokens they signed have expired")
     return 0
 
 
