@@ -15,14 +15,21 @@ from starlette.routing import Route
 import schema
 from adapters.sources import LiveSource
 from aidgraph.db import create_engine
-from aidgraph.graphql_http import GraphQLEndpoint, OpenGate
+from aidgraph.graphql_http import Gate, GraphQLEndpoint, OpenGate
 from aidgraph.settings import Settings
 from aidgraph.sources import load_live_sources
+from auth.audit import AuditLog
+from auth.authenticate import Authenticator
+from auth.gate import SecuredGate
+from auth.policy_store import PolicyCache
+from auth.server import TokenService, oauth_routes
 
 
 class State(TypedDict):
     engine: sa.Engine
     live_sources: dict[str, LiveSource]
+    policies: PolicyCache
+    audit: AuditLog
 
 
 async def healthz(request: Request) -> Response:
@@ -36,7 +43,11 @@ async def healthz(request: Request) -> Response:
 
 
 def create_app(settings: Settings | None = None, *, open_access: bool = False) -> Starlette:
-    """The hub. `open_access` skips tokens, policy and audit: benchmarks' baseline and data-shape tests only."""
+    """The hub: the OAuth endpoints, and /graphql behind tokens, purposes, policies and the audit trail.
+
+    `open_access` skips tokens, policy and audit: for the benchmark's open baseline and tests of data
+    shape only; nothing in the command line or the environment can turn it on.
+    """
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
@@ -44,14 +55,27 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
         engine = create_engine(settings.database_url)
         live_sources = load_live_sources(settings.sources_file)
         try:
-            yield {"engine": engine, "live_sources": live_sources}
+            yield {
+                "engine": engine,
+                "live_sources": live_sources,
+                "policies": PolicyCache(engine),
+                "audit": AuditLog(engine),
+            }
         finally:
             engine.dispose()
             for source in live_sources.values():
                 source.dispose()
 
+    graphql_schema = schema.create_schema(development=settings.development)
+    tokens = settings.token_settings()
+    service = TokenService(tokens)
+    gate: Gate = OpenGate()
+    if not open_access:
+        authenticator = Authenticator(tokens, keys=service.keys, external=settings.trusted_external_issuer())
+        gate = SecuredGate(authenticator, graphql_schema._schema)
     routes = [
-        Route("/graphql", GraphQLEndpoint(schema.create_schema(), OpenGate()).handle, methods=["POST"]),
+        Route("/graphql", GraphQLEndpoint(graphql_schema, gate).handle, methods=["POST"]),
+        *oauth_routes(tokens, service=service),
         Route("/healthz", healthz, methods=["GET"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -1,4 +1,4 @@
-"""The `aidgraph` console command: demo data, ingest, rejected rows, schema export, clients, keys, serve."""
+"""The `aidgraph` console command: demo data, ingest, rejected rows, schema, clients, keys, policy, audit, serve."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import ipaddress
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,7 +18,10 @@ from adapters.csvfiles import FileError
 from adapters.ingest import FileReport, ingest_folder
 from aidgraph.db import create_engine, migrate
 from aidgraph.settings import Settings, redact
+from auth.audit import AuditEvent, AuditLog, format_report, verify
 from auth.clients import ClientError, disable_client, list_clients, register_client
+from auth.policy import PolicyError
+from auth.policy_store import apply_policy, stored_policy
 from auth.server.keystore import rotate_ring
 
 DEMO_HOUSEHOLDS = 3000
@@ -57,11 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     _add_client_commands(commands)
     _add_key_commands(commands)
 
+    _add_policy_commands(commands)
+    _add_audit_commands(commands)
     serve = commands.add_parser("serve", help="run the hub over HTTP")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--demo", action="store_true", help="on an empty store, generate and ingest demo data")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="on an empty store, generate and ingest demo data; apply the demo policy and register demo clients",
+    )
     serve.set_defaults(run=_serve)
     return parser
 
@@ -91,6 +101,28 @@ def _add_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     actions = keys.add_subparsers(required=True, metavar="ACTION")
     rotate = actions.add_parser("rotate", help="start signing with a new key; the old one stays published a while")
     rotate.set_defaults(run=_keys_rotate)
+
+
+def _add_policy_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    policy = commands.add_parser("policy", help="the access policy: apply a YAML file as a new version, export it")
+    actions = policy.add_subparsers(required=True, metavar="ACTION")
+    apply = actions.add_parser("apply", help="check a YAML policy and make it the current version")
+    apply.add_argument("file", type=Path, metavar="FILE")
+    apply.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who applies it (for the audit)")
+    apply.set_defaults(run=_policy_apply)
+    export = actions.add_parser("export", help="print the current (or a given) version as YAML")
+    export.add_argument("--version", type=int)
+    export.set_defaults(run=_policy_export)
+
+
+def _add_audit_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    audit_command = commands.add_parser("audit", help="the audit trail")
+    actions = audit_command.add_subparsers(required=True, metavar="ACTION")
+    verify_command = actions.add_parser("verify", help="check the hash chain; name the first broken or missing link")
+    verify_command.add_argument(
+        "--anchor", metavar="SEQ:HASH", help="a head printed by an earlier verify: also detects a cut-off tail"
+    )
+    verify_command.set_defaults(run=_audit_verify)
 
 
 def _comma_list(text: str) -> list[str]:
@@ -216,22 +248,75 @@ def _keys_rotate(_args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _policy_apply(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _open_store(settings)
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except OSError as error:
+        print(f"aidgraph policy apply: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+        return 2
+    try:
+        with engine.begin() as connection:
+            version = apply_policy(connection, text, applied_by=args.by, source=str(args.file))
+    except PolicyError as error:
+        print(f"aidgraph policy apply: {error}", file=sys.stderr)
+        return 2
+    AuditLog(engine).append(
+        AuditEvent(
+            at=datetime.now(UTC),
+            client_id=None,
+            outcome="policy-applied",
+            operation="policy apply",
+            detail=f"version {version} by {args.by} from {args.file.name}",
+            policy_version=version,
+        )
+    )
+    print(f"policy version {version} applied; running hubs use it within seconds")
+    return 0
+
+
+def _policy_export(args: argparse.Namespace, settings: Settings) -> int:
+    with _open_store(settings).connect() as connection:
+        found = stored_policy(connection, args.version)
+    if found is None:
+        what = f"version {args.version}" if args.version else "policy"
+        print(f"aidgraph policy export: no {what} has been applied", file=sys.stderr)
+        return 2
+    sys.stdout.write(found.policy.text)
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
+    anchor = None
+    if args.anchor:
+        seq, _, digest = args.anchor.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            print("aidgraph audit verify: --anchor is SEQ:HASH as an earlier verify printed it", file=sys.stderr)
+            return 2
+        anchor = (int(seq), digest)
+    report = verify(_open_store(settings), anchor=anchor)
+    print(format_report(report))
+    return 0 if report.ok else 1
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    if not ipaddress.ip_address(_resolve(args.host)).is_loopback:
+    loopback = ipaddress.ip_address(_resolve(args.host)).is_loopback
+    if not loopback and not settings.token_issuer.startswith("https://"):
         print(
-            f"aidgraph serve: refusing to bind {args.host}: until access control is in place the hub "
-            "serves only this machine (127.0.0.1)",
+            f"aidgraph serve: refusing to bind {args.host}: client secrets and tokens would cross the network "
+            "in clear. Put TLS in front and set AIDGRAPH_TOKEN_ISSUER to its https:// address.",
             file=sys.stderr,
         )
         return 2
     engine = _open_store(settings)
     if args.demo:
         _load_demo(engine, Path(os.environ.get("AIDGRAPH_DEMO_DIR", "demo-data")))
+        _demo_access(engine)
     engine.dispose()
     import uvicorn
 
     print(f"aidgraph: store {redact(settings.database_url)}")
-    print(f"aidgraph: serving on http://{args.host}:{args.port}/graphql (this machine only: no access control yet)")
+    print(f"aidgraph: serving on http://{args.host}:{args.port}/graphql (POST /oauth/token for an access token)")
     uvicorn.run(
         "aidgraph.app:app_from_environment",
         factory=True,
@@ -257,6 +342,22 @@ def _load_demo(engine: sa.Engine, folder: Path) -> None:
     generate(folder, households=DEMO_HOUSEHOLDS, seed=0)
     for name, spec in DEPARTMENTS.items():
         _print_reports(name, ingest_folder(engine, spec, folder / name))
+
+
+def _demo_access(engine: sa.Engine) -> None:
+    from aidgraph.demo.access import ensure_demo_policy, register_demo_clients
+
+    version = ensure_demo_policy(engine)
+    if version is not None:
+        print(f"aidgraph: demo policy applied as version {version}")
+    registered = register_demo_clients(engine)
+    if not registered:
+        print("aidgraph: demo clients were registered before (their secrets were printed then)")
+        return
+    print("aidgraph: demo clients (secrets are shown this once):")
+    for demo, purposes, secret in registered:
+        print(f"  {demo.client_id:<26} role {demo.role:<14} regions {','.join(demo.regions):<8} secret {secret}")
+        print(f"  {'':<26} purposes {', '.join(purposes)}")
 
 
 def _resolve(host: str) -> str:

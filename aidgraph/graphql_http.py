@@ -6,6 +6,8 @@ no multipart, no subscriptions), and each request's store connection is closed i
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -20,9 +22,12 @@ from starlette.responses import Response
 from adapters.catalog import DEPARTMENTS
 from adapters.sources import RecordSource
 from auth.access import Access
+from auth.audit import AuditUnavailable
 from resolvers.context import Context
+from schema.hardening import mask_unexpected_error
 
 _DEPARTMENTS = list(DEPARTMENTS)
+log = logging.getLogger(__name__)
 
 
 def _json(payload: Mapping[str, Any], status: int = 200) -> Response:
@@ -62,8 +67,11 @@ class Operation:
 class Gate(Protocol):
     """Who may run an operation, and what is seen and recorded of it (auth.gate: tokens, policy, audit)."""
 
-    async def admit(self, request: Request, operation: Operation) -> Access | Response:
-        """The request's access, or the response refusing it (recorded by the gate)."""
+    async def admit(self, request: Request, operation: Operation | None) -> Access | Response:
+        """The request's access, or the response refusing it (recorded by the gate).
+
+        Asked before a malformed body is answered: a caller without a valid token learns nothing else.
+        """
         ...
 
     def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
@@ -77,7 +85,7 @@ class OpenGate:
     Never reachable from the command line or the environment (`create_app(..., open_access=True)`).
     """
 
-    async def admit(self, request: Request, operation: Operation) -> Access:
+    async def admit(self, request: Request, operation: Operation | None) -> Access:
         return Access.unrestricted()
 
     def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
@@ -91,12 +99,13 @@ class GraphQLEndpoint:
 
     async def handle(self, request: Request) -> Response:
         parsed = await read_operation(request)
-        if isinstance(parsed, Response):
-            return parsed
-        operation = Operation(*parsed)
+        operation = Operation(*parsed) if not isinstance(parsed, Response) else None
         access = await self._gate.admit(request, operation)
         if isinstance(access, Response):
             return access
+        if operation is None:
+            assert isinstance(parsed, Response)
+            return parsed
         engine: sa.Engine = request.state.engine
         live_sources: dict[str, RecordSource] = request.state.live_sources
         context = Context.create(engine, live_sources, _DEPARTMENTS, access)
@@ -110,10 +119,15 @@ class GraphQLEndpoint:
         finally:
             context.connection.close()
         errors = result.errors or []
-        extensions = self._gate.settle(request, operation, access, errors)
+        try:
+            extensions = self._gate.settle(request, operation, access, errors)
+        except AuditUnavailable:
+            log.exception("the audit event could not be written; the answer is withheld")
+            return bad_request("the audit trail is unavailable, so nothing can be returned; try again later", 503)
         payload: dict[str, Any] = {"data": result.data}
         if errors:
-            payload["errors"] = [error.formatted for error in errors]
+            request_id = uuid.uuid4().hex[:16]
+            payload["errors"] = [mask_unexpected_error(error, request_id=request_id) for error in errors]
         if extensions:
             payload["extensions"] = extensions
         return _json(payload)

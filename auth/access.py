@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auth import masks
+from auth.labels import NATURAL_MASKS
 from auth.policy import DENY, PSEUDONYM, Action, PolicyView, is_special, unrestricted_view, weaker
 from auth.principal import Principal
-from auth.labels import NATURAL_MASKS
 
 EVERYWHERE: tuple[str, ...] = ("",)
 """The regions of the hub's own computations: every division code starts with the empty prefix."""

@@ -50,15 +50,21 @@ class Disclosure:
         return bool(self.revealed or self.masked)
 
 
+@dataclass(frozen=True)
+class Selection:
+    operation: str | None  # the operation's name, when it has one
+    fields: tuple[Selected, ...]
+
+
 class SelectionIndex:
-    """The governed fields a document selects, per (query text, operation name); a bounded cache."""
+    """The operation name and governed fields a document selects, per (query text, operation name); bounded."""
 
     def __init__(self, schema: GraphQLSchema, size: int = 512) -> None:
         self._schema = schema
         self._size = size
-        self._cache: OrderedDict[tuple[str, str | None], tuple[Selected, ...]] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str | None], Selection] = OrderedDict()
 
-    def __call__(self, query: str, operation_name: str | None) -> tuple[Selected, ...]:
+    def __call__(self, query: str, operation_name: str | None) -> Selection:
         key = (query, operation_name)
         found = self._cache.get(key)
         if found is None:
@@ -67,19 +73,19 @@ class SelectionIndex:
                 self._cache.popitem(last=False)
         return found
 
-    def _walk(self, query: str, operation_name: str | None) -> tuple[Selected, ...]:
+    def _walk(self, query: str, operation_name: str | None) -> Selection:
         try:
             document = parse(query)
         except GraphQLError:
-            return ()
+            return Selection(operation_name, ())
         operation = _operation(document, operation_name)
         root = self._schema.query_type
         if operation is None or root is None:
-            return ()
+            return Selection(operation_name, ())
         fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         found: dict[str, Selected] = {}
         self._fields(root, operation.selection_set, "", fragments, found, set())
-        return tuple(found.values())
+        return Selection(operation.name.value if operation.name else None, tuple(found.values()))
 
     def _fields(
         self,

@@ -98,6 +98,8 @@ GOVERNED: Final[Mapping[str, dict[str, Label]]] = {
         personal="householdNumber",
         sensitive="kind riskCauses persons enteredOn riskEliminated eliminatedOn perCapitaIncome",
     ),
+    # Who read a resident's data is itself about that resident.
+    "AccessLogEntry": _table(personal="at clientId roles purpose caseId operation outcome revealed masked withheld"),
 }
 
 NATURAL_MASKS: Final[Mapping[str, str]] = {
@@ -143,6 +145,8 @@ STRUCTURE_TYPES: Final = frozenset(
         "PersonMedical",
         "HouseholdPoverty",
         "Housing",
+        "AccessLogEdge",
+        "AccessLogConnection",
     }
 )
 """Types whose fields are structure or aggregates only: public, never governed by a rule."""

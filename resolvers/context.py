@@ -25,6 +25,10 @@ class RequestConnection:
         self._engine = engine
         self._connection: sa.Connection | None = None
 
+    @property
+    def engine(self) -> sa.Engine:
+        return self._engine
+
     def __call__(self) -> sa.Connection:
         if self._connection is None:
             self._connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")

@@ -6,6 +6,7 @@ import strawberry
 
 from resolvers import households as logic
 from resolvers.context import Context
+from schema.audit import AccessLogConnection, access_log
 from schema.registry import Household, Person, find_household, find_person, prefetch_for
 
 Info = strawberry.Info[Context, None]
@@ -72,6 +73,12 @@ class Query:
             ),
             total_count=page.total_count,
         )
+
+    @strawberry.field(description="Who read this person's data, newest first (auditors, purpose audit).")
+    def access_log(
+        self, info: Info, id_number: str, first: int | None = None, after: str | None = None
+    ) -> AccessLogConnection:
+        return access_log(info, logic.canonical_id(id_number), first, after)
 
     @strawberry.field(description="Key target households and persons by county (seed 000, Annex 2).")
     def key_target_distribution(self, info: Info, region: str) -> list[KeyTargetRow]:

@@ -20,7 +20,7 @@ from tests.schema.documents import HOUSEHOLD_PICTURE, HOUSEHOLDS, KEY_TARGETS
 
 @pytest.fixture
 def client(demo_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=demo_url))) as client:
+    with TestClient(create_app(Settings(database_url=demo_url), open_access=True)) as client:
         yield client
 
 

@@ -19,6 +19,7 @@ from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
+from tests.access import apply_demo_policy, post, register, token
 from tests.schema.documents import HOUSEHOLD_PICTURE, HOUSEHOLDS, PERSON
 from tests.world import LARGE, LARGE_MEMBERS, SMALL, SMALL_HEAD, write_world
 
@@ -33,7 +34,7 @@ def world_url(store_url: str, engine: sa.Engine, tmp_path: Path) -> str:
 
 @pytest.fixture
 def client(world_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=world_url))) as client:
+    with TestClient(create_app(Settings(database_url=world_url), open_access=True)) as client:
         yield client
 
 
@@ -134,8 +135,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_serve_runs_a_real_server_on_loopback(world_url: str) -> None:
-    # given `aidgraph serve` started as a process on the store
+def test_serve_runs_a_real_secured_server_on_loopback(world_url: str, engine: sa.Engine) -> None:
+    # given a store with the demo policy and a client, and `aidgraph serve` started as a process on it
+    apply_demo_policy(engine)
+    secret = register(engine, "civil-test", roles=["civil-affairs"], purposes=["assistance-review"])
     port = _free_port()
     env = {**os.environ, "AIDGRAPH_DATABASE_URL": world_url}
     command = [sys.executable, "-m", "aidgraph.cli", "serve", "--port", str(port)]
@@ -148,14 +151,17 @@ def test_serve_runs_a_real_server_on_loopback(world_url: str) -> None:
                     break
                 except httpx2.TransportError:
                     time.sleep(0.1)
-            # when the household picture is asked for over real HTTP
-            body = _post(http, HOUSEHOLD_PICTURE, householdNumber=SMALL)
+            # when a token is asked for and the household picture asked with it, over real HTTP
+            anonymous = post(http, HOUSEHOLD_PICTURE, None, status=401, householdNumber=SMALL)
+            bearer = token(http, "civil-test", secret)
+            body = post(http, HOUSEHOLD_PICTURE, bearer, householdNumber=SMALL)
     finally:
         server.terminate()
         output, _ = server.communicate(timeout=10)
-    # then the answer is complete, and the server said it serves this machine only
+    # then without a token it is refused, with one the answer is complete; the server said where tokens are
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert [m["name"] for m in body["data"]["household"]["members"]] == ["欧阳明", "李芳"]
-    assert "this machine only" in output
+    assert "POST /oauth/token" in output
 
 
 def test_serve_refuses_a_public_address() -> None:
@@ -164,6 +170,7 @@ def test_serve_refuses_a_public_address() -> None:
     )
     assert result.returncode == 2
     assert "refusing to bind 0.0.0.0" in result.stderr
+    assert "https://" in result.stderr
 
 
 @pytest.mark.parametrize(

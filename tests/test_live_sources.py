@@ -89,7 +89,7 @@ def hub(store_url: str, engine: sa.Engine, tmp_path: Path, postgres: ThrowawayPo
     sources.write_text(
         f"departments:\n  medical: {{url: '{medical}', timeout_seconds: 5}}\n  disability: {{url: '{disability}'}}\n"
     )
-    with TestClient(create_app(Settings(database_url=store_url, sources_file=sources))) as client:
+    with TestClient(create_app(Settings(database_url=store_url, sources_file=sources), open_access=True)) as client:
         yield client
 
 
@@ -129,7 +129,7 @@ def test_an_unreachable_department_gives_a_partial_answer(store_url: str, engine
         ingest_folder(engine, DEPARTMENTS[name], world / name)
     sources = tmp_path / "sources.yaml"
     sources.write_text("departments:\n  medical: {url: 'postgresql://nobody@127.0.0.1:9/none', timeout_seconds: 2}\n")
-    with TestClient(create_app(Settings(database_url=store_url, sources_file=sources))) as client:
+    with TestClient(create_app(Settings(database_url=store_url, sources_file=sources), open_access=True)) as client:
         # when a person's picture is asked for
         body = client.post("/graphql", json={"query": PICTURE, "variables": {"idNumber": SMALL_HEAD}}).json()
     # then the medical part is null with SOURCE_UNAVAILABLE, and the rest is answered

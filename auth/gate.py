@@ -1,0 +1,171 @@
+"""The secured gate of `/graphql`: token -> principal -> purpose -> policy view, and one audit event after.
+
+Refusals happen before any resolver runs, and are audited like answers: every request that returns
+personal data, and every refused one, writes exactly one event. When the event cannot be written
+the answer is not sent (the endpoint turns AuditUnavailable into a 503).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from graphql import GraphQLError, GraphQLSchema
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from auth.access import Access
+from auth.audit import AuditEvent, AuditLog
+from auth.authenticate import Authenticator, Unauthenticated, unauthenticated_response
+from auth.disclosure import Disclosure, SelectionIndex, disclose, extensions_of
+from auth.policy_store import PolicyCache
+from auth.principal import Principal
+
+PURPOSE_HEADER = "x-purpose"
+CASE_HEADER = "x-case-id"
+_CASE_ID_MAX = 100
+
+
+class Refused(Exception):
+    """Refused before execution: `code` is PURPOSE_REQUIRED or FORBIDDEN; the message says what to do."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def choose_purpose(principal: Principal, declared: str | None) -> str:
+    """The request's one purpose: the X-Purpose header, or the token's only purpose."""
+    usable = principal.token_purposes & principal.purposes
+    if declared is not None:
+        if declared not in principal.purposes:
+            raise Refused("FORBIDDEN", f"purpose {declared!r} is not allowed for client {principal.client_id}")
+        if declared not in principal.token_purposes:
+            raise Refused("FORBIDDEN", f"purpose {declared!r} is not among this token's purpose scopes")
+        return declared
+    if len(usable) == 1:
+        return next(iter(usable))
+    if not usable:
+        raise Refused(
+            "PURPOSE_REQUIRED",
+            "declare a purpose: request a purpose:<code> scope with the token, or send X-Purpose",
+        )
+    listed = ", ".join(sorted(usable))
+    raise Refused("PURPOSE_REQUIRED", f"the token carries several purposes ({listed}): name one in X-Purpose")
+
+
+def _case_id(request: Request) -> str | None:
+    value = request.headers.get(CASE_HEADER)
+    if value is None:
+        return None
+    if not value or len(value) > _CASE_ID_MAX or not value.isprintable():
+        raise Refused("BAD_REQUEST", f"X-Case-Id must be 1-{_CASE_ID_MAX} printable characters")
+    return value
+
+
+def _refusal(refused: Refused) -> Response:
+    status = 400 if refused.code in ("PURPOSE_REQUIRED", "BAD_REQUEST") else 403
+    body = {"errors": [{"message": refused.message, "extensions": {"code": refused.code}}]}
+    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def _document_hash(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()
+
+
+class SecuredGate:
+    """Tokens, purposes, policies and the audit trail around every GraphQL request (DESIGN §3)."""
+
+    def __init__(self, authenticator: Authenticator, schema: GraphQLSchema) -> None:
+        self._authenticator = authenticator
+        self._selections = SelectionIndex(schema)
+
+    async def admit(self, request: Request, operation: Any | None) -> Access | Response:
+        principal: Principal | None = None
+        purpose: str | None = None
+        try:
+            principal = await self._authenticator.authenticate(request)
+            purpose = choose_purpose(principal, request.headers.get(PURPOSE_HEADER))
+            case_id = _case_id(request)
+            policies: PolicyCache = request.state.policies
+            policy = await run_in_threadpool(policies.current)
+            if policy is None:
+                raise Refused("FORBIDDEN", "no access policy has been applied to this hub (aidgraph policy apply)")
+        except Unauthenticated as problem:
+            await self._refused(request, operation, None, None, "unauthenticated", problem.reason)
+            return unauthenticated_response(problem)
+        except Refused as refused:
+            await self._refused(request, operation, principal, purpose, "refused", f"{refused.code}: {refused.message}")
+            return _refusal(refused)
+        return Access(
+            view=policy.view(principal.roles, purpose),
+            regions=principal.regions,
+            principal=principal,
+            purpose=purpose,
+            case_id=case_id,
+            policy_version=policy.version,
+        )
+
+    def settle(self, request: Request, operation: Any, access: Access, errors: list[GraphQLError]) -> dict[str, Any]:
+        selection = self._selections(operation.query, operation.operation_name)
+        disclosure = disclose(access, selection.fields)
+        forbidden = [error for error in errors if (error.extensions or {}).get("code") == "FORBIDDEN"]
+        if disclosure.personal or disclosure.withheld or access.subjects or forbidden:
+            audit: AuditLog = request.state.audit
+            audit.append(self._event(operation, access, disclosure, selection.operation, errors))
+        return extensions_of(disclosure)
+
+    def _event(
+        self,
+        operation: Any,
+        access: Access,
+        disclosure: Disclosure,
+        operation_name: str | None,
+        errors: list[GraphQLError],
+    ) -> AuditEvent:
+        principal = access.principal
+        codes = sorted({str((error.extensions or {}).get("code", "ERROR")) for error in errors})
+        outcome = "partial" if errors or disclosure.withheld else "ok"
+        return AuditEvent(
+            at=datetime.now(UTC),
+            client_id=principal.client_id if principal else None,
+            roles=sorted(principal.roles) if principal else (),
+            purpose=access.purpose,
+            case_id=access.case_id,
+            operation=operation_name,
+            document_hash=_document_hash(operation.query),
+            subjects=sorted(access.subjects),
+            revealed=disclosure.revealed,
+            masked=disclosure.masked,
+            withheld=disclosure.withheld,
+            outcome=outcome,
+            detail=("errors: " + ", ".join(codes)) if codes else None,
+            policy_version=access.policy_version,
+        )
+
+    async def _refused(
+        self,
+        request: Request,
+        operation: Any | None,
+        principal: Principal | None,
+        purpose: str | None,
+        outcome: str,
+        detail: str,
+    ) -> None:
+        query = operation.query if operation is not None else ""
+        event = AuditEvent(
+            at=datetime.now(UTC),
+            client_id=principal.client_id if principal else None,
+            roles=sorted(principal.roles) if principal else (),
+            purpose=purpose,
+            case_id=request.headers.get(CASE_HEADER, "")[:_CASE_ID_MAX] or None,
+            operation=self._selections(query, operation.operation_name).operation if operation else None,
+            document_hash=_document_hash(query) if operation else None,
+            outcome=outcome,
+            detail=detail,
+        )
+        audit: AuditLog = request.state.audit
+        await run_in_threadpool(audit.append, event)

@@ -1,0 +1,85 @@
+"""`accessLog(idNumber)`: who read a person's data, when, why and what they saw (DESIGN §3)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import strawberry
+
+from adapters import registry as department
+from auth import audit
+from resolvers.context import Context
+from resolvers.pagination import decode_cursor, encode_cursor, page_size
+from resolvers.records import bad_input, forbidden
+
+Info = strawberry.Info[Context, None]
+AUDIT_PURPOSE = "audit"
+CURSOR_KIND = "access"
+
+
+@strawberry.type(description="One request that returned the person's data, as the audit trail recorded it.")
+class AccessLogEntry:
+    at: dt.datetime | None
+    client_id: str | None
+    roles: list[str] | None
+    purpose: str | None
+    case_id: str | None
+    operation: str | None
+    outcome: str | None
+    revealed: list[str] | None = strawberry.field(description="Fields returned unmasked, as Type.field.")
+    masked: list[str] | None
+    withheld: list[str] | None
+
+
+@strawberry.type
+class AccessLogEdge:
+    cursor: str
+    node: AccessLogEntry
+
+
+@strawberry.type
+class AccessLogConnection:
+    edges: list[AccessLogEdge]
+    has_next_page: bool
+
+
+def access_log(info: Info, id_number: str, first: int | None, after: str | None) -> AccessLogConnection:
+    """Only for the audit purpose, and only about persons inside the caller's regions."""
+    access = info.context.access
+    if access.purpose != AUDIT_PURPOSE:
+        raise forbidden(f"accessLog is answered only for the purpose {AUDIT_PURPOSE!r}")
+    limit = page_size(first)
+    cursor = decode_cursor(CURSOR_KIND, after)
+    try:
+        after_seq = int(cursor) if cursor is not None else None
+    except ValueError:
+        raise bad_input(f"after: {after!r} is not a cursor of this list") from None
+    if not _visible(info, id_number):
+        return AccessLogConnection(edges=[], has_next_page=False)
+    found = audit.access_log(info.context.connection.engine, id_number, first=limit + 1, after_seq=after_seq)
+    edges = []
+    for entry in found[:limit]:
+        values: dict[str, Any] = {
+            "at": entry.at,
+            "client_id": entry.client_id,
+            "roles": list(entry.roles),
+            "purpose": entry.purpose,
+            "case_id": entry.case_id,
+            "operation": entry.operation,
+            "outcome": entry.outcome,
+            "revealed": list(entry.revealed),
+            "masked": list(entry.masked),
+            "withheld": list(entry.withheld),
+        }
+        access.apply("AccessLogEntry", values, {"id_number": id_number})  # the person is this answer's subject
+        edges.append(AccessLogEdge(cursor=encode_cursor(CURSOR_KIND, str(entry.seq)), node=AccessLogEntry(**values)))
+    return AccessLogConnection(edges=edges, has_next_page=len(found) > limit)
+
+
+def _visible(info: Info, id_number: str) -> bool:
+    persons = info.context.records(department.PERSONS, "id_number", id_number)
+    if not persons:
+        return False
+    households = info.context.records(department.HOUSEHOLDS, "household_number", persons[0]["household_number"])
+    return bool(households) and info.context.access.covers(households[0]["region_code"])

@@ -1,0 +1,380 @@
+"""The secured hub end to end: tokens, purposes, regions, special data, withheld paths and the audit trail.
+
+Every test runs on SQLite and PostgreSQL, against the demo policy and one client per demo role.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from adapters.catalog import DEPARTMENTS
+from adapters.idnumber import to_legacy
+from adapters.ingest import ingest_folder
+from aidgraph.app import create_app
+from aidgraph.settings import Settings
+from auth.audit import verify
+from auth.server import load_ring
+from auth.tables import audit_event
+from tests.access import DEMO_POLICY, apply_demo_policy, post, register, token
+from tests.auth.test_tokens import b64url, ec_private_key, forge_es256, segment
+from tests.conftest import BACKENDS, _fresh_store
+from tests.schema.documents import HOUSEHOLD_PICTURE
+from tests.world import LARGE, LARGE_MEMBERS, SMALL, SMALL_HEAD, write_world
+
+CHILD = LARGE_MEMBERS[5][0]  # born 2012: under 14
+HIV_PATIENT = LARGE_MEMBERS[0][0]  # a settlement with diagnosis B20
+NAMES = "{ household(householdNumber: $n) { householdNumber members { idNumber name phone } } }"
+MEMBERS = f"query Members($n: String!) {NAMES}"
+SETTLEMENTS = """query Settlements($id: String!) {
+  person(idNumber: $id) { idNumber medical { settlements { diagnosisCode outOfPocket } } }
+}"""
+
+
+class Hub:
+    """A secured hub on a world store, with a client per (role, purpose) of the demo policy."""
+
+    def __init__(self, http: TestClient, engine: sa.Engine) -> None:
+        self.http = http
+        self.engine = engine
+        self._secrets: dict[str, str] = {}
+        self._tokens: dict[tuple[str, str | None], str] = {}
+
+    def client(self, client_id: str, *, roles: list[str], purposes: list[str], regions: list[str] | None = None) -> str:
+        if client_id not in self._secrets:
+            self._secrets[client_id] = register(self.engine, client_id, roles=roles, purposes=purposes, regions=regions)
+        return client_id
+
+    def token(self, client_id: str, scope: str | None = None) -> str:
+        key = (client_id, scope)
+        if key not in self._tokens:
+            self._tokens[key] = token(self.http, client_id, self._secrets[client_id], scope)
+        return self._tokens[key]
+
+    def as_role(self, role: str, purpose: str, regions: list[str] | None = None) -> str:
+        """A token of a client with just this role and purpose (in these regions)."""
+        suffix = "-" + "-".join(regions) if regions else ""
+        client_id = self.client(f"{role}-{purpose}{suffix}", roles=[role], purposes=[purpose], regions=regions)
+        return self.token(client_id)
+
+    def events(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(sa.select(audit_event).order_by(audit_event.c.seq)).mappings().all()
+        return [dict(row) for row in rows]
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
+    folder = tmp_path_factory.mktemp("secured")
+    url = _fresh_store(request.param, request, folder)
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    world = write_world(folder / "world")
+    for name, department in DEPARTMENTS.items():
+        ingest_folder(engine, department, world / name)
+    apply_demo_policy(engine)
+    settings = Settings(database_url=url, token_rate_limit=0)
+    with TestClient(create_app(settings)) as http:
+        yield Hub(http, engine)
+    engine.dispose()
+
+
+# --- tokens -------------------------------------------------------------------------------------
+
+
+def test_no_token_is_401_and_the_refusal_is_audited(hub: Hub) -> None:
+    before = len(hub.events())
+    body = post(hub.http, MEMBERS, None, status=401, n=SMALL)
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert body.get("data") is None
+    events = hub.events()
+    assert len(events) == before + 1
+    assert (events[-1]["outcome"], events[-1]["client_id"], events[-1]["operation"]) == (
+        "unauthenticated",
+        None,
+        "Members",
+    )
+
+
+def test_a_malformed_body_without_a_token_is_401_not_400(hub: Hub) -> None:
+    response = hub.http.post("/graphql", content="{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 401
+
+
+def _forged(hub: Hub, header: dict[str, Any] | None = None, **claims: Any) -> str:
+    ring = load_ring(hub.engine)
+    now = int(datetime.now(UTC).timestamp())
+    good = {
+        "iss": "http://127.0.0.1:8000",
+        "sub": "civil-affairs-assistance-review",
+        "aud": "aidgraph",
+        "exp": now + 300,
+        "iat": now,
+        "nbf": now,
+        "jti": "forged-" + str(now),
+        "client_id": "civil-affairs-assistance-review",
+        "scope": "purpose:assistance-review",
+    }
+    good.update(claims)
+    good = {name: value for name, value in good.items() if value is not None}
+    head = {"typ": "at+jwt", "alg": "ES256", "kid": ring.current.kid, **(header or {})}
+    head = {name: value for name, value in head.items() if value is not None}
+    return forge_es256(head, good, ec_private_key(ring.current))
+
+
+ATTACKS = {
+    "forged by hand with good claims (control)": lambda hub: _forged(hub),
+    "alg none": lambda hub: f"{segment({'typ': 'at+jwt', 'alg': 'none'})}.{segment({'client_id': 'x'})}.",
+    "expired": lambda hub: _forged(hub, exp=int(datetime.now(UTC).timestamp()) - 60),
+    "nbf in the future": lambda hub: _forged(hub, nbf=int(datetime.now(UTC).timestamp()) + 600),
+    "missing exp": lambda hub: _forged(hub, exp=None),
+    "wrong aud": lambda hub: _forged(hub, aud="someone-else"),
+    "missing aud": lambda hub: _forged(hub, aud=None),
+    "iss with a trailing slash": lambda hub: _forged(hub, iss="http://127.0.0.1:8000/"),
+    "missing typ": lambda hub: _forged(hub, header={"typ": None}),
+    "typ JWT": lambda hub: _forged(hub, header={"typ": "JWT"}),
+    "unknown kid": lambda hub: _forged(hub, header={"kid": "nobody"}),
+    "jku header": lambda hub: _forged(hub, header={"jku": "https://attacker.example/jwks.json"}),
+    "x5u header": lambda hub: _forged(hub, header={"x5u": "https://attacker.example/cert.pem"}),
+    "embedded jwk": lambda hub: _forged(hub, header={"jwk": load_ring(hub.engine).current.public_jwk()}),
+    "tampered signature": lambda hub: _forged(hub)[:-4] + ("AAAA" if not _forged(hub).endswith("AAAA") else "BBBB"),
+}
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_jwt_attacks_are_401(hub: Hub, attack: str) -> None:
+    hub.client("civil-affairs-assistance-review", roles=["civil-affairs"], purposes=["assistance-review"])
+    bearer = ATTACKS[attack](hub)
+    status = 200 if attack.endswith("(control)") else 401
+    body = post(hub.http, MEMBERS, bearer, status=status, n=SMALL)
+    if status == 401:
+        assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    else:
+        assert body["data"]["household"]["householdNumber"] == SMALL
+
+
+def test_hs256_signed_with_the_public_key_is_401(hub: Hub) -> None:
+    import hashlib
+    import hmac
+
+    ring = load_ring(hub.engine)
+    signing_input = f"{segment({'typ': 'at+jwt', 'alg': 'HS256', 'kid': ring.current.kid})}.{segment({'x': 1})}"
+    signature = hmac.new(ring.current.jwk.as_pem(private=False), signing_input.encode(), hashlib.sha256).digest()
+    post(hub.http, MEMBERS, f"{signing_input}.{b64url(signature)}", status=401, n=SMALL)
+
+
+def test_a_revoked_token_is_401(hub: Hub) -> None:
+    client_id = hub.client("revoking-client", roles=["civil-affairs"], purposes=["assistance-review"])
+    bearer = token(hub.http, client_id, hub._secrets[client_id])
+    post(hub.http, MEMBERS, bearer, n=SMALL)
+    credentials = base64.b64encode(f"{client_id}:{hub._secrets[client_id]}".encode()).decode()
+    revoked = hub.http.post("/oauth/revoke", data={"token": bearer}, headers={"Authorization": f"Basic {credentials}"})
+    assert revoked.status_code == 200
+    body = post(hub.http, MEMBERS, bearer, status=401, n=SMALL)
+    assert "revoked" in body["errors"][0]["message"]
+
+
+def test_a_wrong_secret_is_invalid_client(hub: Hub) -> None:
+    client_id = hub.client("civil-affairs-assistance-review", roles=["civil-affairs"], purposes=["assistance-review"])
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": "not-the-secret"}
+    response = hub.http.post("/oauth/token", data=form)
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+# --- purposes -----------------------------------------------------------------------------------
+
+
+def test_a_token_with_several_purposes_needs_x_purpose(hub: Hub) -> None:
+    client_id = hub.client("civil-two-purposes", roles=["civil-affairs"], purposes=["assistance-review", "comparison"])
+    bearer = hub.token(client_id)
+    before = len(hub.events())
+    body = post(hub.http, MEMBERS, bearer, status=400, n=SMALL)
+    assert body["errors"][0]["extensions"]["code"] == "PURPOSE_REQUIRED"
+    assert "X-Purpose" in body["errors"][0]["message"]
+    assert hub.events()[before]["outcome"] == "refused"
+    # and naming one of them works
+    chosen = post(hub.http, MEMBERS, bearer, purpose="comparison", n=SMALL)
+    assert chosen["data"]["household"]["members"][0]["name"] == "欧阳明"
+    assert hub.events()[-1]["purpose"] == "comparison"
+
+
+def test_a_purpose_outside_the_token_or_the_client_is_forbidden(hub: Hub) -> None:
+    client_id = hub.client("civil-two-purposes", roles=["civil-affairs"], purposes=["assistance-review", "comparison"])
+    narrow = hub.token(client_id, scope="purpose:comparison")
+    for purpose in ("assistance-review", "student-aid"):
+        body = post(hub.http, MEMBERS, narrow, purpose=purpose, status=403, n=SMALL)
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert purpose in body["errors"][0]["message"]
+
+
+# --- regions ------------------------------------------------------------------------------------
+
+EVERY_ENTRY = """query Every($n: String!, $id: String!, $legacy: String!) {
+  household(householdNumber: $n) { householdNumber }
+  person(idNumber: $id) { idNumber }
+  legacy: person(idNumber: $legacy) { idNumber }
+  all: households(region: "3505") { totalCount edges { node { householdNumber members { idNumber } } } }
+  county: households(region: "350583") { totalCount edges { node { householdNumber } } }
+  keyTargetDistribution(region: "3505") { countyCode unstableHouseholds unstablePersons }
+}"""
+
+
+def test_outside_its_regions_a_household_does_not_exist_by_any_path(hub: Hub) -> None:
+    bearer = hub.as_role("civil-affairs", "comparison", regions=["350524"])  # another county
+    legacy = to_legacy(SMALL_HEAD)
+    seen = post(hub.http, EVERY_ENTRY, bearer, n=SMALL, id=SMALL_HEAD, legacy=legacy)["data"]
+    missing = post(hub.http, EVERY_ENTRY, bearer, n="350524999999", id="350524199001010019", legacy=legacy)["data"]
+    assert seen["household"] is None and seen["person"] is None and seen["legacy"] is None
+    assert seen["all"] == {"totalCount": 0, "edges": []}
+    assert seen["county"] == {"totalCount": 0, "edges": []}
+    assert seen["keyTargetDistribution"] == [{"countyCode": "350524", "unstableHouseholds": 0, "unstablePersons": 0}]
+    assert seen == missing  # the same answer as for ids that do not exist
+
+
+def test_a_township_client_sees_its_township_only(hub: Hub) -> None:
+    bearer = hub.as_role("civil-affairs", "comparison", regions=["350583101"])  # SMALL's township only
+    answer = post(hub.http, EVERY_ENTRY, bearer, n=LARGE, id=LARGE_MEMBERS[0][0], legacy=to_legacy(SMALL_HEAD))
+    data = answer["data"]
+    assert data["household"] is None and data["person"] is None
+    assert data["legacy"] == {"idNumber": SMALL_HEAD}
+    assert data["all"]["totalCount"] == 1
+    assert [edge["node"]["householdNumber"] for edge in data["all"]["edges"]] == [SMALL]
+    assert data["keyTargetDistribution"] == [{"countyCode": "350583", "unstableHouseholds": 0, "unstablePersons": 0}]
+
+
+def test_key_targets_count_what_the_whole_county_sees(hub: Hub) -> None:
+    bearer = hub.as_role("civil-affairs", "comparison")
+    rows = post(hub.http, EVERY_ENTRY, bearer, n=LARGE, id=SMALL_HEAD, legacy=to_legacy(SMALL_HEAD))["data"]
+    nanan = [row for row in rows["keyTargetDistribution"] if row["countyCode"] == "350583"]
+    assert nanan == [{"countyCode": "350583", "unstableHouseholds": 1, "unstablePersons": 8}]
+
+
+# --- special data, withheld paths ---------------------------------------------------------------
+
+
+def test_a_minors_identity_is_withheld_from_a_role_without_special_and_the_paths_are_listed(hub: Hub) -> None:
+    bearer = hub.as_role("auditor", "audit")  # personal: mask, special not granted
+    body = post(hub.http, MEMBERS, bearer, n=LARGE)
+    members = body["data"]["household"]["members"]
+    child = next(member for member in members if member["idNumber"] is None)
+    assert child == {"idNumber": None, "name": None, "phone": None}
+    adult = members[0]
+    assert adult["idNumber"] == HIV_PATIENT[:6] + "********" + HIV_PATIENT[-4:]
+    withheld = body["extensions"]["withheld"]
+    paths = sorted(entry["path"] for entry in withheld)
+    # the household number has no mask, so `personal: mask` withholds it; the members' fields only for the minors
+    assert paths == [
+        "household.householdNumber",
+        "household.members.idNumber",
+        "household.members.name",
+        "household.members.phone",
+    ]
+    assert len(withheld) == 4  # one entry per path, not one per row
+
+
+def test_student_aid_sees_a_pupils_identity_and_no_diagnosis(hub: Hub) -> None:
+    bearer = hub.as_role("student-aid", "student-aid")
+    members = post(hub.http, MEMBERS, bearer, n=LARGE)["data"]["household"]["members"]
+    assert CHILD in {member["idNumber"] for member in members}
+    settlements = post(hub.http, SETTLEMENTS, bearer, id=HIV_PATIENT)["data"]["person"]["medical"]
+    assert settlements is None  # the whole medical part is withheld from student aid
+
+
+def test_an_hiv_diagnosis_is_withheld_where_special_is_masked_and_other_diagnoses_are_masked(hub: Hub) -> None:
+    bearer = hub.as_role("civil-affairs", "assistance-review")  # diagnosis: mask, special: mask
+    hiv = post(hub.http, SETTLEMENTS, bearer, id=HIV_PATIENT)["data"]["person"]["medical"]["settlements"]
+    stroke = post(hub.http, SETTLEMENTS, bearer, id=SMALL_HEAD)["data"]["person"]["medical"]["settlements"]
+    assert hiv == [{"diagnosisCode": "B**", "outOfPocket": "150.00"}]  # masked to the chapter, never B20
+    assert stroke == [{"diagnosisCode": "I**", "outOfPocket": "1322.00"}]
+
+
+def test_housing_never_sees_diagnoses(hub: Hub) -> None:
+    bearer = hub.as_role("housing", "assistance-review")
+    body = post(hub.http, SETTLEMENTS, bearer, id=HIV_PATIENT)
+    assert body["data"]["person"]["medical"] is None
+    assert {"path": "person.medical", "field": "Person.medical", "reason": "policy"} in body["extensions"]["withheld"]
+
+
+# --- audit --------------------------------------------------------------------------------------
+
+
+def test_a_read_writes_exactly_one_event_naming_subjects_and_fields(hub: Hub) -> None:
+    bearer = hub.as_role("housing", "assistance-review")
+    before = len(hub.events())
+    post(hub.http, MEMBERS, bearer, n=SMALL)
+    events = hub.events()[before:]
+    assert len(events) == 1
+    event = events[0]
+    assert (event["client_id"], event["purpose"], event["operation"], event["outcome"]) == (
+        "housing-assistance-review",
+        "assistance-review",
+        "Members",
+        "ok",
+    )
+    assert len(event["subjects"]) == 2 and SMALL_HEAD not in str(event["subjects"])  # pseudonymised
+    assert event["revealed"] == ["Household.householdNumber", "Person.idNumber", "Person.name"]
+    assert event["masked"] == ["Person.phone"]
+    assert event["policy_version"] == 1
+    assert verify(hub.engine).ok
+
+
+def test_the_case_id_is_recorded(hub: Hub) -> None:
+    bearer = hub.as_role("housing", "assistance-review")
+    response = hub.http.post(
+        "/graphql",
+        json={"query": MEMBERS, "variables": {"n": SMALL}},
+        headers={"Authorization": f"Bearer {bearer}", "X-Case-Id": "WF-2026-0042"},
+    )
+    assert response.status_code == 200
+    assert hub.events()[-1]["case_id"] == "WF-2026-0042"
+
+
+ACCESS_LOG = """query Log($id: String!) {
+  accessLog(idNumber: $id) { edges { node { clientId purpose operation revealed masked } } hasNextPage }
+}"""
+
+
+def test_the_access_log_answers_who_read_a_person_for_auditors_only(hub: Hub) -> None:
+    reader = hub.as_role("housing", "assistance-review")
+    post(hub.http, MEMBERS, reader, n=SMALL)
+    log = post(hub.http, ACCESS_LOG, hub.as_role("auditor", "audit"), id=to_legacy(SMALL_HEAD))["data"]["accessLog"]
+    newest = log["edges"][0]["node"]
+    assert newest == {
+        "clientId": "housing-assistance-review",
+        "purpose": "assistance-review",
+        "operation": "Members",
+        "revealed": ["Household.householdNumber", "Person.idNumber", "Person.name"],
+        "masked": ["Person.phone"],
+    }
+    refused = post(hub.http, ACCESS_LOG, reader, id=SMALL_HEAD)
+    assert refused["data"] is None
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_without_an_audit_trail_nothing_is_returned(hub: Hub) -> None:
+    bearer = hub.as_role("housing", "assistance-review")
+    with hub.engine.begin() as connection:  # the audit table is gone (stands for a store that refuses writes)
+        connection.execute(sa.text("ALTER TABLE audit_event RENAME TO audit_event_away"))
+    try:
+        headers = {"Authorization": f"Bearer {bearer}"}
+        response = hub.http.post("/graphql", json={"query": MEMBERS, "variables": {"n": SMALL}}, headers=headers)
+    finally:
+        with hub.engine.begin() as connection:
+            connection.execute(sa.text("ALTER TABLE audit_event_away RENAME TO audit_event"))
+    assert response.status_code == 503
+    assert "audit" in response.json()["errors"][0]["message"]
+    assert SMALL_HEAD not in response.text
+
+
+def test_every_demo_role_and_purpose_has_a_client_that_can_read(hub: Hub) -> None:
+    for role, by_purpose in DEMO_POLICY.rules.items():
+        for purpose in by_purpose:
+            body = post(hub.http, HOUSEHOLD_PICTURE, hub.as_role(role, purpose), householdNumber=SMALL)
+            assert body["data"]["household"] is not None, (role, purpose)
+            assert "errors" not in body, (role, purpose, body.get("errors"))
