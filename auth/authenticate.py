@@ -14,12 +14,12 @@ import time
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.error import URLError
 
 import sqlalchemy as sa
 from authlib.common.security import is_secure_transport
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -27,13 +27,17 @@ from auth.clients import Client, load_client
 from auth.principal import Principal, token_purposes
 from auth.server.config import TokenSettings
 from auth.server.keystore import KeyRingCache
-from auth.server.revocations import is_revoked
+from auth.server.revocations import revoked_ids
 from auth.server.routes import EngineSource, engine_from_state
 from auth.server.signing import CLOCK_SKEW_SECONDS, validate_access_token
 from auth.tokens import Claims, InvalidToken, TokenValidator
 
 # A disabled client is refused by every worker within this many seconds.
 CLIENT_CACHE_SECONDS = 5.0
+# A revoked token is refused by every worker within this many seconds (each reads the denylist again).
+REVOCATION_REFRESH_SECONDS = 1.0
+# Tokens whose signature and claims one worker already checked (until they expire).
+VERIFIED_TOKENS_KEPT = 10_000
 REALM = "aidgraph"
 _MAX_JWKS_BYTES = 256 * 1024
 
@@ -176,17 +180,26 @@ class Authenticator:
         self._engine = engine
         self._clock = clock
         self._clients: dict[str, tuple[float, Client | None]] = {}
+        self._verified: dict[str, Claims] = {}
+        self._revoked: frozenset[str] = frozenset()
+        self._revoked_read = float("-inf")
 
     async def authenticate(self, request: Request) -> Principal:
-        token = bearer_token(request)
-        # Signature checks and store lookups block: off the event loop.
-        return await run_in_threadpool(self.authenticate_token, token, engine=self._engine(request))
+        # On the event loop: a token seen before costs dictionary lookups; the store is read only to
+        # refresh the denylist (each second) and client records (every few seconds), or for a new key.
+        return self.authenticate_token(bearer_token(request), engine=self._engine(request))
 
     def authenticate_token(self, token: str, *, engine: sa.Engine) -> Principal:
-        try:
-            claims = self._validate(token, engine)
-        except InvalidToken as error:
-            raise Unauthenticated(error.reason) from error
+        claims = self._verified.get(token)
+        if claims is None or claims.expires_at + timedelta(seconds=CLOCK_SKEW_SECONDS) <= datetime.now(UTC):
+            self._verified.pop(token, None)
+            try:
+                claims = self._validate(token, engine)
+            except InvalidToken as error:
+                raise Unauthenticated(error.reason) from error
+            self._remember(token, claims)
+        if claims.jti in self._denylist(engine):
+            raise Unauthenticated("revoked")
         client = self._client(engine, claims.client_id)
         if client is None:
             raise Unauthenticated("unknown client")
@@ -203,9 +216,23 @@ class Authenticator:
             jti=claims.jti,
         )
 
+    def _remember(self, token: str, claims: Claims) -> None:
+        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+            del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = claims
+
+    def _denylist(self, engine: sa.Engine) -> frozenset[str]:
+        """The revoked token ids, as this worker last read them (at most a second ago)."""
+        if self._clock() - self._revoked_read >= REVOCATION_REFRESH_SECONDS:
+            self._revoked = revoked_ids(engine)
+            self._revoked_read = self._clock()
+        return self._revoked
+
     def _validate(self, token: str, engine: sa.Engine) -> Claims:
         if self._external is None or _unverified_issuer(token) != self._external.issuer:
-            return validate_access_token(token, engine=engine, keys=self._keys, settings=self._settings)
+            return validate_access_token(
+                token, engine=engine, keys=self._keys, settings=self._settings, check_revoked=False
+            )
         return self._validate_external(token, engine, self._external)
 
     def _validate_external(self, token: str, engine: sa.Engine, external: ExternalIssuer) -> Claims:
@@ -218,7 +245,6 @@ class Authenticator:
                 issuer=external.issuer,
                 audience=external.audience,
                 leeway_seconds=CLOCK_SKEW_SECONDS,
-                is_revoked=lambda jti: is_revoked(engine, jti),
             )
 
         try:

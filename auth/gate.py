@@ -91,7 +91,7 @@ class SecuredGate:
             purpose = choose_purpose(principal, request.headers.get(PURPOSE_HEADER))
             case_id = _case_id(request)
             policies: PolicyCache = request.state.policies
-            policy = await run_in_threadpool(policies.current)
+            policy = policies.current()  # cached; reads the store at most every few seconds
             if policy is None:
                 raise Refused("FORBIDDEN", "no access policy has been applied to this hub (aidgraph policy apply)")
         except Unauthenticated as problem:

@@ -6,6 +6,7 @@ Every test runs on SQLite and PostgreSQL, against the demo policy and one client
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from adapters.ingest import ingest_folder
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
 from auth.audit import verify
+from auth.authenticate import REVOCATION_REFRESH_SECONDS
 from auth.server import load_ring
 from auth.tables import audit_event
 from tests.access import DEMO_POLICY, apply_demo_policy, post, register, token
@@ -28,7 +30,7 @@ from tests.conftest import BACKENDS, _fresh_store
 from tests.schema.documents import HOUSEHOLD_PICTURE
 from tests.world import LARGE, LARGE_MEMBERS, SMALL, SMALL_HEAD, write_world
 
-CHILD = LARGE_MEMBERS[5][0]  # born 2012: under 14
+CHILD = LARGE_MEMBERS[6][0]  # born 2015: under 14 until 2029
 HIV_PATIENT = LARGE_MEMBERS[0][0]  # a settlement with diagnosis B20
 NAMES = "{ household(householdNumber: $n) { householdNumber members { idNumber name phone } } }"
 MEMBERS = f"query Members($n: String!) {NAMES}"
@@ -175,6 +177,7 @@ def test_a_revoked_token_is_401(hub: Hub) -> None:
     credentials = base64.b64encode(f"{client_id}:{hub._secrets[client_id]}".encode()).decode()
     revoked = hub.http.post("/oauth/revoke", data={"token": bearer}, headers={"Authorization": f"Basic {credentials}"})
     assert revoked.status_code == 200
+    time.sleep(REVOCATION_REFRESH_SECONDS)  # how long a worker may keep its copy of the denylist
     body = post(hub.http, MEMBERS, bearer, status=401, n=SMALL)
     assert "revoked" in body["errors"][0]["message"]
 

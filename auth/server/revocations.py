@@ -26,3 +26,10 @@ def is_revoked(engine: sa.Engine, jti: str) -> bool:
     with engine.connect() as connection:
         statement = sa.select(revoked_token.c.jti).where(revoked_token.c.jti == jti)
         return connection.execute(statement).first() is not None
+
+
+def revoked_ids(engine: sa.Engine) -> frozenset[str]:
+    """Every token id revoked and not yet expired: what a worker keeps in memory between refreshes."""
+    with engine.connect() as connection:
+        statement = sa.select(revoked_token.c.jti).where(revoked_token.c.expires_at > datetime.now(UTC))
+        return frozenset(connection.execute(statement).scalars())
