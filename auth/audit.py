@@ -5,10 +5,12 @@ Every request that returns personal data, and every refused one, is written as a
 `AuditUnavailable` and the request fails (no unaudited reads).
 
 The chain. Events are numbered 1, 2, 3... in one linear sequence (`seq`). Each stores `prev_hash`, the
-`hash` of the event before it (64 zeros for the first), and its own `hash`: SHA-256 over a canonical
-serialisation of every other stored column, `seq` and `prev_hash` included (`chain_hash`). Writers are
-serialised so the chain never forks: PostgreSQL by a transaction-scoped advisory lock, SQLite by
-`BEGIN IMMEDIATE` (the write lock). The primary key on `seq` refuses a fork even if that ever failed.
+`hash` of the event before it (64 zeros for the first), and its own `hash`:
+`sha256(f"{seq}:{prev_hash}:{digest}")`, where `digest` is SHA-256 over a canonical serialisation of
+every other stored column (`content_digest`, `chain_hash`). Writers are serialised so the chain never
+forks: PostgreSQL by a transaction-scoped advisory lock inside the `audit_append` function (migration
+0004: one round trip per event), SQLite by `BEGIN IMMEDIATE` (the write lock). The primary key on
+`seq` refuses a fork even if that ever failed.
 
 What `verify` detects, walking the chain in `seq` order and naming the first broken link:
 - an edited event: its stored hash no longer matches its contents (named: that seq); an editor who also
@@ -164,6 +166,8 @@ class AuditLog:
             key = self._key if self._key is not None else self._load_key()
             # Pseudonyms before the lock: the lock is held only for the read and the insert.
             subjects = sorted({_subject_pseudonym(id_number, key=key) for id_number in event.subjects})
+            if self._engine.dialect.name == "postgresql":
+                return self._append_in_server({**values, "subjects": subjects})
             with self._engine.begin() as connection:
                 _lock_chain(connection)  # first: on SQLite it is the BEGIN of this transaction
                 last = connection.execute(_LAST_EVENT).first()
@@ -174,6 +178,12 @@ class AuditLog:
         except sa.exc.SQLAlchemyError as error:
             raise AuditUnavailable(f"the audit event could not be written: {type(error).__name__}") from error
         return seq
+
+    def _append_in_server(self, row: dict[str, Any]) -> int:
+        """PostgreSQL: lock, link and insert in the server, one statement in its own transaction."""
+        parameters = {**row, "lock": _CHAIN_LOCK, "digest": content_digest(row)}
+        with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            return int(connection.execute(_APPEND_PG, parameters).scalar_one())
 
     def _load_key(self) -> bytes:
         with self._engine.begin() as connection:
@@ -191,11 +201,17 @@ class AuditLog:
         return key
 
 
-def chain_hash(row: Mapping[Any, Any]) -> str:
-    """SHA-256 (hex) of the event's canonical form: `HASHED_COLUMNS` as JSON, keys sorted, `at` in UTC."""
-    payload = {name: row[name] for name in HASHED_COLUMNS}
+def content_digest(row: Mapping[Any, Any]) -> str:
+    """SHA-256 (hex) of the event's contents: `HASHED_COLUMNS` but `seq` and `prev_hash`, as JSON with
+    keys sorted and `at` in UTC."""
+    payload = {name: row[name] for name in HASHED_COLUMNS if name not in ("seq", "prev_hash")}
     payload["at"] = _utc(row["at"]).isoformat(timespec="microseconds")
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def chain_hash(row: Mapping[Any, Any]) -> str:
+    """The event's link: `sha256(f"{seq}:{prev_hash}:{content_digest}")` (hex), as `audit_append` makes it."""
+    return hashlib.sha256(f"{row['seq']}:{row['prev_hash']}:{content_digest(row)}".encode()).hexdigest()
 
 
 def verify(engine: sa.Engine, *, anchor: tuple[int, str] | None = None, batch_size: int = 1000) -> VerifyReport:
@@ -281,34 +297,25 @@ def access_log(engine: sa.Engine, id_number: str, *, first: int, after_seq: int 
 # --- writing ---
 
 _LAST_EVENT: Final = sa.select(audit_event.c.seq, audit_event.c.hash).order_by(audit_event.c.seq.desc()).limit(1)
-# PostgreSQL: the event and its subject rows in one statement (one round trip), of constant text
-# whatever the number of subjects; none is fine (unnest of an empty array inserts no subject row).
-_INSERTED_EVENT: Final = (
-    sa.insert(audit_event)
-    .values({column.name: sa.bindparam(column.name, type_=column.type) for column in audit_event.columns})
-    .returning(audit_event.c.seq)
-    .cte("inserted_event")
-)
-_INSERT_EVENT_WITH_SUBJECTS_PG: Final = sa.insert(audit_subject).from_select(
-    ["subject", "seq"],
-    sa.select(sa.func.unnest(sa.bindparam("subject_list", type_=postgresql.ARRAY(sa.String))), _INSERTED_EVENT.c.seq),
+_APPEND_PG: Final = sa.select(
+    sa.func.audit_append(
+        sa.bindparam("lock", type_=sa.BigInteger),
+        *(
+            sa.bindparam(name, type_=audit_event.c[name].type)
+            for name in HASHED_COLUMNS
+            if name not in ("seq", "prev_hash")
+        ),
+        sa.bindparam("digest", type_=sa.String),
+    )
 )
 
 
 def _lock_chain(connection: sa.Connection) -> None:
-    """Become the chain's only writer until this transaction ends."""
-    dialect = connection.dialect.name
-    if dialect == "postgresql":
-        # Its own statement: under READ COMMITTED the next statement's snapshot is taken after the lock
-        # is granted, so it sees the event the previous holder committed.
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_CHAIN_LOCK)))
-    elif dialect == "sqlite":
-        # pysqlite (legacy transaction control) opens no transaction before a SELECT and a deferred
-        # one before an INSERT; issued first, this takes the write lock before the last event is read.
-        # The driver commits or rolls it back when SQLAlchemy ends the transaction.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
-    else:
-        raise AuditUnavailable(f"the audit trail does not support {dialect}")
+    """SQLite: become the chain's only writer until this transaction ends (PostgreSQL: in audit_append)."""
+    # pysqlite (legacy transaction control) opens no transaction before a SELECT and a deferred
+    # one before an INSERT; issued first, this takes the write lock before the last event is read.
+    # The driver commits or rolls it back when SQLAlchemy ends the transaction.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _read_snapshot(connection: sa.Connection) -> None:
@@ -321,9 +328,6 @@ def _read_snapshot(connection: sa.Connection) -> None:
 
 
 def _insert(connection: sa.Connection, row: dict[str, Any]) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(_INSERT_EVENT_WITH_SUBJECTS_PG, {**row, "subject_list": row["subjects"]})
-        return
     # SQLite is in-process: two statements cost no extra round trip
     connection.execute(sa.insert(audit_event), row)
     if row["subjects"]:

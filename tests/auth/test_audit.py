@@ -130,12 +130,15 @@ def test_each_event_links_to_the_one_before_by_a_hash_over_every_column(engine: 
     # then the first links to 64 zeros and each later one to its predecessor's hash
     assert rows[0]["prev_hash"] == GENESIS_HASH == "0" * 64
     assert [row["prev_hash"] for row in rows[1:]] == [row["hash"] for row in rows[:-1]]
-    # and each hash is SHA-256 of all other columns as sorted-key JSON, the time in UTC ISO form
+    # and each hash is SHA-256 of "seq:prev_hash:digest", the digest SHA-256 of all other columns as
+    # sorted-key JSON with the time in UTC ISO form (on PostgreSQL the server computes the link)
     for row in rows:
         at = row["at"].replace(tzinfo=UTC) if row["at"].tzinfo is None else row["at"].astimezone(UTC)
-        payload = {str(name): value for name, value in row.items() if name != "hash"}
+        payload = {str(name): value for name, value in row.items() if name not in ("hash", "seq", "prev_hash")}
         payload["at"] = at.isoformat(timespec="microseconds")
-        assert row["hash"] == hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        digest = hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        link = f"{row['seq']}:{row['prev_hash']}:{digest}"
+        assert row["hash"] == hashlib.sha256(link.encode()).hexdigest()
     # and no two hashes are equal although the events differ only in time and case
     assert len({row["hash"] for row in rows}) == 5
 
