@@ -3,11 +3,14 @@
     .venv/bin/python bench/household.py [--households 20000] [--duration 10] [--workers 2]
 
 Starts a throwaway PostgreSQL server, loads a demo of that many households, then serves
-(a) the hub (strawberry on Starlette, 2 uvicorn workers) and (b) the floor: the same picture
-built by one hand-written SQL statement and passed straight through (bench/floor.py), under
-the same uvicorn settings. wrk drives each at concurrency 1 and 16 over random households;
-the script prints requests/s, p50 and p99, and the hub/floor ratio measured in this run.
-Before timing, it checks that hub and floor answer the same JSON for a sample of households.
+(a) the secured hub as deployed (bearer token, purpose, policy with masking, region filter and one
+hash-chained audit event per request), (b) the open path of the same build (bench/open_app.py: no
+token, policy or audit) and (c) the floor: the same picture built by one hand-written SQL statement
+and passed straight through (bench/floor.py), all under the same uvicorn settings. wrk drives each
+at concurrency 1 and 16 over random households; the script prints requests/s, p50 and p99, and the
+ratios secured/open and floor/path measured in this run. Before timing, it checks that the open
+hub and the floor answer the same JSON for a sample of households, and that the secured hub
+answers them too, masked.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ local counter = 0
 request = function()
   counter = counter + 1
   local number = numbers[(counter %% #numbers) + 1]
-  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"}, %s .. number .. %s)
+  return wrk.format("POST", "/graphql", {["Content-Type"] = "application/json"%s}, %s .. number .. %s)
 end
 """
 
@@ -115,17 +118,44 @@ def start_server(app: str, port: int, workers: int, env: dict[str, str], *extra:
     sys.exit(f"{app} did not start on port {port}")
 
 
-def answer(port: int, number: str) -> object:
+def answer(port: int, number: str, bearer: str | None = None) -> dict:
     body = {"query": QUERY, "variables": {"householdNumber": number}}
-    response = httpx2.post(f"http://127.0.0.1:{port}/graphql", json=body, timeout=10)
+    headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
+    response = httpx2.post(f"http://127.0.0.1:{port}/graphql", json=body, headers=headers, timeout=10)
     response.raise_for_status()
-    return response.json()
+    answered: dict = response.json()
+    return answered
 
 
-def wrk(binary: str, port: int, numbers: list[str], connections: int, seconds: int, script: Path) -> Run:
+def secured_client(url: str, port: int) -> str:
+    """Apply the demo policy, register a civil-affairs client (assistance review) and get its token."""
+    from aidgraph.demo.access import ensure_demo_policy
+    from auth.clients import register_client
+
+    engine = create_engine(url)
+    ensure_demo_policy(engine)
+    _, secret = register_client(
+        engine,
+        client_id="bench-civil-affairs",
+        department="civil-affairs",
+        roles=["civil-affairs"],
+        regions=["3505"],
+        purposes=["assistance-review"],
+    )
+    engine.dispose()
+    form = {"grant_type": "client_credentials", "client_id": "bench-civil-affairs", "client_secret": secret}
+    response = httpx2.post(f"http://127.0.0.1:{port}/oauth/token", data=form, timeout=10)
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
+def wrk(
+    binary: str, port: int, numbers: list[str], connections: int, seconds: int, script: Path, bearer: str | None
+) -> Run:
     prefix = orjson.dumps({"query": QUERY, "variables": {"householdNumber": "@"}}).decode().split("@")
     quoted = ", ".join(f'"{number}"' for number in numbers)
-    script.write_text(LUA % (quoted, _lua_string(prefix[0]), _lua_string(prefix[1])))
+    authorization = f', ["Authorization"] = "Bearer {bearer}"' if bearer else ""
+    script.write_text(LUA % (quoted, authorization, _lua_string(prefix[0]), _lua_string(prefix[1])))
     threads = str(min(connections, 2))
     command = [binary, "-t", threads, "-c", str(connections), "-d", f"{seconds}s", "--latency", "-s", str(script)]
     output = subprocess.run([*command, f"http://127.0.0.1:{port}/graphql"], capture_output=True, text=True).stdout
@@ -159,22 +189,30 @@ def main() -> None:
         url = postgres.create_database("bench")
         load_demo(url, args.households, work / "demo")
         numbers = sample_households(url, 2000)
-        hub_port, floor_port = _free_port(), _free_port()
+        secured_port, open_port, floor_port = _free_port(), _free_port(), _free_port()
         env = {**os.environ, "AIDGRAPH_DATABASE_URL": url, "FLOOR_DATABASE_URL": url.replace("+psycopg", "")}
-        servers.append(start_server("aidgraph.app:app_from_environment", hub_port, args.workers, env, "--factory"))
+        app = "aidgraph.app:app_from_environment"
+        servers.append(start_server(app, secured_port, args.workers, env, "--factory"))
+        servers.append(start_server("open_app:app", open_port, args.workers, env, "--factory", "--app-dir", "bench"))
         servers.append(start_server("floor:app", floor_port, args.workers, env, "--app-dir", "bench"))
+        bearer = secured_client(url, secured_port)
 
         for number in numbers[:50]:
-            hub, floor = answer(hub_port, number), answer(floor_port, number)
+            hub, floor = answer(open_port, number), answer(floor_port, number)
             if hub != floor:
                 sys.exit(f"hub and floor differ for household {number}:\nhub:   {hub}\nfloor: {floor}")
-        print("hub and floor answer the same JSON for 50 sampled households", flush=True)
+            secured = answer(secured_port, number, bearer)
+            if "errors" in secured or secured["data"]["household"]["householdNumber"] != number:
+                sys.exit(f"the secured hub did not answer household {number}: {secured}")
+        print("open hub and floor answer the same JSON for 50 sampled households; the secured hub answers", flush=True)
 
         results: dict[tuple[str, int], Run] = {}
+        paths = (("secured", secured_port, bearer), ("open", open_port, None), ("floor", floor_port, None))
         for connections in (1, 16):
-            for name, port in (("hub", hub_port), ("floor", floor_port)):
-                wrk(binary, port, numbers, connections, 2, work / "warm.lua")  # warm caches and pools
-                results[(name, connections)] = wrk(binary, port, numbers, connections, args.duration, work / "r.lua")
+            for name, port, token in paths:
+                wrk(binary, port, numbers, connections, 2, work / "warm.lua", token)  # warm caches and pools
+                run = wrk(binary, port, numbers, connections, args.duration, work / "r.lua", token)
+                results[(name, connections)] = run
         _report(results, args)
     finally:
         for server in servers:
@@ -186,16 +224,19 @@ def main() -> None:
 
 def _report(results: dict[tuple[str, int], Run], args: argparse.Namespace) -> None:
     print(f"\nhousehold picture over HTTP, PostgreSQL, {args.workers} uvicorn workers, {args.duration} s per run")
-    print(f"{'path':<8}{'conc.':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'floor/hub':>11}")
+    print(f"{'path':<9}{'conc.':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'floor/path':>12}{'cost/open':>11}")
     for connections in (1, 16):
         floor = results[("floor", connections)]
-        for name in ("hub", "floor"):
+        opened = results[("open", connections)]
+        for name in ("secured", "open", "floor"):
             run = results[(name, connections)]
             ratio = floor.requests_per_second / run.requests_per_second
+            cost = opened.requests_per_second / run.requests_per_second
             print(
-                f"{name:<8}{connections:>6}{run.requests_per_second:>10.0f}{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}"
-                f"{ratio:>10.2f}x"
+                f"{name:<9}{connections:>6}{run.requests_per_second:>10.0f}{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}"
+                f"{ratio:>11.2f}x{cost:>10.2f}x"
             )
+    print("cost/open: how many times the open path's throughput a path costs (target for secured: <= 1.3x)")
 
 
 if __name__ == "__main__":
