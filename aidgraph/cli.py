@@ -7,7 +7,6 @@ import ipaddress
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -18,10 +17,10 @@ from adapters.csvfiles import FileError
 from adapters.ingest import FileReport, ingest_folder
 from aidgraph.db import create_engine, migrate
 from aidgraph.settings import Settings, redact
-from auth.audit import AuditEvent, AuditLog, format_report, verify
+from auth.audit import format_report, verify
 from auth.clients import ClientError, disable_client, list_clients, register_client
 from auth.policy import PolicyError
-from auth.policy_store import apply_policy, stored_policy
+from auth.policy_store import apply_audited_policy, stored_policy
 from auth.server.keystore import rotate_ring
 
 DEMO_HOUSEHOLDS = 3000
@@ -30,7 +29,11 @@ DEMO_HOUSEHOLDS = 3000
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings.from_environment()
-    return int(args.run(args, settings) or 0)
+    try:
+        return int(args.run(args, settings) or 0)
+    finally:
+        while _opened:
+            _opened.pop().dispose()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -129,8 +132,13 @@ def _comma_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+_opened: list[sa.Engine] = []
+"""Engines a command opened; `main` disposes of them when it ends (tests run commands in-process)."""
+
+
 def _open_store(settings: Settings) -> sa.Engine:
     engine = create_engine(settings.database_url)
+    _opened.append(engine)
     migrate(engine)
     return engine
 
@@ -256,21 +264,10 @@ def _policy_apply(args: argparse.Namespace, settings: Settings) -> int:
         print(f"aidgraph policy apply: cannot read {args.file}: {error.strerror}", file=sys.stderr)
         return 2
     try:
-        with engine.begin() as connection:
-            version = apply_policy(connection, text, applied_by=args.by, source=str(args.file))
+        version = apply_audited_policy(engine, text, applied_by=args.by, source=str(args.file))
     except PolicyError as error:
         print(f"aidgraph policy apply: {error}", file=sys.stderr)
         return 2
-    AuditLog(engine).append(
-        AuditEvent(
-            at=datetime.now(UTC),
-            client_id=None,
-            outcome="policy-applied",
-            operation="policy apply",
-            detail=f"version {version} by {args.by} from {args.file.name}",
-            policy_version=version,
-        )
-    )
     print(f"policy version {version} applied; running hubs use it within seconds")
     return 0
 
@@ -279,7 +276,7 @@ def _policy_export(args: argparse.Namespace, settings: Settings) -> int:
     with _open_store(settings).connect() as connection:
         found = stored_policy(connection, args.version)
     if found is None:
-        what = f"version {args.version}" if args.version else "policy"
+        what = f"version {args.version}" if args.version is not None else "policy"
         print(f"aidgraph policy export: no {what} has been applied", file=sys.stderr)
         return 2
     sys.stdout.write(found.policy.text)
@@ -290,7 +287,8 @@ def _audit_verify(args: argparse.Namespace, settings: Settings) -> int:
     anchor = None
     if args.anchor:
         seq, _, digest = args.anchor.partition(":")
-        if not seq.isdigit() or len(digest) != 64:
+        hexadecimal = len(digest) == 64 and all(character in "0123456789abcdef" for character in digest)
+        if not seq.isdigit() or int(seq) < 1 or not hexadecimal:
             print("aidgraph audit verify: --anchor is SEQ:HASH as an earlier verify printed it", file=sys.stderr)
             return 2
         anchor = (int(seq), digest)

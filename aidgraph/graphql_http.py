@@ -34,8 +34,8 @@ def _json(payload: Mapping[str, Any], status: int = 200) -> Response:
     return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
 
 
-def bad_request(message: str, status: int = 400) -> Response:
-    return _json({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}, status)
+def bad_request(message: str, status: int = 400, code: str = "BAD_REQUEST") -> Response:
+    return _json({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
 
 
 async def read_operation(request: Request) -> tuple[str, dict[str, Any] | None, str | None] | Response:
@@ -123,7 +123,8 @@ class GraphQLEndpoint:
             extensions = self._gate.settle(request, operation, access, errors)
         except AuditUnavailable:
             log.exception("the audit event could not be written; the answer is withheld")
-            return bad_request("the audit trail is unavailable, so nothing can be returned; try again later", 503)
+            message = "the audit trail is unavailable, so nothing can be returned; try again later"
+            return bad_request(message, 503, "AUDIT_UNAVAILABLE")
         payload: dict[str, Any] = {"data": result.data}
         if errors:
             request_id = uuid.uuid4().hex[:16]

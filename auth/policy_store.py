@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from auth.audit import AuditEvent, AuditLog
 from auth.policy import CompiledPolicy, Policy, load_policy
 from auth.tables import policy_version
 
@@ -40,6 +41,30 @@ def apply_policy(connection: sa.Connection, text: str, *, applied_by: str, sourc
         )
     )
     return version
+
+
+def apply_audited_policy(engine: sa.Engine, text: str, *, applied_by: str, source: str = "policy") -> int:
+    """Apply a policy as the next version, with its audit event (DESIGN §3: every change is audited).
+
+    The policy is checked first; the event is written before the version is stored, so that a
+    version never goes live unrecorded (if storing then fails, the event records an attempt).
+    """
+    policy = load_policy(text, source=source)
+    with engine.connect() as connection:
+        latest = connection.execute(sa.select(sa.func.max(policy_version.c.version))).scalar_one()
+    intended = (latest or 0) + 1
+    AuditLog(engine).append(
+        AuditEvent(
+            at=datetime.now(UTC),
+            client_id=None,
+            outcome="policy-applied",
+            operation="policy apply",
+            detail=f"version {intended} (sha256 {policy.sha256[:16]}) by {applied_by} from {source}",
+            policy_version=intended,
+        )
+    )
+    with engine.begin() as connection:
+        return apply_policy(connection, text, applied_by=applied_by, source=source)
 
 
 def stored_policy(connection: sa.Connection, version: int | None = None) -> StoredPolicy | None:

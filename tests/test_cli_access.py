@@ -6,6 +6,7 @@ Run in-process through `aidgraph.cli.main`, against a store of its own on SQLite
 from __future__ import annotations
 
 import base64
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -161,9 +162,10 @@ def test_each_apply_writes_one_audit_event(aidgraph: Command, engine: sa.Engine,
         (1, "policy-applied", "policy apply", 1),
         (2, "policy-applied", "policy apply", 2),
     ]
+    digest = hashlib.sha256(policy_file.read_bytes()).hexdigest()[:16]
     assert [event["detail"] for event in trail] == [
-        "version 1 by admin-wang from policy.yaml",
-        "version 2 by admin-li from policy.yaml",
+        f"version 1 (sha256 {digest}) by admin-wang from {policy_file}",
+        f"version 2 (sha256 {digest}) by admin-li from {policy_file}",
     ]
     assert all(event["client_id"] is None and event["subjects"] == [] for event in trail)
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from auth.clients import load_client, register_client
 from auth.policy import load_policy
-from auth.policy_store import apply_policy, stored_policy
+from auth.policy_store import apply_audited_policy, stored_policy
 
 
 def demo_policy_text() -> str:
@@ -39,10 +39,10 @@ DEMO_CLIENTS = (
 
 def ensure_demo_policy(engine: sa.Engine) -> int | None:
     """Apply the demo policy on a hub that has none; the version applied, or None if one was there."""
-    with engine.begin() as connection:
+    with engine.connect() as connection:
         if stored_policy(connection) is not None:
             return None
-        return apply_policy(connection, demo_policy_text(), applied_by="aidgraph serve --demo", source="demo policy")
+    return apply_audited_policy(engine, demo_policy_text(), applied_by="aidgraph serve --demo", source="demo policy")
 
 
 def register_demo_clients(engine: sa.Engine) -> list[tuple[DemoClient, list[str], str]]:
