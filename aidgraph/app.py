@@ -18,7 +18,7 @@ from aidgraph.db import create_engine
 from aidgraph.graphql_http import Gate, GraphQLEndpoint, OpenGate
 from aidgraph.settings import Settings
 from aidgraph.sources import load_live_sources
-from auth.audit import AuditLog
+from auth.audit import AuditLog, AuditWriter
 from auth.authenticate import Authenticator
 from auth.gate import SecuredGate
 from auth.policy_store import PolicyCache
@@ -29,7 +29,7 @@ class State(TypedDict):
     engine: sa.Engine
     live_sources: dict[str, LiveSource]
     policies: PolicyCache
-    audit: AuditLog
+    audit: AuditWriter
 
 
 async def healthz(request: Request) -> Response:
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
                 "engine": engine,
                 "live_sources": live_sources,
                 "policies": PolicyCache(engine),
-                "audit": AuditLog(engine),
+                "audit": AuditWriter(AuditLog(engine)),
             }
         finally:
             engine.dispose()

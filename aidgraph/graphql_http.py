@@ -74,7 +74,7 @@ class Gate(Protocol):
         """
         ...
 
-    def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
+    async def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
         """After execution: record what was disclosed (raising if it cannot) and return the extensions."""
         ...
 
@@ -88,7 +88,7 @@ class OpenGate:
     async def admit(self, request: Request, operation: Operation | None) -> Access:
         return Access.unrestricted()
 
-    def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
+    async def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
         return {}
 
 
@@ -120,7 +120,7 @@ class GraphQLEndpoint:
             context.connection.close()
         errors = result.errors or []
         try:
-            extensions = self._gate.settle(request, operation, access, errors)
+            extensions = await self._gate.settle(request, operation, access, errors)
         except AuditUnavailable:
             log.exception("the audit event could not be written; the answer is withheld")
             message = "the audit trail is unavailable, so nothing can be returned; try again later"

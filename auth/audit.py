@@ -9,7 +9,7 @@ The chain. Events are numbered 1, 2, 3... in one linear sequence (`seq`). Each s
 `sha256(f"{seq}:{prev_hash}:{digest}")`, where `digest` is SHA-256 over a canonical serialisation of
 every other stored column (`content_digest`, `chain_hash`). Writers are serialised so the chain never
 forks: PostgreSQL by a transaction-scoped advisory lock inside the `audit_append` function (migration
-0004: one round trip per event), SQLite by `BEGIN IMMEDIATE` (the write lock). The primary key on
+0004: one round trip per batch of events), SQLite by `BEGIN IMMEDIATE` (the write lock). The primary key on
 `seq` refuses a fork even if that ever failed.
 
 What `verify` detects, walking the chain in `seq` order and naming the first broken link:
@@ -50,6 +50,7 @@ not hide them from someone who can read `hub_secret`, who can compute the pseudo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import secrets
@@ -61,6 +62,7 @@ from typing import Any, Final, cast
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
+from starlette.concurrency import run_in_threadpool
 
 from auth.masks import MaskError, pseudonym
 from auth.tables import audit_event, audit_subject, hub_secret
@@ -161,29 +163,47 @@ class AuditLog:
 
         Raises AuditUnavailable when the store cannot take it.
         """
-        values = _stored_values(event)
+        return self.append_many([event])[0]
+
+    def append_many(self, events: Sequence[AuditEvent]) -> list[int]:
+        """Write events in the given order, all in one transaction; return their seqs.
+
+        Raises AuditUnavailable when the store cannot take them (then none is written).
+        """
+        if not events:
+            return []
+        stored = [_stored_values(event) for event in events]
         try:
             key = self._key if self._key is not None else self._load_key()
-            # Pseudonyms before the lock: the lock is held only for the read and the insert.
-            subjects = sorted({_subject_pseudonym(id_number, key=key) for id_number in event.subjects})
+            # Pseudonyms before the lock: the lock is held only for the read and the inserts.
+            rows = [
+                {**values, "subjects": sorted({_subject_pseudonym(id_number, key=key) for id_number in event.subjects})}
+                for values, event in zip(stored, events, strict=True)
+            ]
             if self._engine.dialect.name == "postgresql":
-                return self._append_in_server({**values, "subjects": subjects})
+                return self._append_in_server(rows)
             with self._engine.begin() as connection:
                 _lock_chain(connection)  # first: on SQLite it is the BEGIN of this transaction
                 last = connection.execute(_LAST_EVENT).first()
-                seq, prev_hash = (last.seq + 1, last.hash) if last is not None else (1, GENESIS_HASH)
-                row = {**values, "seq": seq, "subjects": subjects, "prev_hash": prev_hash}
-                row["hash"] = chain_hash(row)
-                _insert(connection, row)
+                seq, prev_hash = (last.seq, last.hash) if last is not None else (0, GENESIS_HASH)
+                seqs = []
+                for row in rows:
+                    seq += 1
+                    linked = {**row, "seq": seq, "prev_hash": prev_hash}
+                    linked["hash"] = prev_hash = chain_hash(linked)
+                    _insert(connection, linked)
+                    seqs.append(seq)
         except sa.exc.SQLAlchemyError as error:
             raise AuditUnavailable(f"the audit event could not be written: {type(error).__name__}") from error
-        return seq
+        return seqs
 
-    def _append_in_server(self, row: dict[str, Any]) -> int:
+    def _append_in_server(self, rows: list[dict[str, Any]]) -> list[int]:
         """PostgreSQL: lock, link and insert in the server, one statement in its own transaction."""
-        parameters = {**row, "lock": _CHAIN_LOCK, "digest": content_digest(row)}
+        batch = [{**row, "at": _utc(row["at"]).isoformat(), "digest": content_digest(row)} for row in rows]
+        parameters = {"lock": _CHAIN_LOCK, "events": orjson.dumps(batch).decode()}
         with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            return int(connection.execute(_APPEND_PG, parameters).scalar_one())
+            last = int(connection.execute(_APPEND_PG, parameters).scalar_one())
+        return list(range(last - len(rows) + 1, last + 1))
 
     def _load_key(self) -> bytes:
         with self._engine.begin() as connection:
@@ -297,17 +317,7 @@ def access_log(engine: sa.Engine, id_number: str, *, first: int, after_seq: int 
 # --- writing ---
 
 _LAST_EVENT: Final = sa.select(audit_event.c.seq, audit_event.c.hash).order_by(audit_event.c.seq.desc()).limit(1)
-_APPEND_PG: Final = sa.select(
-    sa.func.audit_append(
-        sa.bindparam("lock", type_=sa.BigInteger),
-        *(
-            sa.bindparam(name, type_=audit_event.c[name].type)
-            for name in HASHED_COLUMNS
-            if name not in ("seq", "prev_hash")
-        ),
-        sa.bindparam("digest", type_=sa.String),
-    )
-)
+_APPEND_PG: Final = sa.text("SELECT audit_append(:lock, CAST(:events AS json))")
 
 
 def _lock_chain(connection: sa.Connection) -> None:
@@ -490,3 +500,39 @@ def _subjects_problem(*, expected: Sequence[str], found: Sequence[str]) -> str:
     missing = len(set(expected) - set(found))
     extra = len(set(found) - set(expected))
     return f"audit_subject rows disagree with the event's subjects ({missing} missing, {extra} not in the event)"
+
+
+class AuditWriter:
+    """Group commit for a running hub: requests await their event, written together with the events
+    of the requests that arrived meanwhile (one transaction and round trip per batch, off the event
+    loop). Each request still gets its answer only after its own event is stored.
+    """
+
+    def __init__(self, log: AuditLog) -> None:
+        self._log = log
+        self._waiting: list[tuple[AuditEvent, asyncio.Future[int]]] = []
+        self._writing = False
+
+    async def append(self, event: AuditEvent) -> int:
+        _stored_values(event)  # a malformed event fails its own request here, not the batch it would join
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiting.append((event, future))
+        if not self._writing:
+            self._writing = True
+            asyncio.get_running_loop().create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                try:
+                    seqs = await run_in_threadpool(self._log.append_many, [event for event, _ in batch])
+                except Exception as error:  # every waiting request fails: none of their events is stored
+                    for _, future in batch:
+                        future.set_exception(error)
+                    continue
+                for (_, future), seq in zip(batch, seqs, strict=True):
+                    future.set_result(seq)
+        finally:
+            self._writing = False

@@ -12,12 +12,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from auth.access import Access
-from auth.audit import AuditEvent, AuditLog
+from auth.audit import AuditEvent, AuditWriter
 from auth.authenticate import Authenticator, Unauthenticated, unauthenticated_response
 from auth.disclosure import Disclosure, SelectionIndex, disclose, extensions_of
 from auth.policy_store import PolicyCache
@@ -109,13 +108,15 @@ class SecuredGate:
             policy_version=policy.version,
         )
 
-    def settle(self, request: Request, operation: Any, access: Access, errors: list[GraphQLError]) -> dict[str, Any]:
+    async def settle(
+        self, request: Request, operation: Any, access: Access, errors: list[GraphQLError]
+    ) -> dict[str, Any]:
         selection = self._selections(operation.query, operation.operation_name)
         disclosure = disclose(access, selection.fields)
         forbidden = [error for error in errors if (error.extensions or {}).get("code") == "FORBIDDEN"]
         if disclosure.personal or disclosure.withheld or access.subjects or forbidden:
-            audit: AuditLog = request.state.audit
-            audit.append(self._event(operation, access, disclosure, selection.operation, errors))
+            audit: AuditWriter = request.state.audit
+            await audit.append(self._event(operation, access, disclosure, selection.operation, errors))
         return extensions_of(disclosure)
 
     def _event(
@@ -167,5 +168,5 @@ class SecuredGate:
             outcome=outcome,
             detail=detail,
         )
-        audit: AuditLog = request.state.audit
-        await run_in_threadpool(audit.append, event)
+        audit: AuditWriter = request.state.audit
+        await audit.append(event)

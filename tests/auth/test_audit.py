@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hashlib
 import threading
@@ -24,6 +25,7 @@ from auth.audit import (
     AuditEvent,
     AuditLog,
     AuditUnavailable,
+    AuditWriter,
     VerifyReport,
     access_log,
     format_report,
@@ -411,10 +413,63 @@ def test_an_append_costs_a_fixed_few_statements(engine: sa.Engine) -> None:
         counts.append(counted[0])
 
     # then each costs the same few statements: on SQLite BEGIN IMMEDIATE, the last event, the event, its
-    # subjects (none: no statement); on PostgreSQL BEGIN, the lock, the last event, the event with its
-    # subjects in one statement, COMMIT
+    # subjects (none: no statement); on PostgreSQL one call of audit_append (one round trip), counted in the
+    # server with what it runs: the call, the lock, the last event, the batch's elements, the event, its subjects
     if engine.dialect.name == "sqlite":
         assert counts == [3, 4, 4]
     else:
-        assert counts == [5, 5, 5]
+        assert counts == [6, 6, 6]
     assert verify(engine).ok
+
+
+def test_the_writer_groups_concurrent_requests_into_one_linear_chain(engine: sa.Engine) -> None:
+    # given a hub's writer, and a log that counts the batches it is handed
+    log = AuditLog(engine)
+    batches: list[int] = []
+    append_many = log.append_many
+
+    def counting(events: list[AuditEvent]) -> list[int]:
+        batches.append(len(events))
+        return append_many(events)
+
+    log.append_many = counting  # type: ignore[method-assign]
+    writer = AuditWriter(log)
+
+    # when 60 requests append at once
+    async def requests() -> list[int]:
+        return await asyncio.gather(*(writer.append(event(number)) for number in range(60)))
+
+    seqs = asyncio.run(requests())
+
+    # then each got its own seq, the chain is whole, and they were written in fewer batches than events
+    assert sorted(seqs) == list(range(1, 61))
+    assert verify(engine).ok
+    assert sum(batches) == 60 and len(batches) < 60
+    stored = {row["seq"]: row["case_id"] for row in stored_events(engine)}
+    assert [stored[seq] for seq in seqs] == [event(number).case_id for number in range(60)]
+
+
+def test_when_a_batch_cannot_be_written_every_request_in_it_fails(engine: sa.Engine) -> None:
+    # given a writer whose store lost its audit table
+    writer = AuditWriter(AuditLog(engine))
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE audit_event RENAME TO audit_event_gone"))
+
+    async def requests() -> list[int | BaseException]:
+        return await asyncio.gather(*(writer.append(event(number)) for number in range(5)), return_exceptions=True)
+
+    # when requests append, then each of them is refused
+    outcomes = asyncio.run(requests())
+    assert all(isinstance(outcome, AuditUnavailable) for outcome in outcomes)
+
+
+def test_a_malformed_event_fails_alone_before_joining_a_batch(engine: sa.Engine) -> None:
+    writer = AuditWriter(AuditLog(engine))
+
+    async def requests() -> list[int | BaseException]:
+        naive = dataclasses.replace(event(1), at=datetime(2026, 1, 1))
+        return await asyncio.gather(writer.append(naive), writer.append(event(2)), return_exceptions=True)
+
+    bad, good = asyncio.run(requests())
+    assert isinstance(bad, ValueError)
+    assert good == 1
