@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import os
 import sys
 from collections.abc import Sequence
@@ -113,6 +114,14 @@ def _add_policy_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     apply.add_argument("file", type=Path, metavar="FILE")
     apply.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who applies it (for the audit)")
     apply.set_defaults(run=_policy_apply)
+    dry = actions.add_parser("dry-run", help="show what a client would receive for a query under a policy file")
+    dry.add_argument("file", type=Path, metavar="FILE")
+    dry.add_argument("--client", required=True, metavar="CLIENT_ID")
+    dry.add_argument("--purpose", required=True)
+    dry.add_argument("--query", required=True, type=Path, metavar="QUERY.graphql")
+    dry.add_argument("--variables", default="{}", metavar="JSON")
+    dry.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who runs it (for the audit)")
+    dry.set_defaults(run=_policy_dry_run)
     export = actions.add_parser("export", help="print the current (or a given) version as YAML")
     export.add_argument("--version", type=int)
     export.set_defaults(run=_policy_export)
@@ -269,6 +278,38 @@ def _policy_apply(args: argparse.Namespace, settings: Settings) -> int:
         print(f"aidgraph policy apply: {error}", file=sys.stderr)
         return 2
     print(f"policy version {version} applied; running hubs use it within seconds")
+    return 0
+
+
+def _policy_dry_run(args: argparse.Namespace, settings: Settings) -> int:
+    from aidgraph.dry_run import DryRunError, dry_run
+
+    try:
+        text = args.file.read_text(encoding="utf-8")
+        query = args.query.read_text(encoding="utf-8")
+    except OSError as error:
+        print(f"aidgraph policy dry-run: cannot read {error.filename}: {error.strerror}", file=sys.stderr)
+        return 2
+    try:
+        variables = json.loads(args.variables)
+    except json.JSONDecodeError as error:
+        print(f"aidgraph policy dry-run: --variables is not JSON: {error}", file=sys.stderr)
+        return 2
+    try:
+        answer = dry_run(
+            _open_store(settings),
+            text,
+            client_id=args.client,
+            purpose=args.purpose,
+            query=query,
+            variables=variables,
+            source=str(args.file),
+            run_by=args.by,
+        )
+    except (PolicyError, DryRunError) as error:
+        print(f"aidgraph policy dry-run: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(answer, ensure_ascii=False, indent=2))
     return 0
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +15,19 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
+from adapters.catalog import DEPARTMENTS
+from adapters.ingest import ingest_folder
 from aidgraph import cli
 from aidgraph.app import create_app
 from aidgraph.db import create_engine
 from aidgraph.demo.access import DEMO_CLIENTS, demo_policy_text, ensure_demo_policy, register_demo_clients
 from aidgraph.settings import Settings
-from auth.clients import list_clients, verify_client
+from auth.clients import list_clients, register_client, verify_client
 from auth.policy_store import apply_policy, stored_policy
 from auth.tables import audit_event, policy_version
 from tests.access import DEMO_POLICY
 from tests.auth.test_audit import attacker
+from tests.world import SMALL, SMALL_HEAD, write_world
 
 # A second, different policy: one role, one purpose; its comment must survive apply and export.
 SMALL_POLICY = """\
@@ -432,3 +436,46 @@ def test_every_demo_client_gets_a_token_for_its_purposes(store_url: str, engine:
             # then it gets one carrying every purpose of its role
             assert response.status_code == 200, (demo.client_id, response.text)
             assert response.json()["scope"].split() == [f"purpose:{purpose}" for purpose in purposes]
+
+
+def test_a_dry_run_shows_what_a_client_would_receive_without_applying_the_policy(
+    aidgraph: Command, engine: sa.Engine, tmp_path: Path
+) -> None:
+    # given a store with the tiny world, a civil-affairs client, and a candidate policy masking names
+    world = write_world(tmp_path / "world")
+    for name, department in DEPARTMENTS.items():
+        ingest_folder(engine, department, world / name)
+    register_client(
+        engine, client_id="civil", department="civil-affairs", roles=["civil-affairs"], regions=["3505"],
+        purposes=["comparison"],
+    )  # fmt: skip
+    candidate = tmp_path / "candidate.yaml"
+    candidate.write_text(
+        "civil-affairs:\n  comparison:\n    public: allow\n    personal: allow\n    Person.name: mask\n"
+    )
+    query = tmp_path / "members.graphql"
+    query.write_text(f'{{ household(householdNumber: "{SMALL}") {{ members {{ name idNumber }} }} }}')
+
+    # when the dry run is asked for
+    code, out, err = aidgraph(
+        "policy", "dry-run", str(candidate), "--client", "civil", "--purpose", "comparison", "--query", str(query)
+    )
+
+    # then it prints the answer that client would get, masked as the candidate says, and applies nothing
+    assert (code, err) == (0, "")
+    members = json.loads(out)["data"]["household"]["members"]
+    assert [member["name"] for member in members] == ["欧阳*", "李*"]
+    assert members[0]["idNumber"] == SMALL_HEAD
+    assert versions(engine) == []
+    # and the read is audited as a dry run
+    (event,) = events(engine)
+    assert (event["outcome"], event["operation"], event["masked"]) == ("dry-run", "policy dry-run", ["Person.name"])
+
+
+def test_a_dry_run_for_an_unknown_client_is_refused(aidgraph: Command, policy_file: Path, tmp_path: Path) -> None:
+    query = tmp_path / "q.graphql"
+    query.write_text("{ __typename }")
+    code, _, err = aidgraph("policy", "dry-run", str(policy_file), "--client", "nobody", "--purpose", "audit",
+                            "--query", str(query))  # fmt: skip
+    assert code == 2
+    assert "no client 'nobody' is registered" in err

@@ -1,0 +1,86 @@
+"""A policy's dry run (DESIGN §3): what a registered client would receive for a query under a policy
+that is not live yet, answered from the real store and audited like any read."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+import schema
+from adapters.catalog import DEPARTMENTS
+from auth.access import Access
+from auth.audit import AuditEvent, AuditLog
+from auth.clients import load_client
+from auth.disclosure import SelectionIndex, disclose, extensions_of
+from auth.policy import compile_view, load_policy
+from auth.principal import Principal
+from resolvers.context import Context
+
+
+class DryRunError(ValueError):
+    """The dry run cannot be made; the message says why."""
+
+
+def dry_run(
+    engine: sa.Engine,
+    policy_text: str,
+    *,
+    client_id: str,
+    purpose: str,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    source: str = "policy",
+    run_by: str = "unknown",
+) -> dict[str, Any]:
+    """The response `client_id` would get for `query` with `purpose` if `policy_text` were live."""
+    policy = load_policy(policy_text, source=source)
+    client = load_client(engine, client_id)
+    if client is None:
+        raise DryRunError(f"no client {client_id!r} is registered")
+    if purpose not in client.purposes:
+        raise DryRunError(f"purpose {purpose!r} is not allowed for {client_id} ({', '.join(client.purposes)})")
+    principal = Principal(
+        client_id=client.client_id,
+        department=client.department,
+        roles=frozenset(client.roles),
+        regions=client.regions,
+        purposes=frozenset(client.purposes),
+        token_purposes=frozenset({purpose}),
+        pseudonym_key=client.pseudonym_key,
+    )
+    view = compile_view(policy, principal.roles, purpose)
+    access = Access(view=view, regions=client.regions, principal=principal, purpose=purpose)
+    graphql_schema = schema.create_schema()
+    context = Context.create(engine, {}, list(DEPARTMENTS), access)
+    try:
+        result = asyncio.run(graphql_schema.execute(query, variable_values=variables, context_value=context))
+    finally:
+        context.connection.close()
+    disclosure = disclose(access, SelectionIndex(graphql_schema._schema)(query, None).fields)
+    AuditLog(engine).append(
+        AuditEvent(
+            at=datetime.now(UTC),
+            client_id=None,
+            roles=sorted(principal.roles),
+            purpose=purpose,
+            operation="policy dry-run",
+            document_hash=hashlib.sha256(query.encode()).hexdigest(),
+            subjects=sorted(access.subjects),
+            revealed=disclosure.revealed,
+            masked=disclosure.masked,
+            withheld=disclosure.withheld,
+            outcome="dry-run",
+            detail=f"by {run_by} as {client_id}, policy sha256 {policy.sha256[:16]} from {source}",
+        )
+    )
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [error.formatted for error in result.errors]
+    extensions = extensions_of(disclosure)
+    if extensions:
+        payload["extensions"] = extensions
+    return payload
