@@ -1,0 +1,1 @@
+"""Change notifications: webhook subscriptions, change detection over eligible students, signed deliveries."""
