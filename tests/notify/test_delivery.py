@@ -245,9 +245,11 @@ def test_a_dispatcher_delivers_while_the_receiver_comes_back(engine: sa.Engine) 
 
         async def scenario() -> None:
             async with Dispatcher(engine, interval=0.05, http=client, policy=fast):
-                await asyncio.sleep(0.3)  # some failed attempts while the receiver is down
-                receiver.down = False
                 deadline = time.monotonic() + 10
+                while len(receiver.seen) < 2:  # failed attempts while the receiver is down
+                    assert time.monotonic() < deadline, "the dispatcher did not try in time"
+                    await asyncio.sleep(0.02)
+                receiver.down = False
                 while not _all_delivered(engine):
                     assert time.monotonic() < deadline, "the dispatcher did not deliver in time"
                     await asyncio.sleep(0.02)
