@@ -17,7 +17,6 @@ from auth.audit import AuditEvent, AuditLog
 from auth.clients import load_client
 from auth.disclosure import SelectionIndex, disclose, extensions_of
 from auth.policy import compile_view, load_policy
-from auth.principal import Principal
 from resolvers.context import Context
 
 
@@ -43,15 +42,7 @@ def dry_run(
         raise DryRunError(f"no client {client_id!r} is registered")
     if purpose not in client.purposes:
         raise DryRunError(f"purpose {purpose!r} is not allowed for {client_id} ({', '.join(client.purposes)})")
-    principal = Principal(
-        client_id=client.client_id,
-        department=client.department,
-        roles=frozenset(client.roles),
-        regions=client.regions,
-        purposes=frozenset(client.purposes),
-        token_purposes=frozenset({purpose}),
-        pseudonym_key=client.pseudonym_key,
-    )
+    principal = client.principal(token_purposes=[purpose])
     view = compile_view(policy, principal.roles, purpose)
     access = Access(view=view, regions=client.regions, principal=principal, purpose=purpose)
     graphql_schema = schema.create_schema()

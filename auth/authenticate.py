@@ -205,16 +205,7 @@ class Authenticator:
             raise Unauthenticated("unknown client")
         if client.disabled:
             raise Unauthenticated("client disabled")
-        return Principal(
-            client_id=client.client_id,
-            department=client.department,
-            roles=frozenset(client.roles),
-            regions=client.regions,
-            purposes=frozenset(client.purposes),
-            token_purposes=token_purposes(claims.scope),
-            pseudonym_key=client.pseudonym_key,
-            jti=claims.jti,
-        )
+        return client.principal(token_purposes=token_purposes(claims.scope), jti=claims.jti)
 
     def _remember(self, token: str, claims: Claims) -> None:
         if len(self._verified) >= VERIFIED_TOKENS_KEPT:

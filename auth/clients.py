@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from adapters.divisions import prefix_of
+from auth.principal import Principal
 from auth.tables import oauth_client
 
 # scrypt at n=2^14, r=8, p=1 costs ~16 MiB and some tens of milliseconds: cheap for one token
@@ -59,6 +60,19 @@ class Client:
     pseudonym_key: bytes
     disabled: bool
     created_at: datetime
+
+    def principal(self, *, token_purposes: Iterable[str], jti: str | None = None) -> Principal:
+        """The client as one request sees it, with the purposes its token (or the operator) declares."""
+        return Principal(
+            client_id=self.client_id,
+            department=self.department,
+            roles=frozenset(self.roles),
+            regions=self.regions,
+            purposes=frozenset(self.purposes),
+            token_purposes=frozenset(token_purposes),
+            pseudonym_key=self.pseudonym_key,
+            jti=jti,
+        )
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Client:

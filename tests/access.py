@@ -3,21 +3,42 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx2
+import pytest
 import sqlalchemy as sa
 from graphql import GraphQLObjectType, get_named_type
 from starlette.testclient import TestClient
 
 import schema
+from adapters.catalog import DEPARTMENTS
+from adapters.ingest import ingest_folder
 from auth.clients import register_client
 from auth.policy import Policy, load_policy
 from auth.policy_store import apply_policy
+from tests.conftest import _fresh_store
+from tests.world import write_world
 
 DEMO_POLICY_TEXT = (Path(__file__).parents[1] / "auth" / "demo_policy.yaml").read_text(encoding="utf-8")
 DEMO_POLICY: Policy = load_policy(DEMO_POLICY_TEXT)
+
+
+@contextmanager
+def world_store(request: pytest.FixtureRequest, folder: Path) -> Iterator[tuple[str, sa.Engine]]:
+    """A fresh store on the backend `request.param` names, holding the tiny world and the demo policy."""
+    url = _fresh_store(request.param, request, folder)
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    world = write_world(folder / "world")
+    for name, department in DEPARTMENTS.items():
+        ingest_folder(engine, department, world / name)
+    apply_demo_policy(engine)
+    try:
+        yield url, engine
+    finally:
+        engine.dispose()
 
 
 def role_purposes() -> Iterator[tuple[str, str]]:

@@ -15,20 +15,18 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from adapters.catalog import DEPARTMENTS
 from adapters.idnumber import to_legacy
-from adapters.ingest import ingest_folder
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
 from auth.audit import verify
 from auth.authenticate import REVOCATION_REFRESH_SECONDS
 from auth.server import load_ring
 from auth.tables import audit_event
-from tests.access import DEMO_POLICY, apply_demo_policy, post, register, token
+from tests.access import DEMO_POLICY, post, register, token, world_store
 from tests.auth.test_tokens import b64url, ec_private_key, forge_es256, segment
-from tests.conftest import BACKENDS, _fresh_store
+from tests.conftest import BACKENDS
 from tests.schema.documents import HOUSEHOLD_PICTURE
-from tests.world import LARGE, LARGE_MEMBERS, SMALL, SMALL_HEAD, write_world
+from tests.world import LARGE, LARGE_MEMBERS, SMALL, SMALL_HEAD
 
 CHILD = LARGE_MEMBERS[6][0]  # born 2015: under 14 until 2029
 HIV_PATIENT = LARGE_MEMBERS[0][0]  # a settlement with diagnosis B20
@@ -73,17 +71,9 @@ class Hub:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
-    folder = tmp_path_factory.mktemp("secured")
-    url = _fresh_store(request.param, request, folder)
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    world = write_world(folder / "world")
-    for name, department in DEPARTMENTS.items():
-        ingest_folder(engine, department, world / name)
-    apply_demo_policy(engine)
-    settings = Settings(database_url=url, token_rate_limit=0)
-    with TestClient(create_app(settings)) as http:
-        yield Hub(http, engine)
-    engine.dispose()
+    with world_store(request, tmp_path_factory.mktemp("secured")) as (url, engine):
+        with TestClient(create_app(Settings(database_url=url, token_rate_limit=0))) as http:
+            yield Hub(http, engine)
 
 
 # --- tokens -------------------------------------------------------------------------------------

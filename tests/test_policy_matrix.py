@@ -15,28 +15,26 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import pytest
-import sqlalchemy as sa
 from graphql import GraphQLObjectType, get_named_type
 from starlette.testclient import TestClient
 
 import schema
-from adapters.catalog import DEPARTMENTS
 from adapters.idnumber import to_legacy
-from adapters.ingest import ingest_folder
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
 from auth.labels import GOVERNED, NATURAL_MASKS, STRUCTURE_TYPES
 from auth.masks import apply_mask
-from tests.access import DEMO_POLICY, apply_demo_policy, every_field_below, register, role_purposes, token
-from tests.conftest import BACKENDS, _fresh_store
-from tests.world import LARGE, LARGE_MEMBERS, SMALL, write_world
+from tests.access import DEMO_POLICY, every_field_below, register, role_purposes, token, world_store
+from tests.conftest import BACKENDS
+from tests.world import LARGE, LARGE_MEMBERS, SMALL
 
 Pair = tuple[str, str]
 PAIRS: Final[list[Pair]] = list(role_purposes())
 MATRIX_FIELDS: Final = [
     f"{type_name}.{field_name}"
     for type_name, labels in GOVERNED.items()
-    if type_name != "AccessLogEntry"  # read through accessLog only: tests/test_access.py covers it
+    # read only through accessLog and eligibleStudents: tests/test_access.py and tests/test_students_api.py
+    if type_name not in ("AccessLogEntry", "EligibleStudent", "EligibilityReason")
     for field_name in labels
 ]
 _GRAPHQL = schema.create_schema()._schema
@@ -191,24 +189,17 @@ def _read(http: TestClient, bearer: str | None) -> tuple[str, dict[str, Any]]:
 @pytest.fixture(scope="module", params=BACKENDS)
 def answers(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[Pair, Answer]]:
     """Per backend: both households as every (role, purpose) of the demo policy receives them, read once."""
-    folder = tmp_path_factory.mktemp("matrix")
-    url = _fresh_store(request.param, request, folder)
-    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
-    world = write_world(folder / "world")
-    for name, department in DEPARTMENTS.items():
-        ingest_folder(engine, department, world / name)
-    apply_demo_policy(engine)
-    settings = Settings(database_url=url, token_rate_limit=0)
-    with TestClient(create_app(settings, open_access=True)) as open_http, TestClient(create_app(settings)) as http:
-        _, raw = _read(open_http, None)
-        found: dict[Pair, Answer] = {}
-        for role, purpose in PAIRS:
-            client_id = f"matrix-{role}-{purpose}"
-            secret = register(engine, client_id, roles=[role], purposes=[purpose])
-            text, body = _read(http, token(http, client_id, secret))
-            found[(role, purpose)] = Answer(text, observe(raw["data"], body["data"]))
-    yield found
-    engine.dispose()
+    with world_store(request, tmp_path_factory.mktemp("matrix")) as (url, engine):
+        settings = Settings(database_url=url, token_rate_limit=0)
+        with TestClient(create_app(settings, open_access=True)) as open_http, TestClient(create_app(settings)) as http:
+            _, raw = _read(open_http, None)
+            found: dict[Pair, Answer] = {}
+            for role, purpose in PAIRS:
+                client_id = f"matrix-{role}-{purpose}"
+                secret = register(engine, client_id, roles=[role], purposes=[purpose])
+                text, body = _read(http, token(http, client_id, secret))
+                found[(role, purpose)] = Answer(text, observe(raw["data"], body["data"]))
+        yield found
 
 
 # --- 1. the matrix ------------------------------------------------------------------------------------
