@@ -18,6 +18,7 @@ from aidgraph.db import create_engine
 from aidgraph.graphql_http import Gate, GraphQLEndpoint, OpenGate
 from aidgraph.settings import Settings
 from aidgraph.sources import load_live_sources
+from aidgraph.students_http import StudentExport
 from auth.audit import AuditLog, AuditWriter
 from auth.authenticate import Authenticator
 from auth.gate import SecuredGate
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
         gate = SecuredGate(authenticator, graphql_schema._schema)
     routes = [
         Route("/graphql", GraphQLEndpoint(graphql_schema, gate).handle, methods=["POST"]),
+        Route("/students/export", StudentExport(gate).handle, methods=["GET"]),
         *oauth_routes(tokens, service=service),
         Route("/healthz", healthz, methods=["GET"]),
     ]

@@ -15,12 +15,14 @@ import sqlalchemy as sa
 from adapters import store
 from adapters.catalog import DEPARTMENTS, department
 from adapters.csvfiles import FileError
+from adapters.divisions import prefix_of
 from adapters.ingest import FileReport, ingest_folder
 from aidgraph.db import create_engine, migrate
 from aidgraph.settings import Settings, redact
+from auth.access import Access
 from auth.audit import format_report, verify
 from auth.clients import ClientError, disable_client, list_clients, register_client
-from auth.policy import PolicyError
+from auth.policy import CompiledPolicy, PolicyError
 from auth.policy_store import apply_audited_policy, stored_policy
 from auth.server.keystore import rotate_ring
 
@@ -65,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_client_commands(commands)
     _add_key_commands(commands)
 
+    _add_student_commands(commands)
     _add_policy_commands(commands)
     _add_audit_commands(commands)
     serve = commands.add_parser("serve", help="run the hub over HTTP")
@@ -105,6 +108,73 @@ def _add_key_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     actions = keys.add_subparsers(required=True, metavar="ACTION")
     rotate = actions.add_parser("rotate", help="start signing with a new key; the old one stays published a while")
     rotate.set_defaults(run=_keys_rotate)
+
+
+def _add_student_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    students_command = commands.add_parser("students", help="proactive student aid: the eligible students of a term")
+    actions = students_command.add_subparsers(required=True, metavar="ACTION")
+    export = actions.add_parser("export", help="write every eligible student of a term (CSV or NDJSON), audited")
+    export.add_argument("--region", required=True, metavar="R", help="division code or prefix, e.g. 3505")
+    export.add_argument("--term", required=True, metavar="T", help="e.g. 2026-2027-1")
+    export.add_argument("--format", choices=("csv", "ndjson"), default="csv")
+    export.add_argument("--stage", help="only this stage, e.g. PRIMARY")
+    export.add_argument("--client", metavar="CLIENT_ID", help="export as this client sees it (default: the operator)")
+    export.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
+    export.set_defaults(run=_students_export)
+
+
+def _students_export(args: argparse.Namespace, settings: Settings) -> int:
+    from adapters.students import term_start
+    from aidgraph.students_export import encode, export_rows
+
+    try:
+        term_start(args.term)
+    except ValueError as error:
+        print(f"aidgraph students export: term: {error}", file=sys.stderr)
+        return 2
+    if not (2 <= len(args.region) <= 12 and args.region.isdigit()):
+        print(f"aidgraph students export: region {args.region!r} is not a division code or prefix", file=sys.stderr)
+        return 2
+    engine = _open_store(settings)
+    access = _export_access(engine, args.client)
+    if isinstance(access, str):
+        print(f"aidgraph students export: {access}", file=sys.stderr)
+        return 2
+    region = prefix_of(args.region)
+    operation = "students export (cli)"
+    rows = export_rows(engine, access, term=args.term, region=region, stage=args.stage, operation=operation)
+    out = args.out.open("wb") if args.out else sys.stdout.buffer
+    try:
+        for chunk in encode(rows, args.format):
+            out.write(chunk)
+    finally:
+        if args.out:
+            out.close()
+    return 0
+
+
+def _export_access(engine: sa.Engine, client_id: str | None) -> Access | str:
+    """The access an export runs with: a registered client's (purpose student-aid), or the operator's
+    (role student-aid, every region) under the current policy; a reason string when there is none."""
+    from auth.access import EVERYWHERE
+    from auth.clients import load_client
+
+    with engine.connect() as connection:
+        current = stored_policy(connection)
+    if current is None:
+        return "no access policy has been applied (aidgraph policy apply FILE)"
+    compiled = CompiledPolicy(current.policy, current.version)
+    if client_id is None:
+        view = compiled.view(frozenset({"student-aid"}), "student-aid")
+        return Access(view=view, regions=EVERYWHERE, purpose="student-aid", policy_version=current.version)
+    client = load_client(engine, client_id)
+    if client is None or client.disabled or "student-aid" not in client.purposes:
+        return f"client {client_id!r} is not registered, disabled, or not allowed the purpose student-aid"
+    principal = client.principal(token_purposes=["student-aid"])
+    view = compiled.view(principal.roles, "student-aid")
+    return Access(
+        view=view, regions=client.regions, principal=principal, purpose="student-aid", policy_version=current.version
+    )
 
 
 def _add_policy_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -98,6 +98,10 @@ GOVERNED: Final[Mapping[str, dict[str, Label]]] = {
         personal="householdNumber",
         sensitive="kind riskCauses persons enteredOn riskEliminated eliminatedOn perCapitaIncome",
     ),
+    "EligibleStudent": _table(
+        public="student", personal="stage schoolName schoolCode grade", sensitive="reasons aidGranted"
+    ),
+    "EligibilityReason": _table(public="asOf", personal="sourceRecord", sensitive="code department table"),
     # Who read a resident's data is itself about that resident.
     "AccessLogEntry": _table(personal="at clientId roles purpose caseId operation outcome revealed masked withheld"),
 }
@@ -121,6 +125,7 @@ SPECIAL: Final[Mapping[str, Mapping[str, SpecialTest]]] = {
     "Person": {field: _MINOR_SUBJECT for field in ("idNumber", "name", "phone", "birthDate")},
     # A record key or certificate number can carry the id itself (a certificate is the id + 2 digits).
     "Source": {"recordKey": _MINOR_SUBJECT},
+    "EligibilityReason": {"sourceRecord": _MINOR_SUBJECT},
     "DisabilityCertificate": {"idNumber": _MINOR_SUBJECT, "certificateNumber": _MINOR_SUBJECT},
     "RegisteredPoorRecord": {"headIdNumber": ("minor", "head_id_number")},
     "SettlementRecord": {"idNumber": _MINOR_SUBJECT, "diagnosisCode": ("hiv", "diagnosis_code")},
@@ -146,6 +151,8 @@ STRUCTURE_TYPES: Final = frozenset(
         "HouseholdPoverty",
         "Housing",
         "AccessLogEdge",
+        "EligibleStudentEdge",
+        "EligibleStudentConnection",
         "AccessLogConnection",
     }
 )

@@ -7,17 +7,12 @@ import strawberry
 from resolvers import households as logic
 from resolvers.context import Context
 from schema.audit import AccessLogConnection, access_log
+from schema.enums import Stage
+from schema.pages import PageInfo
 from schema.registry import Household, Person, find_household, find_person, prefetch_for
+from schema.students import EligibleStudentConnection, eligible_students
 
 Info = strawberry.Info[Context, None]
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
 
 
 @strawberry.type
@@ -73,6 +68,20 @@ class Query:
             ),
             total_count=page.total_count,
         )
+
+    @strawberry.field(
+        description="Students enrolled in the term who qualify for aid without applying (seed 001), by id number."
+    )
+    async def eligible_students(
+        self,
+        info: Info,
+        region: str,
+        term: str,
+        stage: Stage | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> EligibleStudentConnection:
+        return await eligible_students(info, region, term, stage, first, after)
 
     @strawberry.field(description="Who read this person's data, newest first (auditors, purpose audit).")
     def access_log(

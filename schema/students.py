@@ -1,0 +1,142 @@
+"""`eligibleStudents(region, term)`: proactive student aid (seed 001, DESIGN §4 and §6).
+
+The list is computed set-based in SQL (adapters.students), a few statements per page; the students
+themselves are then read in one batch and built as `Person`s, so the policy and the region filter
+apply to them as to any person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from adapters import registry, students
+from adapters.store import LoadRequest
+from resolvers.context import Context
+from resolvers.pagination import decode_cursor, encode_cursor, page_size, region_prefix
+from resolvers.records import bad_input
+from schema.enums import Stage
+from schema.pages import PageInfo
+from schema.records import as_utc
+from schema.registry import Person, prefetch_for
+
+Info = strawberry.Info[Context, None]
+CURSOR_KIND = "student"
+
+
+@strawberry.enum(description="Why a student qualifies (DESIGN §4; the codes are fixed).")
+class EligibilityReasonCode(Enum):
+    DIBAO = "DIBAO"
+    EXTREME_POVERTY = "EXTREME_POVERTY"
+    CHILD_WELFARE = "CHILD_WELFARE"
+    DISABILITY = "DISABILITY"
+    REGISTERED_POOR = "REGISTERED_POOR"
+    MONITORED = "MONITORED"
+    LOW_INCOME = "LOW_INCOME"
+
+
+@strawberry.type(description="One reason a student qualifies, with the department record it rests on.")
+class EligibilityReason:
+    code: EligibilityReasonCode | None
+    department: str | None
+    table: str | None = strawberry.field(description="The department's native table or file.")
+    source_record: str | None = strawberry.field(description="The record's key in that table.")
+    as_of: dt.datetime = strawberry.field(description="When the department's data was current.")
+
+
+@strawberry.type(description="A student enrolled in the term who qualifies for aid, and why.")
+class EligibleStudent:
+    student: Person | None
+    stage: Stage | None
+    school_name: str | None
+    school_code: str | None
+    grade: int | None
+    reasons: list[EligibilityReason] | None
+    aid_granted: bool | None = strawberry.field(description="Whether aid is already recorded for the term.")
+
+
+@strawberry.type
+class EligibleStudentEdge:
+    cursor: str
+    node: EligibleStudent
+
+
+@strawberry.type
+class EligibleStudentConnection:
+    edges: list[EligibleStudentEdge]
+    page_info: PageInfo
+    total_count: int
+
+
+def _term(term: str) -> str:
+    try:
+        students.term_start(term)
+    except ValueError as error:
+        raise bad_input(f"term: {error}") from None
+    return term
+
+
+async def eligible_students(
+    info: Info, region: str, term: str, stage: Stage | None, first: int | None, after: str | None
+) -> EligibleStudentConnection:
+    context = info.context
+    regions = context.access.visible(region_prefix(region))
+    limit = page_size(first)
+    start_after = decode_cursor(CURSOR_KIND, after)
+    stage_name = stage.name if stage is not None else None
+    connection = context.connection()
+    found = students.eligible_page(
+        connection, term=_term(term), regions=regions, stage=stage_name, after=start_after, limit=limit + 1
+    )
+    page = found[:limit]
+    ids = [entry.id_number for entry in page]
+    await context.cache.prefetch([LoadRequest(registry.PERSONS, "id_number", ids)])
+    persons = {
+        record["id_number"]: record for key in ids for record in context.records(registry.PERSONS, "id_number", key)
+    }
+    await prefetch_for(info, Person, list(persons.values()), path=("edges", "node", "student"))
+    edges = [
+        EligibleStudentEdge(cursor=encode_cursor(CURSOR_KIND, entry.id_number), node=_node(context, entry, persons))
+        for entry in page
+    ]
+    return EligibleStudentConnection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=len(found) > limit,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=students.count_eligible(connection, term=term, regions=regions, stage=stage_name),
+    )
+
+
+def _node(context: Context, entry: students.EligibleStudent, persons: dict[str, Any]) -> EligibleStudent:
+    access = context.access
+    subject = {"id_number": entry.id_number}
+    reasons = []
+    for reason in entry.reasons:
+        values: dict[str, Any] = {
+            "code": EligibilityReasonCode[reason.code],
+            "department": reason.department,
+            "table": reason.table,
+            "source_record": reason.record_key,
+            "as_of": as_utc(reason.as_of),
+        }
+        access.apply("EligibilityReason", values, subject)
+        reasons.append(EligibilityReason(**values))
+    person = persons.get(entry.id_number)
+    values = {
+        "student": Person.from_record(access, person) if person is not None else None,
+        "stage": Stage[entry.stage],
+        "school_name": entry.school_name,
+        "school_code": entry.school_code,
+        "grade": entry.grade,
+        "reasons": reasons,
+        "aid_granted": entry.aid_granted,
+    }
+    access.apply("EligibleStudent", values, subject)
+    return EligibleStudent(**values)
