@@ -5,7 +5,8 @@ The body is rendered from the delivery's stored columns at each attempt, the sam
 
     {"id": "evt_…", "type": "student.eligible", "sequence": 42, "subscription": "sub_…",
      "term": "2026-2027-1", "occurred_at": "2026-11-24T08:00:00Z",
-     "student": {"id_number": "…", "stage": "PRIMARY", "school_code": "…", "school_name": "…", "grade": 2},
+     "student": {"id_number": "…", "stage": "JUNIOR_SECONDARY", "school_code": "…", "school_name": "…",
+                 "grade": 2},
      "reasons": [{"code": "DIBAO", "department": "civil_affairs", "table": "dibao",
                   "source_record": "…", "as_of": "2026-11-20T00:00:00Z"}],
      "aid_granted": false}
