@@ -24,6 +24,7 @@ from auth.authenticate import Authenticator
 from auth.gate import SecuredGate
 from auth.policy_store import PolicyCache
 from auth.server import TokenService, oauth_routes
+from notify.dispatcher import Dispatcher
 
 
 class State(TypedDict):
@@ -56,12 +57,15 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
         engine = create_engine(settings.database_url)
         live_sources = load_live_sources(settings.sources_file)
         try:
-            yield {
-                "engine": engine,
-                "live_sources": live_sources,
-                "policies": PolicyCache(engine),
-                "audit": AuditWriter(AuditLog(engine)),
-            }
+            async with contextlib.AsyncExitStack() as background:
+                if settings.deliver_webhooks and not open_access:
+                    await background.enter_async_context(Dispatcher(engine))
+                yield {
+                    "engine": engine,
+                    "live_sources": live_sources,
+                    "policies": PolicyCache(engine),
+                    "audit": AuditWriter(AuditLog(engine)),
+                }
         finally:
             engine.dispose()
             for source in live_sources.values():

@@ -121,6 +121,34 @@ def _add_student_commands(commands: argparse._SubParsersAction[argparse.Argument
     export.add_argument("--client", metavar="CLIENT_ID", help="export as this client sees it (default: the operator)")
     export.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
     export.set_defaults(run=_students_export)
+    notify_command = actions.add_parser(
+        "notify", help="compare each webhook subscription's eligible students with the last run; queue the changes"
+    )
+    notify_command.add_argument("--term", required=True, metavar="T")
+    notify_command.set_defaults(run=_students_notify)
+    _add_webhook_commands(commands)
+
+
+def _add_webhook_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    webhooks = commands.add_parser("webhooks", help="change notifications to client systems (student aid)")
+    actions = webhooks.add_subparsers(required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="subscribe a client's URL; prints the signing secret once")
+    add.add_argument("client_id", metavar="CLIENT_ID")
+    add.add_argument("url", metavar="URL")
+    add.add_argument("--terms", required=True, type=_comma_list, metavar="T1,T2")
+    add.add_argument("--regions", type=_comma_list, metavar="R1,R2", help="within the client's regions")
+    add.add_argument("--no-announce-existing", action="store_true", help="first run records, announces nothing")
+    add.add_argument("--allow-http", action="store_true", help="plain http (only for a receiver on this machine)")
+    add.set_defaults(run=_webhooks_add)
+    listing = actions.add_parser("list", help="the subscriptions (never their secrets)")
+    listing.set_defaults(run=_webhooks_list)
+    log = actions.add_parser("log", help="deliveries and their attempts, newest first")
+    log.add_argument("--subscription", metavar="SUB_ID")
+    log.add_argument("--status", choices=("pending", "delivered", "failed"))
+    log.add_argument("--limit", type=int, default=50)
+    log.set_defaults(run=_webhooks_log)
+    deliver = actions.add_parser("deliver", help="send the deliveries that are due, once (the server does it itself)")
+    deliver.set_defaults(run=_webhooks_deliver)
 
 
 def _students_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -150,6 +178,85 @@ def _students_export(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         if args.out:
             out.close()
+    return 0
+
+
+def _students_notify(args: argparse.Namespace, settings: Settings) -> int:
+    from notify.changes import DetectionConflict, detect_changes
+    from notify.subscriptions import SubscriptionError
+
+    try:
+        report = detect_changes(_open_store(settings), term=args.term)
+    except SubscriptionError as error:
+        print(f"aidgraph students notify: {error}", file=sys.stderr)
+        return 2
+    except DetectionConflict as error:
+        print(f"aidgraph students notify: {error}", file=sys.stderr)
+        return 1
+    for item in report.subscriptions:
+        if item.skipped:
+            print(f"{item.subscription_id} ({item.client_id}): skipped: {item.skipped}")
+            continue
+        print(
+            f"{item.subscription_id} ({item.client_id}): {item.current} eligible now; queued {item.eligible} newly "
+            f"eligible, {item.no_longer_eligible} no longer eligible{' (first run)' if item.first else ''}"
+        )
+    print(f"{report.enqueued} notifications queued for term {report.term}")
+    return 0
+
+
+def _webhooks_add(args: argparse.Namespace, settings: Settings) -> int:
+    from notify.subscriptions import SubscriptionError, subscribe
+
+    try:
+        subscription, secret = subscribe(
+            _open_store(settings),
+            client_id=args.client_id,
+            url=args.url,
+            terms=args.terms,
+            regions=args.regions,
+            announce_existing=not args.no_announce_existing,
+            allow_http=args.allow_http,
+        )
+    except SubscriptionError as error:
+        print(f"aidgraph webhooks add: {error}", file=sys.stderr)
+        return 2
+    print(f"subscription {subscription.subscription_id} for {subscription.client_id}: {subscription.url}")
+    print(f"  terms: {', '.join(subscription.terms)}")
+    print(f"signing secret: {secret}")
+    print("Keep the secret now: it will not be shown again (see docs/notifications.md to verify signatures).")
+    return 0
+
+
+def _webhooks_list(_args: argparse.Namespace, settings: Settings) -> int:
+    from notify.subscriptions import list_subscriptions
+
+    for item in list_subscriptions(_open_store(settings)):
+        state = "active" if item.active else "disabled"
+        print(f"{item.subscription_id}  {item.client_id:<24} {state:<9} {','.join(item.terms):<24} {item.url}")
+    return 0
+
+
+def _webhooks_log(args: argparse.Namespace, settings: Settings) -> int:
+    from notify.log import delivery_log
+
+    entries = delivery_log(
+        _open_store(settings), subscription_id=args.subscription, status=args.status, limit=args.limit
+    )
+    for entry in entries:
+        print(
+            f"{entry.delivery_id:>8} {entry.event_id} {entry.event_type:<28} {entry.term} {entry.status:<9} "
+            f"attempts {entry.attempts}"
+        )
+    return 0
+
+
+def _webhooks_deliver(_args: argparse.Namespace, settings: Settings) -> int:
+    from notify.delivery import deliver_due, http_client
+
+    with http_client() as http:
+        report = deliver_due(_open_store(settings), http=http)
+    print(f"delivered {report.delivered}, retrying {report.retrying}, failed {report.failed}")
     return 0
 
 

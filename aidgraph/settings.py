@@ -44,6 +44,8 @@ class Settings:
     external_jwks_url: str | None = None
     external_audience: str | None = None
     development: bool = False
+    # Send queued webhook deliveries from the server process (several workers share the work safely).
+    deliver_webhooks: bool = True
 
     def __post_init__(self) -> None:
         if not timedelta(0) < self.token_lifetime <= MAX_TOKEN_LIFETIME:
@@ -71,6 +73,7 @@ class Settings:
             external_jwks_url=values.get("AIDGRAPH_EXTERNAL_JWKS_URL") or None,
             external_audience=values.get("AIDGRAPH_EXTERNAL_AUDIENCE") or None,
             development=_boolean(values, "AIDGRAPH_DEVELOPMENT"),
+            deliver_webhooks=_boolean(values, "AIDGRAPH_WEBHOOKS", default=True),
         )
 
     @classmethod
@@ -144,8 +147,10 @@ def _integer(values: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {text!r}") from None
 
 
-def _boolean(values: Mapping[str, str], name: str) -> bool:
+def _boolean(values: Mapping[str, str], name: str, *, default: bool = False) -> bool:
     text = values.get(name, "").strip().lower()
+    if not text:
+        return default
     if text in _TRUE:
         return True
     if text in _FALSE:

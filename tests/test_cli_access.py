@@ -479,3 +479,39 @@ def test_a_dry_run_for_an_unknown_client_is_refused(aidgraph: Command, policy_fi
                             "--query", str(query))  # fmt: skip
     assert code == 2
     assert "no client 'nobody' is registered" in err
+
+
+def test_webhook_subscription_and_change_detection_from_the_command_line(
+    aidgraph: Command, engine: sa.Engine, tmp_path: Path
+) -> None:
+    # given the tiny world, the demo policy and a student-aid client
+    world = write_world(tmp_path / "world")
+    for name, department in DEPARTMENTS.items():
+        ingest_folder(engine, department, world / name)
+    assert aidgraph("policy", "apply", str(_demo_policy_file(tmp_path)))[0] == 0
+    register_client(
+        engine, client_id="aid", department="education", roles=["student-aid"], regions=["3505"],
+        purposes=["student-aid"],
+    )  # fmt: skip
+
+    # when the client subscribes a local receiver and the term's changes are detected twice
+    code, out, _ = aidgraph(
+        "webhooks", "add", "aid", "http://127.0.0.1:9/hook", "--terms", "2026-2027-1", "--allow-http"
+    )
+    first = aidgraph("students", "notify", "--term", "2026-2027-1")
+    again = aidgraph("students", "notify", "--term", "2026-2027-1")
+    listed = aidgraph("webhooks", "list")
+
+    # then the secret was shown once, the first run queued both eligible students, the second nothing
+    assert code == 0 and "signing secret: " in out
+    assert first[0] == 0 and "queued 2 newly eligible, 0 no longer eligible (first run)" in first[1]
+    assert again[0] == 0 and again[1].endswith("0 notifications queued for term 2026-2027-1\n")
+    assert "aid" in listed[1] and "secret" not in listed[1]
+    log = aidgraph("webhooks", "log")[1]
+    assert log.count("student.eligible") == 2 and log.count("pending") == 2
+
+
+def _demo_policy_file(folder: Path) -> Path:
+    path = folder / "demo-policy.yaml"
+    path.write_text(demo_policy_text(), encoding="utf-8")
+    return path

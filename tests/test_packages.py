@@ -10,7 +10,7 @@ import pytest
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("package", ["schema", "auth", "adapters", "resolvers", "aidgraph"])
+@pytest.mark.parametrize("package", ["schema", "auth", "adapters", "resolvers", "aidgraph", "notify"])
 def test_package_is_imported_from_this_repository(package: str) -> None:
     # given a package name that also exists on PyPI, when it is imported
     module = importlib.import_module(package)

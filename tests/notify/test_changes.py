@@ -4,6 +4,8 @@ students whose eligibility changed become events, delivered to a real receiver."
 from __future__ import annotations
 
 import csv
+import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +14,8 @@ import sqlalchemy as sa
 
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
+from aidgraph.db import create_engine
+from aidgraph.pgserver import ThrowawayPostgres
 from auth.clients import disable_client
 from notify.changes import DetectionConflict, _next_generation, detect_changes
 from notify.subscriptions import subscribe
@@ -230,9 +234,16 @@ def test_a_term_that_is_not_a_term_is_refused(engine: sa.Engine) -> None:
         detect_changes(engine, term="2026-2027-3")
 
 
-def test_a_detection_that_lost_a_race_says_so_and_changes_nothing(engine: sa.Engine, tmp_path: Path) -> None:
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite runs one writer at a time: the write lock orders detections")
+@pytest.fixture
+def postgres_engine(postgres: ThrowawayPostgres) -> Iterator[sa.Engine]:
+    """PostgreSQL only: on SQLite one writer at a time orders detections, so no race can be lost."""
+    engine = create_engine(postgres.create_database(f"race_{uuid.uuid4().hex[:8]}", template="aidgraph_template"))
+    yield engine
+    engine.dispose()
+
+
+def test_a_detection_that_lost_a_race_says_so_and_changes_nothing(postgres_engine: sa.Engine, tmp_path: Path) -> None:
+    engine = postgres_engine
     # given a subscription detected once, and a second detection that has read the current generation
     _store(engine, tmp_path)
     sub = subscription(engine, "https://aid.example.org/")
