@@ -1,12 +1,13 @@
 """Issue 4, proactive identification: students enrolled in a term who qualify for aid, and every reason why.
 
-Computed in SQL, one statement per page, the same Core statement on SQLite and PostgreSQL: a CTE
-walks the term's enrolments in the regions in id order, after the cursor, keeping the first
-`limit` students for whom at least one reason holds on the term's start date (a few index probes
-per student walked); then a UNION ALL of one SELECT per reason joins that page to the reason's
-table, giving one row per (student, reason, source record). Every reason is declared once
-(`_sources`) and used in both places, so the filter and the list cannot disagree. Counting uses
-the same filter as EXISTS, which PostgreSQL may answer by hashing each reason's table once.
+Computed in SQL, the same Core statements on SQLite and PostgreSQL. A page is one statement: a CTE
+finds the first `limit` students after the cursor, in id order, for whom at least one reason holds
+on the term's start date (a few index probes per student walked; `page_statement` says how the
+walk depends on the region); then a UNION ALL of one SELECT per reason joins that page to the
+reason's table, giving one row per (student, reason, source record). Every reason is declared once
+(`_sources`) and used in both places, so the filter and the list cannot disagree. A count tests the
+same reasons as EXISTS; the whole list is one statement of hash joins, read in batches.
+docs/students.md has the plans and timings.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 
@@ -53,6 +54,7 @@ class EligibleStudent:
 
 _TERM = re.compile(r"([0-9]{4})-([0-9]{4})-([12])")
 _PREFIX = re.compile(r"[0-9]{1,12}")
+_COUNTY = 6  # digits of a division code that name a county
 
 
 def term_start(term: str) -> dt.date:
@@ -261,28 +263,31 @@ def _in_region(regions: Sequence[str]) -> sa.ColumnElement[bool]:
     )
 
 
-def _test(holds: sa.ColumnElement[bool], *, probe: bool) -> sa.ColumnElement[bool]:
-    """Whether a reason holds for the student of the enclosing row.
+_Test = Literal["probe", "exists"]
 
-    As EXISTS, PostgreSQL may instead hash the reason's whole table once: right for a count over the
-    region, wrong for a page, which stops after `limit` students but would pay for every row of every
-    reason table first (and again for every page of an export). A page therefore asks a scalar
-    subquery, which PostgreSQL never hashes: a few index probes per student walked, whatever the size
-    of the tables. It is compared `= 1`, not tested IS NOT NULL: PostgreSQL guesses the first true
-    for 0.5% of rows, the second for 99.5%; believing nearly every student eligible, it walks the
-    whole city in id order to fill a township's page (seconds) instead of reading the township's
-    students first (milliseconds). Erring the other way only costs a large region's page a sort.
+
+def _holds_any(sources: list[_Source], *, probe: bool) -> sa.ColumnElement[bool]:
+    """Whether at least one reason holds for the student of the enclosing row.
+
+    As EXISTS (a count), PostgreSQL may hash each reason's whole table once: right when every
+    student of the region is tested. A page stops after `limit` students, and would pay for every row
+    of every reason table first (again for every page): it asks scalar subqueries instead, which are
+    never hashed, so each student walked costs a few index probes whatever the size of the tables.
+    COALESCE stops at the first reason found, like OR; PostgreSQL guesses `> 0` on it true for a
+    third of the rows, a plausible share of students (IS NOT NULL: for 99.5%, and then expects any
+    walk in id order to fill the page at once).
     """
     if not probe:
-        return sa.exists().where(holds)
-    return sa.select(_number(1)).where(holds).limit(_value(1, sa.Integer())).scalar_subquery() == _number(1)
+        return sa.or_(*(sa.exists().where(source.holds) for source in sources))
+    found = (sa.select(_number(1)).where(s.holds).limit(_value(1, sa.Integer())).scalar_subquery() for s in sources)
+    return sa.func.coalesce(*found) > _number(0)
 
 
 def _eligible(
-    *, term: str, regions: Sequence[str], stage: str | None, after: str | None, test: str | None
+    *, term: str, regions: Sequence[str], stage: str | None, after: str | None, reasons: _Test | None
 ) -> sa.Select[Any]:
-    """Enrolled students of the term in the regions with at least one reason (test None: with or
-    without), in id order (no limit)."""
+    """Enrolled students of the term in the regions with at least one reason, tested as `reasons`
+    says (None: every student, with or without), in id order (no limit)."""
     day = _value(term_start(term), sa.Date())
     term_value = _value(term, sa.String())
     enrolled = _value(v.EnrolmentStatus.ENROLLED.name)
@@ -323,8 +328,8 @@ def _eligible(
             _in_region(regions),
         )
     )
-    if test is not None:
-        query = query.where(sa.or_(*(_test(source.holds, probe=test == "probe") for source in _sources(student, day))))
+    if reasons is not None:
+        query = query.where(_holds_any(_sources(student, day), probe=reasons == "probe"))
     if stage is not None:
         if stage not in v.Stage.__members__:
             raise ValueError(f"stage {stage!r} is not one of {', '.join(v.Stage.__members__)}")
@@ -341,15 +346,35 @@ def page_statement(
 
     The page of students is a CTE (computed once); each reason's SELECT joins it to that reason's
     table, carrying the student's columns along, so nothing joins back to the page afterwards.
+
+    How the page is found depends on the region. An id starts with the code of the county that
+    issued it, mostly the county a person lives in: in id order a county's students sit together,
+    not spread evenly as the planner assumes, and a walk in id order would pass every other
+    county's students before the first of them. For a county or less, the region's students are
+    therefore read first and walked in id order (cost grows with the region); for a city or more,
+    the term's enrolments are walked in id order, the region and the reasons probed for each
+    (cost grows with the page).
     """
-    page = _eligible(term=term, regions=regions, stage=stage, after=after, test="probe")
-    return _reason_rows(page.order_by(_enrolment.c.id_number).limit(_value(limit, sa.Integer())).cte("page"), term)
+    size = _value(limit, sa.Integer())
+    if all(len(region) >= _COUNTY for region in regions):
+        everyone = _eligible(term=term, regions=regions, stage=stage, after=after, reasons=None)
+        local = everyone.cte("local_student").prefix_with("MATERIALIZED")
+        # OFFSET 0 keeps the sorted students a subquery of their own: the probes below then run on
+        # them in order and stop with the page, instead of on every student before the sort.
+        walk = sa.select(local).order_by(local.c.id_number).offset(_value(0, sa.Integer())).subquery("walk")
+        day = _value(term_start(term), sa.Date())
+        reasons = _holds_any(_sources(_Student(walk.c.id_number, walk.c.household_number), day), probe=True)
+        page = sa.select(walk).where(reasons).order_by(walk.c.id_number).limit(size)
+    else:
+        page = _eligible(term=term, regions=regions, stage=stage, after=after, reasons="probe")
+        page = page.order_by(_enrolment.c.id_number).limit(size)
+    return _reason_rows(page.cte("page"), term)
 
 
 def list_statement(*, term: str, regions: Sequence[str], stage: str | None = None) -> sa.CompoundSelect[Any]:
     """The whole list in one statement, rows as a page's: every enrolled student of the regions joined
     to every reason's table (a student with no reason has no row), for hash joins over the region."""
-    students = _eligible(term=term, regions=regions, stage=stage, after=None, test=None)
+    students = _eligible(term=term, regions=regions, stage=stage, after=None, reasons=None)
     return _reason_rows(students.cte("student"), term)
 
 
@@ -393,7 +418,7 @@ def eligible_page(
 
 
 def count_eligible(connection: sa.Connection, *, term: str, regions: Sequence[str], stage: str | None = None) -> int:
-    query = _eligible(term=term, regions=regions, stage=stage, after=None, test="exists").subquery()
+    query = _eligible(term=term, regions=regions, stage=stage, after=None, reasons="exists").subquery()
     return int(connection.execute(sa.select(sa.func.count()).select_from(query)).scalar_one())
 
 

@@ -27,7 +27,8 @@ from tests.world import make_id
 
 TERM = "2026-2027-1"  # starts on 2026-09-01
 NANAN, ANXI = "350583", "350524"
-EVERYWHERE = ["35"]
+EVERYWHERE = ["35"]  # a province: pages walk the term's enrolments in id order
+COUNTIES = [NANAN, ANXI]  # every household of these worlds: pages read the counties' students first
 
 HEADERS = {
     "registry/households.csv": "hh,xzqh,dz,hjxz",
@@ -127,7 +128,12 @@ class World:
 
 def _listed(engine: sa.Engine, *, stage: str | None = None) -> list[EligibleStudent]:
     with engine.connect() as connection:
-        return eligible_page(connection, term=TERM, regions=EVERYWHERE, stage=stage, limit=1000)
+        walked = eligible_page(connection, term=TERM, regions=EVERYWHERE, stage=stage, limit=1000)
+        local = eligible_page(connection, term=TERM, regions=COUNTIES, stage=stage, limit=1000)
+        streamed = list(iter_eligible(connection, term=TERM, regions=EVERYWHERE, stage=stage))
+    # Every rule is checked three ways: both ways a page is found, and the whole-list statement.
+    assert local == walked and streamed == walked
+    return walked
 
 
 def _reasons(engine: sa.Engine) -> dict[str, list[tuple[str, str, str, str]]]:
@@ -526,7 +532,8 @@ def _many(world: World, households: int, per_household: int) -> list[str]:
     return sorted(students)
 
 
-def test_pages_after_a_cursor_are_stable_and_complete(engine: sa.Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("regions", [EVERYWHERE, [NANAN]], ids=["walk", "county"])
+def test_pages_after_a_cursor_are_stable_and_complete(engine: sa.Engine, tmp_path: Path, regions: list[str]) -> None:
     # given 12 eligible students in dibao households, a non-eligible one after each household
     world = World()
     students = _many(world, households=4, per_household=3)
@@ -536,15 +543,15 @@ def test_pages_after_a_cursor_are_stable_and_complete(engine: sa.Engine, tmp_pat
         pages: list[list[EligibleStudent]] = []
         after = None
         for _ in range(10):  # bounded: a cursor that did not advance must fail the test, not hang it
-            page = eligible_page(connection, term=TERM, regions=EVERYWHERE, after=after, limit=3)
+            page = eligible_page(connection, term=TERM, regions=regions, after=after, limit=3)
             pages.append(page)
             if len(page) < 3:
                 break
             after = page[-1].id_number
-        again = eligible_page(connection, term=TERM, regions=EVERYWHERE, after=pages[1][-1].id_number, limit=3)
-        count = count_eligible(connection, term=TERM, regions=EVERYWHERE)
-        streamed = list(itertools.islice(iter_eligible(connection, term=TERM, regions=EVERYWHERE, batch=5), 100))
-        empty = eligible_page(connection, term=TERM, regions=EVERYWHERE, limit=0)
+        again = eligible_page(connection, term=TERM, regions=regions, after=pages[1][-1].id_number, limit=3)
+        count = count_eligible(connection, term=TERM, regions=regions)
+        streamed = list(itertools.islice(iter_eligible(connection, term=TERM, regions=regions, batch=5), 100))
+        empty = eligible_page(connection, term=TERM, regions=regions, limit=0)
     # then the pages hold every eligible student once, in id order, and the last one is empty
     assert [len(page) for page in pages] == [3, 3, 3, 3, 0]
     joined = [student for page in pages for student in page]
@@ -585,7 +592,8 @@ def _statements(engine: sa.Engine) -> Iterator[list[str]]:
         sa.event.remove(engine, "before_cursor_execute", record)
 
 
-def test_a_page_costs_one_statement_whatever_its_size(engine: sa.Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("regions", [EVERYWHERE, [NANAN]], ids=["walk", "county"])
+def test_a_page_costs_one_statement_whatever_its_size(engine: sa.Engine, tmp_path: Path, regions: list[str]) -> None:
     # given 50 eligible students in ten households, each with several reasons
     world = World()
     students = _many(world, households=10, per_household=5)
@@ -596,11 +604,11 @@ def test_a_page_costs_one_statement_whatever_its_size(engine: sa.Engine, tmp_pat
         connection.execute(sa.select(1))  # the dialect's first-connection queries are not the page's
         # when a page of 2 and a page of 50 are read, and then the whole list in batches of 10
         with _statements(engine) as small:
-            two = eligible_page(connection, term=TERM, regions=EVERYWHERE, limit=2)
+            two = eligible_page(connection, term=TERM, regions=regions, limit=2)
         with _statements(engine) as large:
-            fifty = eligible_page(connection, term=TERM, regions=EVERYWHERE, limit=50)
+            fifty = eligible_page(connection, term=TERM, regions=regions, limit=50)
         with _statements(engine) as streamed:
-            everyone = list(itertools.islice(iter_eligible(connection, term=TERM, regions=EVERYWHERE, batch=10), 100))
+            everyone = list(itertools.islice(iter_eligible(connection, term=TERM, regions=regions, batch=10), 100))
     # then each page was one statement, whatever its size
     assert (len(two), len(fifty)) == (2, 50)
     assert len(small) == len(large) == 1
@@ -637,6 +645,8 @@ def test_the_demo_lists_enrolled_students_with_reasons(demo_engine: sa.Engine) -
     with demo_engine.connect() as connection:
         listed = list(itertools.islice(iter_eligible(connection, term=TERM, regions=["3505"], batch=500), 100_000))
         count = count_eligible(connection, term=TERM, regions=["3505"])
+        city_page = eligible_page(connection, term=TERM, regions=["3505"], limit=50)
+        county_page = eligible_page(connection, term=TERM, regions=["350583"], limit=50)
         enrolled = set(
             connection.execute(
                 sa.select(enrolment.c.id_number).where(enrolment.c.term == TERM, enrolment.c.status == "ENROLLED")
@@ -650,5 +660,8 @@ def test_the_demo_lists_enrolled_students_with_reasons(demo_engine: sa.Engine) -
     assert all(student.reasons for student in listed)
     codes = {reason.code for student in listed for reason in student.reasons}
     assert {"DIBAO", "REGISTERED_POOR", "MONITORED", "LOW_INCOME"} <= codes
+    # and the city's first page and Nan'an's (found the two ways) are the first of that list
+    assert city_page == listed[:50]
+    assert county_page == [student for student in listed if student.region_code.startswith("350583")][:50]
     # and the proactive part is there: some qualify without having been granted aid yet
     assert any(not student.aid_granted for student in listed) and any(student.aid_granted for student in listed)
