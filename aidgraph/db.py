@@ -31,7 +31,9 @@ def create_engine(url: str, **options: Any) -> sa.Engine:
     options.setdefault("max_overflow", 10)
     # The store's batch reads are prepared statements over key arrays; PostgreSQL's default would
     # keep re-planning them (a custom plan looks cheaper for each array), costing more than it runs.
-    options.setdefault("connect_args", {"options": "-c plan_cache_mode=force_generic_plan"})
+    # JIT compilation costs seconds on the eligible-students count over a million persons and saves
+    # nothing on the hub's short statements (docs/students.md).
+    options.setdefault("connect_args", {"options": "-c plan_cache_mode=force_generic_plan -c jit=off"})
     return sa.create_engine(url, **options)
 
 
