@@ -65,6 +65,8 @@ class Access:
         if subject is not None:
             self.subjects.add(subject)
         for rule in view.rules:
+            if rule.attr not in values:
+                continue  # a partial object (an export row) carries only the fields it returns
             action = rule.action
             if rule.special is not None and is_special(rule.special, record, self.today):
                 # A special value needs both: its field's own rule and a grant of the `special` label.

@@ -179,3 +179,19 @@ def test_the_export_command_writes_csv_and_is_audited(
     assert [row["id_number"] for row in rows] == sorted([STUDENT, OLDER])
     events = _events(hub.engine)[before:]
     assert [(event["outcome"], event["operation"]) for event in events] == [("export", "students export (cli)")]
+
+
+def test_the_export_follows_each_roles_policy(hub: Hub) -> None:
+    # given the education bureau, whose policy masks phones (a field an export row does not carry)
+    bearer = hub.as_role("education", "student-aid")
+    # when it exports the term
+    response = hub.http.get(
+        "/students/export",
+        params={"region": "3505", "term": TERM, "format": "ndjson"},
+        headers={"Authorization": f"Bearer {bearer}"},
+    )
+    # then it gets the students with their reasons, as its own policy allows
+    assert response.status_code == 200
+    rows = [json.loads(line) for line in response.text.splitlines()]
+    assert [row["id_number"] for row in rows] == sorted([STUDENT, OLDER])
+    assert all(row["reasons"] == REASONS and row["name"] for row in rows)
