@@ -1,0 +1,4 @@
+"""The domain rules that several features share, each defined once and usable as Python and as SQL.
+
+One module per rule; each module's docstring says what the rule decides and where it comes from.
+"""
