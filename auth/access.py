@@ -13,7 +13,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from auth import masks
+from auth import entry_points, masks
 from auth.labels import NATURAL_MASKS
 from auth.policy import DENY, PSEUDONYM, Action, PolicyView, is_special, unrestricted_view, weaker
 from auth.principal import Principal
@@ -46,6 +46,8 @@ class Access:
     seen: set[str] = field(default_factory=set)
     exceptions: dict[str, set[str]] = field(default_factory=dict)
     """`Type.field` -> outcomes that differ from the type's view for some values (special, mask failed)."""
+    memberships: set[str] = field(default_factory=set)
+    """Entry points used whose lists reveal status by membership: disclosed even with no field selected."""
 
     @classmethod
     def unrestricted(cls, today: dt.date | None = None) -> Access:
@@ -56,6 +58,19 @@ class Access:
 
     def visible(self, asked_prefix: str) -> list[str]:
         return visible_prefixes(asked_prefix, self.regions)
+
+    def enter(self, field_name: str) -> str | None:
+        """Use the root field `field_name`: why it is refused, or None once it is noted as used."""
+        problem = entry_points.refusal(self.view.entry_points, field_name, purpose=self.purpose)
+        if problem is None:
+            entry = entry_points.ENTRY_POINTS.get(f"{entry_points.ROOT}.{field_name}")
+            if entry is not None and entry.membership:
+                self.memberships.add(entry.name)
+        return problem
+
+    def withholds(self, type_name: str, field_name: str) -> bool:
+        """For fields resolved apart from their object (a household's members): is the field withheld?"""
+        return self.view.types[type_name].outcome[field_name] == "withheld"
 
     def apply(self, type_name: str, values: MutableMapping[str, Any], record: Mapping[str, Any]) -> None:
         """Enforce the view of `type_name` on one object's field values, made from the stored `record`."""

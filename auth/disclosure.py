@@ -127,18 +127,23 @@ def _operation(document: DocumentNode, name: str | None) -> OperationDefinitionN
 
 
 def disclose(access: Access, selected: tuple[Selected, ...]) -> Disclosure:
-    """Classify every selected, non-public field of the types this request returned."""
-    revealed: set[str] = set()
+    """Classify every selected field of the types this request returned.
+
+    Public fields are structure: recorded only when they are withheld (a policy that denies `public`).
+    """
+    revealed: set[str] = set(access.memberships)
     masked: set[str] = set()
     withheld: set[str] = set()
     paths: list[dict[str, str]] = []
     buckets = {"revealed": revealed, "masked": masked, "withheld": withheld}
     for item in selected:
-        if item.type_name not in access.seen or GOVERNED[item.type_name][item.field_name] == "public":
+        if item.type_name not in access.seen:
             continue
         target = f"{item.type_name}.{item.field_name}"
         static = access.view.types[item.type_name].outcome[item.field_name]
         outcomes = {static} | access.exceptions.get(target, set())
+        if GOVERNED[item.type_name][item.field_name] == "public":
+            outcomes.discard("revealed")
         for outcome in outcomes:
             buckets[outcome].add(target)
         if "withheld" in outcomes:

@@ -9,6 +9,8 @@ A policy is a YAML document, role -> purpose -> target -> action:
         Person.name: allow      # a field rule overrides its label's rule
         Person.phone: deny
 
+Entry points are targets too (`Query.eligibleStudents: allow | deny`): see auth.entry_points.
+
 Default deny. Across several roles the most revealing action wins. A `special` value (an HIV
 diagnosis, a minor's identity) is withheld unless the `special` label itself is granted for the
 purpose; a rule on the field does not unlock it.
@@ -29,7 +31,7 @@ from typing import Any, Final, Literal
 
 import yaml
 
-from auth import masks
+from auth import entry_points, masks
 from auth.labels import GOVERNED, LABELS_ORDER, NATURAL_MASKS, SPECIAL, Label, SpecialTest
 
 Kind = Literal["allow", "mask", "deny"]
@@ -70,6 +72,16 @@ class Policy:
     def purposes(self) -> frozenset[str]:
         return frozenset(purpose for by_purpose in self.rules.values() for purpose in by_purpose)
 
+    @property
+    def governs_entry_points(self) -> bool:
+        """Whether any rule names an entry point: then only such rules open one (auth.entry_points)."""
+        return any(
+            entry_points.is_entry_point(target)
+            for by_purpose in self.rules.values()
+            for targets in by_purpose.values()
+            for target in targets
+        )
+
 
 def _parse_action(text: Any, where: str) -> Action:
     if not isinstance(text, str):
@@ -105,6 +117,14 @@ def _check_target(target: str, action: Action, where: str) -> None:
         raise PolicyError(f"{where}: mask:{action.mask} does not fit {target} (its values are not of that kind)")
 
 
+def _check_entry_point(target: str, purpose: str, action: Action, where: str) -> None:
+    if action.kind == "mask":
+        raise PolicyError(f"{where}: an entry point is allowed or denied, not masked")
+    problem = entry_points.check_rule(target, purpose, where)
+    if problem is not None:
+        raise PolicyError(problem)
+
+
 def _mapping(value: Any, where: str, what: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping) or not all(isinstance(key, str) for key in value):
         raise PolicyError(f"{where}: expected a mapping of {what}")
@@ -123,7 +143,10 @@ def load_policy(text: str, *, source: str = "policy") -> Policy:
             where = f"{source}: {role} / {purpose}"
             for target, text_action in _mapping(targets or {}, where, "target -> action").items():
                 action = _parse_action(text_action, f"{where} / {target}")
-                _check_target(target, action, f"{where} / {target}")
+                if entry_points.is_entry_point(target):
+                    _check_entry_point(target, purpose, action, f"{where} / {target}")
+                else:
+                    _check_target(target, action, f"{where} / {target}")
                 rules.setdefault(role, {}).setdefault(purpose, {})[target] = action
     return Policy(rules=rules, text=text)
 
@@ -158,6 +181,7 @@ class PolicyView:
 
     types: Mapping[str, TypeView]
     special: Action
+    entry_points: frozenset[str] = frozenset()  # `Query.<field>` names this view may use
 
 
 def _snake(name: str) -> str:
@@ -216,7 +240,8 @@ def compile_view(policy: Policy, roles: frozenset[str], purpose: str) -> PolicyV
             if action != ALLOW or field_name in specials:
                 field_rules.append(FieldRule(_snake(field_name), field_name, action, specials.get(field_name)))
         types[type_name] = TypeView(type_name, tuple(field_rules), outcome)
-    return PolicyView(types=types, special=special)
+    granted = entry_points.granted(rules, purpose, explicit=policy.governs_entry_points)
+    return PolicyView(types=types, special=special, entry_points=granted)
 
 
 @cache
@@ -224,7 +249,7 @@ def _unrestricted() -> PolicyView:
     types = {
         name: TypeView(name, (), {field_name: "revealed" for field_name in labels}) for name, labels in GOVERNED.items()
     }
-    return PolicyView(types=types, special=ALLOW)
+    return PolicyView(types=types, special=ALLOW, entry_points=frozenset(entry_points.ENTRY_POINTS))
 
 
 def unrestricted_view() -> PolicyView:

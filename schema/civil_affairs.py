@@ -34,7 +34,7 @@ class DibaoRecord:
     start_date: dt.date | None
     end_date: dt.date | None = strawberry.field(description="Empty while the award is active.")
     gradual_exit_until: dt.date | None = strawberry.field(description="End of the 12-month gradual-exit window.")
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="Extreme-poverty support (特困供养).")
@@ -45,7 +45,7 @@ class ExtremePovertyRecord:
     monthly_amount: Decimal | None
     start_date: dt.date | None
     end_date: dt.date | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="A temporary assistance case (临时救助).")
@@ -58,7 +58,7 @@ class TemporaryAssistanceRecord:
     amount: Decimal | None
     applied_on: dt.date | None
     paid_on: dt.date | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="Basic living allowance of an orphan or de facto unsupported child.")
@@ -68,7 +68,7 @@ class ChildWelfareRecord:
     monthly_amount: Decimal | None
     start_date: dt.date | None
     end_date: dt.date | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="A household economic-status check (家庭经济状况核对); amounts are annual yuan.")
@@ -81,7 +81,7 @@ class EconomicCheckRecord:
     education_expense: Decimal | None
     employment_cost: Decimal | None
     basic_pension: Decimal | None = strawberry.field(description="Received, but not counted as income.")
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="Civil-affairs records about one person.")

@@ -24,7 +24,7 @@ class DisabilityCertificate:
     grade: int | None
     issued_on: dt.date | None
     valid_until: dt.date | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="One of the two disability subsidies (两项补贴).")
@@ -34,7 +34,7 @@ class DisabilitySubsidyRecord:
     monthly_amount: Decimal | None
     start_date: dt.date | None
     end_date: dt.date | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="Disability-federation records about one person.")

@@ -25,7 +25,7 @@ class EnrolmentRecord:
     grade: int | None
     term: str | None = strawberry.field(description="YYYY-YYYY-1 (autumn) or YYYY-YYYY-2 (spring).")
     status: EnrolmentStatus | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="Student aid granted in one term.")
@@ -35,7 +35,7 @@ class StudentAidRecord:
     programme: AidProgramme | None
     amount: Decimal | None
     paid_on: dt.date | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="Education records about one person.")

@@ -25,7 +25,7 @@ class HouseAssessmentRecord:
     assessed_on: dt.date | None
     grade: HouseGrade | None
     assessed_by: str | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="A dangerous-house renovation project (危房改造).")
@@ -39,7 +39,7 @@ class RenovationRecord:
     status: RenovationStatus | None
     approved_on: dt.date | None
     remarks: str | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="Housing support (住房保障): a public rental flat or a rent subsidy.")
@@ -50,7 +50,7 @@ class HousingSupportRecord:
     monthly_amount: Decimal | None
     start_date: dt.date | None
     end_date: dt.date | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="Housing records of a person (as owner or beneficiary) or of a household.")

@@ -24,7 +24,7 @@ class InsuranceRecord:
     personal_contribution: Decimal | None
     subsidised_amount: Decimal | None
     subsidy_category: ContributionSubsidy | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="A settled outpatient or inpatient episode; amounts in yuan.")
@@ -40,7 +40,7 @@ class SettlementRecord:
     medical_assistance_paid: Decimal | None
     out_of_pocket: Decimal | None
     diagnosis_code: str | None = strawberry.field(description="ICD-10 code of the main diagnosis.")
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="Medical-insurance records about one person.")

@@ -26,7 +26,7 @@ class RegisteredPoorRecord:
     registered_year: int | None
     lifted_year: int | None = strawberry.field(description="Year lifted out of poverty; empty if not yet.")
     region_code: str | None
-    source: Source
+    source: Source | None
 
 
 @strawberry.type(description="A household monitored against (re)falling into poverty (防返贫监测对象).")
@@ -39,7 +39,7 @@ class MonitoredHouseholdRecord:
     risk_eliminated: bool | None
     eliminated_on: dt.date | None
     per_capita_income: Decimal | None = strawberry.field(description="Annual net income per person, yuan.")
-    source: Source
+    source: Source | None
 
 
 def _monitored(access: Access, record: Record) -> MonitoredHouseholdRecord:

@@ -1,4 +1,8 @@
-"""The root Query type: the outside contract's entry points (DESIGN §6)."""
+"""The root Query type: the outside contract's entry points (DESIGN §6).
+
+Each root field first asks the request's access whether it may be used (`enter`): an entry point
+serves declared purposes only and is granted by the policy like a field (auth.entry_points).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import strawberry
 
 from resolvers import households as logic
 from resolvers.context import Context
+from resolvers.records import forbidden
 from schema.audit import AccessLogConnection, access_log
 from schema.enums import Stage
 from schema.pages import PageInfo
@@ -13,6 +18,13 @@ from schema.registry import Household, Person, find_household, find_person, pref
 from schema.students import EligibleStudentConnection, eligible_students
 
 Info = strawberry.Info[Context, None]
+
+
+def enter(info: Info, field_name: str) -> None:
+    """Refuse the root field with FORBIDDEN before anything is read, unless the request may use it."""
+    problem = info.context.access.enter(field_name)
+    if problem is not None:
+        raise forbidden(problem)
 
 
 @strawberry.type
@@ -42,16 +54,19 @@ class KeyTargetRow:
 class Query:
     @strawberry.field(description="A household by its household number (户号).")
     async def household(self, info: Info, household_number: str) -> Household | None:
+        enter(info, "household")
         return await find_household(info, household_number)
 
     @strawberry.field(description="A person by resident id, in 18- or legacy 15-digit form.")
     async def person(self, info: Info, id_number: str) -> Person | None:
+        enter(info, "person")
         return await find_person(info, logic.canonical_id(id_number))
 
     @strawberry.field(description="Households whose division code starts with `region`, in household-number order.")
     async def households(
         self, info: Info, region: str, first: int | None = None, after: str | None = None
     ) -> HouseholdConnection:
+        enter(info, "households")
         page = logic.households_page(info.context, region=region, first=first, after=after)
         await prefetch_for(info, Household, page.records, path=("edges", "node"))
         edges = [
@@ -81,14 +96,17 @@ class Query:
         first: int | None = None,
         after: str | None = None,
     ) -> EligibleStudentConnection:
+        enter(info, "eligibleStudents")
         return await eligible_students(info, region, term, stage, first, after)
 
     @strawberry.field(description="Who read this person's data, newest first (auditors, purpose audit).")
     def access_log(
         self, info: Info, id_number: str, first: int | None = None, after: str | None = None
     ) -> AccessLogConnection:
+        enter(info, "accessLog")
         return access_log(info, logic.canonical_id(id_number), first, after)
 
     @strawberry.field(description="Key target households and persons by county (seed 000, Annex 2).")
     def key_target_distribution(self, info: Info, region: str) -> list[KeyTargetRow]:
+        enter(info, "keyTargetDistribution")
         return [KeyTargetRow(**vars(row)) for row in logic.key_target_distribution(info.context, region=region)]

@@ -20,10 +20,12 @@ T = TypeVar("T")
 
 @strawberry.type(description="Where a record comes from: the department, its native table and the record's key.")
 class Source:
-    department: str
-    table: str
+    department: str | None
+    table: str | None
     record_key: str | None
-    as_of: dt.datetime = strawberry.field(description="When the department's data was current (its export time).")
+    as_of: dt.datetime | None = strawberry.field(
+        description="When the department's data was current (its export time)."
+    )
 
 
 def as_utc(value: dt.datetime) -> dt.datetime:

@@ -35,7 +35,7 @@ class Person:
     phone: str | None
     relation_to_head: Relation | None
     household_number: str | None
-    source: Source
+    source: Source | None
     # Each department's part is a plain field, made with the person: it only holds the person's keys,
     # and a resolver per part and person would cost more than the part itself (DESIGN §7).
     civil_affairs: PersonCivilAffairs | None
@@ -68,6 +68,8 @@ class Person:
     @strawberry.field
     @reads((department.HOUSEHOLDS, "household_number"))
     def household(self, info: Info) -> Household | None:
+        if info.context.access.withholds("Person", "household"):
+            return None
         found = info.context.records(department.HOUSEHOLDS, "household_number", self.household_key)
         return Household.from_record(info.context.access, found[0]) if found else None
 
@@ -80,8 +82,8 @@ class Household:
     )
     address: str | None
     residence_kind: ResidenceKind | None
-    county_code: str = strawberry.field(description="The 6-digit county code (GB/T 2260).")
-    source: Source
+    county_code: str | None = strawberry.field(description="The 6-digit county code (GB/T 2260).")
+    source: Source | None
     civil_affairs: HouseholdCivilAffairs | None
     housing: Housing | None
     poverty: HouseholdPoverty | None
@@ -104,7 +106,9 @@ class Household:
 
     @strawberry.field(description="Registered members, head first.")
     @reads((department.PERSONS, "household_number"))
-    def members(self, info: Info) -> list[Person]:
+    def members(self, info: Info) -> list[Person] | None:
+        if info.context.access.withholds("Household", "members"):
+            return None
         found = info.context.records(department.PERSONS, "household_number", self.key)
         return [Person.from_record(info.context.access, record) for record in sorted(found, key=_head_first)]
 

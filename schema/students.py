@@ -44,7 +44,7 @@ class EligibilityReason:
     department: str | None
     table: str | None = strawberry.field(description="The department's native table or file.")
     source_record: str | None = strawberry.field(description="The record's key in that table.")
-    as_of: dt.datetime = strawberry.field(description="When the department's data was current.")
+    as_of: dt.datetime | None = strawberry.field(description="When the department's data was current.")
 
 
 @strawberry.type(description="A student enrolled in the term who qualifies for aid, and why.")

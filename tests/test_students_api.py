@@ -91,9 +91,18 @@ def test_outside_its_regions_nobody_qualifies(hub: Hub) -> None:
     assert found == {"totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None}, "edges": []}
 
 
-def test_roles_without_a_grant_see_no_reasons_and_the_paths_are_listed(hub: Hub) -> None:
-    # when the housing department asks (its policy has no rule for students' reasons)
+def test_the_list_is_refused_outside_the_student_aid_purpose(hub: Hub) -> None:
+    # when the housing department asks for its own purpose (being on the list reveals dibao, disability, poverty)
     body = post(hub.http, ELIGIBLE, hub.as_role("housing", "assistance-review"), region="3505", term=TERM)
+    # then nothing is listed, not even a count
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "student-aid" in body["errors"][0]["message"]
+
+
+def test_roles_without_a_grant_see_no_reasons_and_the_paths_are_listed(hub: Hub) -> None:
+    # when a housing system asks for the student-aid purpose (its policy has no rule for students' reasons)
+    body = post(hub.http, ELIGIBLE, hub.as_role("housing", "student-aid"), region="3505", term=TERM)
     # then the students are there, their reasons and aid withheld, and the answer says so once per path
     nodes = [edge["node"] for edge in body["data"]["eligibleStudents"]["edges"]]
     assert len(nodes) == 2

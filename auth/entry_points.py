@@ -1,0 +1,94 @@
+"""The schema's entry points and the purposes each serves: governed like fields (DESIGN §3).
+
+Being on a list can itself be a disclosure: a student on `eligibleStudents` is known to live on dibao,
+with a disability or in a registered-poor household. So every root field declares the purposes it
+serves, and a request may use it only when
+
+- its purpose is one the entry point declares (nothing, not even a policy rule, opens it to another), and
+- the policy grants it to one of the caller's roles for that purpose: by a rule on `Query.<field>` if the
+  policy has any such rule, else for every declared purpose (policies written before entry points
+  were governed keep working). Label rules (`public: allow`, ...) never grant an entry point.
+
+`MEMBERSHIP` names the entry points whose answer reveals status by membership: their lists and counts are
+recorded as disclosed in the audit event even when no governed field is selected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+ROOT: Final = "Query"
+EVERY_READ: Final = frozenset({"assistance-review", "student-aid", "comparison", "case-management", "audit"})
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    name: str  # `Query.<field>`, as policies write it
+    purposes: frozenset[str]
+    membership: bool = False  # being on its list reveals status
+
+
+def _entry(field: str, purposes: Iterable[str], *, membership: bool = False) -> tuple[str, EntryPoint]:
+    name = f"{ROOT}.{field}"
+    return name, EntryPoint(name, frozenset(purposes), membership)
+
+
+ENTRY_POINTS: Final[Mapping[str, EntryPoint]] = dict(
+    [
+        # A household or person by key: what every department system asks; its fields are governed one by one.
+        _entry("household", EVERY_READ),
+        _entry("person", EVERY_READ),
+        _entry("households", EVERY_READ),
+        # Only the student-aid purpose may learn who qualifies for aid, and why.
+        _entry("eligibleStudents", {"student-aid"}, membership=True),
+        # Counts per county: aggregates for the offices that monitor and compare.
+        _entry("keyTargetDistribution", {"assistance-review", "comparison", "case-management"}),
+        _entry("accessLog", {"audit"}),
+    ]
+)
+
+
+def is_entry_point(target: str) -> bool:
+    return target.startswith(f"{ROOT}.")
+
+
+def check_rule(target: str, purpose: str, where: str) -> str | None:
+    """What is wrong with a policy rule on an entry point for `purpose`, or None."""
+    entry = ENTRY_POINTS.get(target)
+    if entry is None:
+        known = ", ".join(sorted(ENTRY_POINTS))
+        return f"{where}: {target!r} is not an entry point ({known})"
+    if purpose not in entry.purposes:
+        served = ", ".join(sorted(entry.purposes))
+        return f"{where}: {target} serves only the purposes {served}, not {purpose!r}"
+    return None
+
+
+def granted(rules: Iterable[Mapping[str, object]], purpose: str, *, explicit: bool) -> frozenset[str]:
+    """The entry points a request may use: `rules` are its roles' rules for `purpose` (target -> action).
+
+    `explicit`: the policy has entry-point rules, so only those grant; otherwise every entry point
+    that declares the purpose is open.
+    """
+    rules = list(rules)
+    names = set()
+    for name, entry in ENTRY_POINTS.items():
+        if purpose not in entry.purposes:
+            continue
+        if not explicit or any(str(role_rules.get(name)) == "allow" for role_rules in rules):
+            names.add(name)
+    return frozenset(names)
+
+
+def refusal(entry_points: frozenset[str], field: str, *, purpose: str | None) -> str | None:
+    """Why a request may not use the root field `field` (None: it may)."""
+    name = f"{ROOT}.{field}"
+    if name in entry_points:
+        return None
+    entry = ENTRY_POINTS.get(name)
+    if entry is not None and purpose not in entry.purposes:
+        served = ", ".join(sorted(entry.purposes))
+        return f"{field} is answered only for the purposes {served}"
+    return f"{field} is not granted to this client's roles for the purpose {purpose!r}"
