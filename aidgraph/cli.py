@@ -330,7 +330,7 @@ def _open_store(settings: Settings) -> sa.Engine:
 
 
 def _demo(args: argparse.Namespace, _settings: Settings) -> int:
-    from aidgraph.demo import generate
+    from tools.demo import generate
 
     summary = generate(args.out, households=args.households, seed=args.seed)
     print(f"wrote {summary.households} households, {summary.persons} persons to {args.out}/<department>/")
@@ -547,7 +547,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _load_demo(engine: sa.Engine, folder: Path) -> None:
     from adapters import registry
-    from aidgraph.demo import generate
+    from tools.demo import generate
 
     with engine.connect() as connection:
         people = connection.execute(sa.select(sa.func.count()).select_from(registry.PERSONS.table)).scalar_one()
@@ -561,7 +561,7 @@ def _load_demo(engine: sa.Engine, folder: Path) -> None:
 
 
 def _demo_access(engine: sa.Engine) -> None:
-    from aidgraph.demo.access import ensure_demo_policy, register_demo_clients
+    from auth.demo_access import ensure_demo_policy, register_demo_clients
 
     version = ensure_demo_policy(engine)
     if version is not None:

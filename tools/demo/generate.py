@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.idnumber import to_legacy
-from aidgraph.demo import badrows, civil, disability, education, housing, medical, poverty
-from aidgraph.demo.dates import TODAY
-from aidgraph.demo.households import Household, HouseholdFactory, Person
-from aidgraph.demo.ids import spell
-from aidgraph.demo.places import BY_CODE, pick_county
-from aidgraph.demo.poverty import ANNEX2
-from aidgraph.demo.sink import Sink
+from tools.demo import badrows, civil, disability, education, housing, medical, poverty
+from tools.demo.dates import TODAY
+from tools.demo.households import Household, HouseholdFactory, Person
+from tools.demo.ids import spell
+from tools.demo.places import BY_CODE, pick_county
+from tools.demo.poverty import ANNEX2
+from tools.demo.sink import Sink
 
 __all__ = ["ANNEX2", "DemoSummary", "generate"]
 
