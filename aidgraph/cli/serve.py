@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,20 +63,21 @@ def _serve(args: argparse.Namespace, context: CommandContext) -> int:
 
 
 def _load_demo(engine: sa.Engine, folder: Path) -> None:
-    from adapters import registry
-    from adapters.catalog import DEPARTMENTS
-    from adapters.ingest import ingest_folder
     from tools.demo import DEFAULT_HOUSEHOLDS, generate
+    from tools.demo.load import ingest_demo, persons_in_store
 
-    with engine.connect() as connection:
-        people = connection.execute(sa.select(sa.func.count()).select_from(registry.PERSONS.table)).scalar_one()
+    people = persons_in_store(engine)
     if people:
         print(f"aidgraph: the store already holds {people} persons; demo data not loaded again")
         return
     print(f"aidgraph: generating demo data ({DEFAULT_HOUSEHOLDS} households) in {folder}/ ...")
     generate(folder, households=DEFAULT_HOUSEHOLDS, seed=0)
-    for name, spec in DEPARTMENTS.items():
-        print_reports(name, ingest_folder(engine, spec, folder / name))
+    for loaded in ingest_demo(engine, folder):
+        if loaded.reports is None:
+            skipped = f"{loaded.department} skipped: the demo has no folder {loaded.folder}/"
+            print(f"aidgraph serve: {skipped}", file=sys.stderr)
+        else:
+            print_reports(loaded.department, loaded.reports)
 
 
 def _demo_access(engine: sa.Engine) -> None:
