@@ -39,8 +39,8 @@ from adapters import registry  # noqa: E402
 from adapters.catalog import DEPARTMENTS  # noqa: E402
 from adapters.ingest import ingest_folder  # noqa: E402
 from aidgraph.db import create_engine, migrate  # noqa: E402
-from aidgraph.demo import generate  # noqa: E402
-from aidgraph.pgserver import ThrowawayPostgres  # noqa: E402
+from tools.demo import generate  # noqa: E402
+from tools.pgserver import ThrowawayPostgres  # noqa: E402
 
 QUERY = (REPOSITORY / "bench" / "household.graphql").read_text()
 
@@ -129,8 +129,8 @@ def answer(port: int, number: str, bearer: str | None = None) -> dict:
 
 def secured_client(url: str, port: int) -> str:
     """Apply the demo policy, register a civil-affairs client (assistance review) and get its token."""
-    from aidgraph.demo.access import ensure_demo_policy
     from auth.clients import register_client
+    from auth.demo_access import ensure_demo_policy
 
     engine = create_engine(url)
     ensure_demo_policy(engine)

@@ -47,9 +47,9 @@ from household import load_demo, start_server  # noqa: E402
 
 from adapters import students  # noqa: E402
 from aidgraph.db import create_engine  # noqa: E402
-from aidgraph.demo.dates import TERM  # noqa: E402
-from aidgraph.pgserver import ThrowawayPostgres  # noqa: E402
 from aidgraph.students_export import PAGE as EXPORT_PAGE  # noqa: E402
+from tools.demo.dates import TERM  # noqa: E402
+from tools.pgserver import ThrowawayPostgres  # noqa: E402
 
 FLOOR_SQL = (REPOSITORY / "bench" / "students_floor.sql").read_text()
 CLIENT_ID = "bench-student-aid"
@@ -109,8 +109,8 @@ def _free_port() -> int:
 
 def register_student_aid_client(url: str) -> str:
     """Apply the demo policy and register the student-aid client; its secret."""
-    from aidgraph.demo.access import ensure_demo_policy
     from auth.clients import register_client
+    from auth.demo_access import ensure_demo_policy
 
     engine = create_engine(url)
     ensure_demo_policy(engine)

@@ -31,8 +31,8 @@ from adapters import students  # noqa: E402
 from adapters.catalog import DEPARTMENTS  # noqa: E402
 from adapters.ingest import ingest_folder  # noqa: E402
 from aidgraph.db import create_engine, migrate  # noqa: E402
-from aidgraph.demo import generate  # noqa: E402
-from aidgraph.pgserver import ThrowawayPostgres  # noqa: E402
+from tools.demo import generate  # noqa: E402
+from tools.pgserver import ThrowawayPostgres  # noqa: E402
 
 
 def _load(url: str, folder: Path) -> sa.Engine:

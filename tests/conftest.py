@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
 from aidgraph.db import create_engine, migrate
-from aidgraph.pgserver import ThrowawayPostgres
+from tools.pgserver import ThrowawayPostgres
 
 BACKENDS = ["sqlite", "postgresql"]
 _numbers = itertools.count()
@@ -64,7 +64,7 @@ def engine(store_url: str) -> Iterator[sa.Engine]:
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default demo (seed 0, default size), generated once for the session."""
-    from aidgraph.demo import generate
+    from tools.demo import generate
 
     folder = tmp_path_factory.mktemp("demo")
     generate(folder)

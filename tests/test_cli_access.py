@@ -20,9 +20,9 @@ from adapters.ingest import ingest_folder
 from aidgraph import cli
 from aidgraph.app import create_app
 from aidgraph.db import create_engine
-from aidgraph.demo.access import DEMO_CLIENTS, demo_policy_text, ensure_demo_policy, register_demo_clients
 from aidgraph.settings import Settings
 from auth.clients import list_clients, register_client, verify_client
+from auth.demo_access import DEMO_CLIENTS, demo_policy_text, ensure_demo_policy, register_demo_clients
 from auth.policy_store import apply_policy, stored_policy
 from auth.tables import audit_event, policy_version
 from tests.access import DEMO_POLICY

@@ -13,9 +13,9 @@ from starlette.testclient import TestClient
 from adapters import store
 from adapters.divisions import prefix_of
 from aidgraph.app import create_app
-from aidgraph.demo import ANNEX2
 from aidgraph.settings import Settings
 from tests.schema.documents import HOUSEHOLD_PICTURE, HOUSEHOLDS, KEY_TARGETS
+from tools.demo import ANNEX2
 
 
 @pytest.fixture

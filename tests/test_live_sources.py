@@ -14,9 +14,9 @@ from adapters import idnumber
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
 from aidgraph.app import create_app
-from aidgraph.pgserver import ThrowawayPostgres
 from aidgraph.settings import Settings
 from tests.world import LARGE_MEMBERS, SMALL_HEAD, write_world
+from tools.pgserver import ThrowawayPostgres
 
 _numbers = itertools.count()
 

@@ -12,8 +12,8 @@ from alembic import command
 from sqlalchemy.engine import make_url
 
 from aidgraph.db import alembic_config, create_engine
-from aidgraph.pgserver import ThrowawayPostgres
 from auth.audit import AuditEvent, AuditLog, access_log, verify
+from tools.pgserver import ThrowawayPostgres
 
 NANAN = "35058319870102123X"
 _numbers = itertools.count()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from adapters.idnumber import InvalidIdNumber, check_char, normalize
-from aidgraph.demo import ANNEX2, DemoSummary, generate
+from tools.demo import ANNEX2, DemoSummary, generate
 
 # Copied from spec/departments.md (the source of truth), not from the generator.
 SPEC_COLUMNS = {

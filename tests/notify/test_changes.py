@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
 from aidgraph.db import create_engine
-from aidgraph.pgserver import ThrowawayPostgres
 from auth.clients import disable_client
 from notify.changes import DetectionConflict, _next_generation, detect_changes
 from notify.subscriptions import subscribe
@@ -24,6 +23,7 @@ from tests.access import apply_demo_policy
 from tests.notify.receiver import running
 from tests.notify.support import CLIENT, SECRET, T0, TERM, drain, http, register_student_aid, subscription
 from tests.world import LARGE, LARGE_MEMBERS, SMALL, SMALL_HEAD, STUDENT, write_world
+from tools.pgserver import ThrowawayPostgres
 
 PUPIL = STUDENT  # at 南安市实验小学, xd=3 (junior secondary), grade 2
 PUPIL_CERTIFICATE = f"{PUPIL}42"

@@ -6,8 +6,8 @@ import datetime as dt
 import random
 
 from adapters.idnumber import check_char, to_legacy
-from aidgraph.demo.dates import LAST_DAY
-from aidgraph.demo.places import County
+from tools.demo.dates import LAST_DAY
+from tools.demo.places import County
 
 _FIRST_YEAR = 1900
 _SPAN = LAST_DAY.year - _FIRST_YEAR + 1

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from aidgraph.demo.dates import LAST_DAY, between
-from aidgraph.demo.households import Household
-from aidgraph.demo.ids import spell
-from aidgraph.demo.places import COUNTIES
-from aidgraph.demo.sink import Sink
+from tools.demo.dates import LAST_DAY, between
+from tools.demo.households import Household
+from tools.demo.ids import spell
+from tools.demo.places import COUNTIES
+from tools.demo.sink import Sink
 
 UNSTABLE, EPIDEMIC = "unstable", "epidemic"
 EPIDEMIC_CAUSE = 6

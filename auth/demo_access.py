@@ -1,4 +1,8 @@
-"""Demo access: the demo policy and one client per demo role (DESIGN §3), for `serve --demo`."""
+"""The demo access: the demo policy and one client per demo role (DESIGN §3), set up by `serve --demo`.
+
+A service of the hub, not a tool: it writes the hub's own security configuration (an audited policy
+version, registered clients with secrets) through the auth services, and needs nothing of the generator.
+"""
 
 from __future__ import annotations
 

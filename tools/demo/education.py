@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from aidgraph.demo.dates import (
+from tools.demo.dates import (
     LAST_DAY,
     PREV_SCHOOL_YEAR_CUTOFF,
     PREV_TERM,
@@ -14,10 +14,10 @@ from aidgraph.demo.dates import (
     age_on,
     between,
 )
-from aidgraph.demo.households import Household, Person
-from aidgraph.demo.ids import spell
-from aidgraph.demo.places import school, township_of
-from aidgraph.demo.sink import Sink
+from tools.demo.households import Household, Person
+from tools.demo.ids import spell
+from tools.demo.places import school, township_of
+from tools.demo.sink import Sink
 
 _FINAL_GRADE = {1: 3, 2: 6, 3: 3, 4: 3, 5: 3, 6: 3, 7: 4, 8: 3}
 # (item, yuan per term) by stage; 01 national grant, 02 tuition waiver, 03 living subsidy.

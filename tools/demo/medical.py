@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from aidgraph.demo.dates import LAST_DAY, between, compact
-from aidgraph.demo.households import Household, Person
-from aidgraph.demo.ids import spell
-from aidgraph.demo.sink import Sink
+from tools.demo.dates import LAST_DAY, between, compact
+from tools.demo.households import Household, Person
+from tools.demo.ids import spell
+from tools.demo.sink import Sink
 
 YEARS = (2025, 2026)
 RESIDENT_CONTRIBUTION = {2025: 40000, 2026: 42000}  # fen per person and year

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from aidgraph.demo.dates import LAST_DAY, between, end_of_period
-from aidgraph.demo.households import Household
-from aidgraph.demo.ids import spell
-from aidgraph.demo.sink import Sink
+from tools.demo.dates import LAST_DAY, between, end_of_period
+from tools.demo.households import Household
+from tools.demo.ids import spell
+from tools.demo.sink import Sink
 
 _D = dt.date
 LIVING, NURSING = 1, 2

@@ -7,10 +7,10 @@ import random
 from dataclasses import dataclass, field
 from itertools import accumulate
 
-from aidgraph.demo import names
-from aidgraph.demo.dates import TODAY, age_on
-from aidgraph.demo.ids import IdIssuer
-from aidgraph.demo.places import COUNTIES, County, place_household
+from tools.demo import names
+from tools.demo.dates import TODAY, age_on
+from tools.demo.ids import IdIssuer
+from tools.demo.places import COUNTIES, County, place_household
 
 HEAD, SPOUSE, CHILD, PARENT, GRANDCHILD, SIBLING = "01", "02", "03", "04", "05", "06"
 # Cumulative weights (choices() would re-add plain weights on every call).

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from aidgraph.demo.dates import LAST_DAY, add_months, between
-from aidgraph.demo.households import CHILD, GRANDCHILD, Household, Person
-from aidgraph.demo.ids import spell
-from aidgraph.demo.places import COUNTIES, County
-from aidgraph.demo.sink import Sink
+from tools.demo.dates import LAST_DAY, add_months, between
+from tools.demo.households import CHILD, GRANDCHILD, Household, Person
+from tools.demo.ids import spell
+from tools.demo.places import COUNTIES, County
+from tools.demo.sink import Sink
 
 STANDARD_YEARS = (2024, 2025, 2026)
 # Richer coastal cities pay more; every standard rises by 30 yuan a year.

@@ -7,15 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.idnumber import to_legacy
-from aidgraph.demo import badrows, civil, disability, education, housing, medical, poverty
-from aidgraph.demo.dates import TODAY
-from aidgraph.demo.households import Household, HouseholdFactory, Person
-from aidgraph.demo.ids import spell
-from aidgraph.demo.places import BY_CODE, pick_county
-from aidgraph.demo.poverty import ANNEX2
-from aidgraph.demo.sink import Sink
+from tools.demo import badrows, civil, disability, education, housing, medical, poverty
+from tools.demo.dates import TODAY
+from tools.demo.households import Household, HouseholdFactory, Person
+from tools.demo.ids import spell
+from tools.demo.places import BY_CODE, pick_county
+from tools.demo.poverty import ANNEX2
+from tools.demo.sink import Sink
 
-__all__ = ["ANNEX2", "DemoSummary", "generate"]
+__all__ = ["ANNEX2", "DEFAULT_HOUSEHOLDS", "DemoSummary", "generate"]
+
+DEFAULT_HOUSEHOLDS = 3000  # the general population of `aidgraph demo` and `serve --demo`
 
 # One bad row after every 20th general household (about 0.3% of all rows); the offsets make sure a
 # run of 300 households already holds two full rotations of the seven kinds.
@@ -32,7 +34,7 @@ class DemoSummary:
     out_dir: Path
 
 
-def generate(out_dir: Path, *, households: int = 3000, seed: int = 0) -> DemoSummary:
+def generate(out_dir: Path, *, households: int = DEFAULT_HOUSEHOLDS, seed: int = 0) -> DemoSummary:
     """Write the seven departments' CSV folders and manifest.json into `out_dir`.
 
     `households` is the size of the general population. The 556 Annex 2 key-target households

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from aidgraph.demo.dates import LAST_DAY, between, end_of_period
-from aidgraph.demo.households import Household
-from aidgraph.demo.ids import spell
-from aidgraph.demo.places import township_of
-from aidgraph.demo.sink import Sink
+from tools.demo.dates import LAST_DAY, between, end_of_period
+from tools.demo.households import Household
+from tools.demo.ids import spell
+from tools.demo.places import township_of
+from tools.demo.sink import Sink
 
 _D = dt.date
 _REMARKS_BUILD = ("拆除重建，已入住", "原址翻建", "异地新建，宅基地已落实", "主体完工，待验收", "")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 
-from aidgraph.demo.dates import LAST_DAY, TERM, compact
-from aidgraph.demo.households import Household, HouseholdFactory, Person
-from aidgraph.demo.housing import assessor
-from aidgraph.demo.ids import impossible_birth, wrong_check
-from aidgraph.demo.sink import MARK, Sink, column
+from tools.demo.dates import LAST_DAY, TERM, compact
+from tools.demo.households import Household, HouseholdFactory, Person
+from tools.demo.housing import assessor
+from tools.demo.ids import impossible_birth, wrong_check
+from tools.demo.sink import MARK, Sink, column
 
 KINDS = ("check_digit", "id_birth_date", "date", "code", "missing_key", "money", "encoding")
 # Each kind rotates through these files; jcdx never appears (Annex 2 must stay exact).

@@ -1,0 +1,90 @@
+"""`aidgraph clients` and `aidgraph keys`: the client systems, and the keys that sign their access tokens."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+from aidgraph.cli.context import CommandContext, comma_list, fail
+from auth.clients import ClientError, disable_client, list_clients, register_client
+from auth.server.keystore import rotate_ring
+
+if TYPE_CHECKING:
+    from aidgraph.cli.context import Commands
+
+
+def register(commands: Commands) -> None:
+    clients = commands.add_parser("clients", help="register, list and disable client systems")
+    actions = clients.add_subparsers(required=True, metavar="ACTION")
+
+    add = actions.add_parser("add", help="register a client and print its secret (once)")
+    add.add_argument("client_id", metavar="CLIENT_ID")
+    add.add_argument("--department", required=True, metavar="D")
+    add.add_argument("--roles", required=True, type=comma_list, metavar="R1,R2")
+    add.add_argument("--regions", required=True, type=comma_list, metavar="3505,350583")
+    add.add_argument("--purposes", required=True, type=comma_list, metavar="P1,P2")
+    add.set_defaults(run=_clients_add)
+
+    listing = actions.add_parser("list", help="list the registered clients")
+    listing.set_defaults(run=_clients_list)
+
+    disable = actions.add_parser("disable", help="refuse a client's secret and its tokens from now on")
+    disable.add_argument("client_id", metavar="CLIENT_ID")
+    disable.set_defaults(run=_clients_disable)
+
+    keys = commands.add_parser("keys", help="the access-token signing keys")
+    key_actions = keys.add_subparsers(required=True, metavar="ACTION")
+    rotate = key_actions.add_parser("rotate", help="start signing with a new key; the old one stays published a while")
+    rotate.set_defaults(run=_keys_rotate)
+
+
+def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
+    try:
+        client, secret = register_client(
+            context.store(),
+            client_id=args.client_id,
+            department=args.department,
+            roles=args.roles,
+            regions=args.regions,
+            purposes=args.purposes,
+        )
+    except ClientError as error:
+        return fail("clients add", error)
+    print(f"registered client {client.client_id} ({client.department})")
+    print(f"  roles:    {', '.join(client.roles)}")
+    print(f"  regions:  {', '.join(client.regions)}")
+    print(f"  purposes: {', '.join(client.purposes)}")
+    print(f"client secret: {secret}")
+    print("Keep the secret now: the hub stores only a hash of it and will not show it again.")
+    return 0
+
+
+def _clients_list(_args: argparse.Namespace, context: CommandContext) -> int:
+    clients = list_clients(context.store())
+    print(f"{'client':<28}{'department':<16}{'status':<10}{'regions':<16}{'roles':<28}purposes")
+    for client in clients:
+        status = "disabled" if client.disabled else "enabled"
+        print(
+            f"{client.client_id:<28}{client.department:<16}{status:<10}{','.join(client.regions):<16}"
+            f"{','.join(client.roles):<28}{','.join(client.purposes)}"
+        )
+    print(f"{len(clients)} clients", file=sys.stderr)
+    return 0
+
+
+def _clients_disable(args: argparse.Namespace, context: CommandContext) -> int:
+    try:
+        disable_client(context.store(), args.client_id)
+    except ClientError as error:
+        return fail("clients disable", error)
+    print(f"client {args.client_id} disabled: its secret is refused now, its tokens within seconds")
+    return 0
+
+
+def _keys_rotate(_args: argparse.Namespace, context: CommandContext) -> int:
+    ring = rotate_ring(context.store())
+    older = len(ring.keys) - 1
+    print(f"signing with new key {ring.current.kid} as each worker reloads (within a minute)")
+    print(f"{older} older key(s) stay published until the tokens they signed have expired")
+    return 0

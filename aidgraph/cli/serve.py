@@ -1,0 +1,100 @@
+"""`aidgraph serve`: run the hub over HTTP; with `--demo`, on a store set up with the demo data and access."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from aidgraph.cli.context import CommandContext, fail
+from aidgraph.cli.ingest import print_reports
+from aidgraph.settings import redact
+
+if TYPE_CHECKING:
+    from aidgraph.cli.context import Commands
+
+
+def register(commands: Commands) -> None:
+    serve = commands.add_parser("serve", help="run the hub over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="on an empty store, generate and ingest demo data; apply the demo policy and register demo clients",
+    )
+    serve.set_defaults(run=_serve)
+
+
+def _serve(args: argparse.Namespace, context: CommandContext) -> int:
+    settings = context.settings
+    loopback = ipaddress.ip_address(_resolve(args.host)).is_loopback
+    if not loopback and not settings.token_issuer.startswith("https://"):
+        return fail(
+            "serve",
+            f"refusing to bind {args.host}: client secrets and tokens would cross the network "
+            "in clear. Put TLS in front and set AIDGRAPH_TOKEN_ISSUER to its https:// address.",
+        )
+    engine = context.store()
+    if args.demo:
+        _load_demo(engine, Path(os.environ.get("AIDGRAPH_DEMO_DIR", "demo-data")))
+        _demo_access(engine)
+    engine.dispose()
+    import uvicorn
+
+    print(f"aidgraph: store {redact(settings.database_url)}")
+    print(f"aidgraph: serving on http://{args.host}:{args.port}/graphql (POST /oauth/token for an access token)")
+    uvicorn.run(
+        "aidgraph.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        log_level="warning",
+    )
+    return 0
+
+
+def _load_demo(engine: sa.Engine, folder: Path) -> None:
+    from tools.demo import DEFAULT_HOUSEHOLDS, generate
+    from tools.demo.load import ingest_demo, persons_in_store
+
+    people = persons_in_store(engine)
+    if people:
+        print(f"aidgraph: the store already holds {people} persons; demo data not loaded again")
+        return
+    print(f"aidgraph: generating demo data ({DEFAULT_HOUSEHOLDS} households) in {folder}/ ...")
+    generate(folder, households=DEFAULT_HOUSEHOLDS, seed=0)
+    for loaded in ingest_demo(engine, folder):
+        if loaded.reports is None:
+            skipped = f"{loaded.department} skipped: the demo has no folder {loaded.folder}/"
+            print(f"aidgraph serve: {skipped}", file=sys.stderr)
+        else:
+            print_reports(loaded.department, loaded.reports)
+
+
+def _demo_access(engine: sa.Engine) -> None:
+    from auth.demo_access import ensure_demo_policy, register_demo_clients
+
+    version = ensure_demo_policy(engine)
+    if version is not None:
+        print(f"aidgraph: demo policy applied as version {version}")
+    registered = register_demo_clients(engine)
+    if not registered:
+        print("aidgraph: demo clients were registered before (their secrets were printed then)")
+        return
+    print("aidgraph: demo clients (secrets are shown this once):")
+    for demo, purposes, secret in registered:
+        print(f"  {demo.client_id:<26} role {demo.role:<14} regions {','.join(demo.regions):<8} secret {secret}")
+        print(f"  {'':<26} purposes {', '.join(purposes)}")
+
+
+def _resolve(host: str) -> str:
+    return "127.0.0.1" if host == "localhost" else host

@@ -1,0 +1,112 @@
+"""`aidgraph students`: export a term's eligible students, and queue their changes for webhook subscribers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from adapters.divisions import prefix_of
+from aidgraph.cli.context import CommandContext, fail
+from auth.access import Access
+from auth.policy import CompiledPolicy
+from auth.policy_store import stored_policy
+
+if TYPE_CHECKING:
+    from aidgraph.cli.context import Commands
+
+
+def register(commands: Commands) -> None:
+    students = commands.add_parser("students", help="proactive student aid: the eligible students of a term")
+    actions = students.add_subparsers(required=True, metavar="ACTION")
+    export = actions.add_parser("export", help="write every eligible student of a term (CSV or NDJSON), audited")
+    export.add_argument("--region", required=True, metavar="R", help="division code or prefix, e.g. 3505")
+    export.add_argument("--term", required=True, metavar="T", help="e.g. 2026-2027-1")
+    export.add_argument("--format", choices=("csv", "ndjson"), default="csv")
+    export.add_argument("--stage", help="only this stage, e.g. PRIMARY")
+    export.add_argument("--client", metavar="CLIENT_ID", help="export as this client sees it (default: the operator)")
+    export.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
+    export.set_defaults(run=_students_export)
+    notify = actions.add_parser(
+        "notify", help="compare each webhook subscription's eligible students with the last run; queue the changes"
+    )
+    notify.add_argument("--term", required=True, metavar="T")
+    notify.set_defaults(run=_students_notify)
+
+
+def _students_export(args: argparse.Namespace, context: CommandContext) -> int:
+    from adapters.students import term_start
+    from aidgraph.students_export import encode, export_rows
+
+    try:
+        term_start(args.term)
+    except ValueError as error:
+        return fail("students export", f"term: {error}")
+    if not (2 <= len(args.region) <= 12 and args.region.isdigit()):
+        return fail("students export", f"region {args.region!r} is not a division code or prefix")
+    engine = context.store()
+    access = _export_access(engine, args.client)
+    if isinstance(access, str):
+        return fail("students export", access)
+    region = prefix_of(args.region)
+    operation = "students export (cli)"
+    rows = export_rows(engine, access, term=args.term, region=region, stage=args.stage, operation=operation)
+    out = args.out.open("wb") if args.out else sys.stdout.buffer
+    try:
+        for chunk in encode(rows, args.format):
+            out.write(chunk)
+    finally:
+        if args.out:
+            out.close()
+    return 0
+
+
+# A service waiting for its home: `access_for(client, purpose)` in auth/access.py is to build every
+# Access; until then the export's own is made here.
+def _export_access(engine: sa.Engine, client_id: str | None) -> Access | str:
+    """The access an export runs with: a registered client's (purpose student-aid), or the operator's
+    (role student-aid, every region) under the current policy; a reason string when there is none."""
+    from auth.access import EVERYWHERE
+    from auth.clients import load_client
+
+    with engine.connect() as connection:
+        current = stored_policy(connection)
+    if current is None:
+        return "no access policy has been applied (aidgraph policy apply FILE)"
+    compiled = CompiledPolicy(current.policy, current.version)
+    if client_id is None:
+        view = compiled.view(frozenset({"student-aid"}), "student-aid")
+        return Access(view=view, regions=EVERYWHERE, purpose="student-aid", policy_version=current.version)
+    client = load_client(engine, client_id)
+    if client is None or client.disabled or "student-aid" not in client.purposes:
+        return f"client {client_id!r} is not registered, disabled, or not allowed the purpose student-aid"
+    principal = client.principal(token_purposes=["student-aid"])
+    view = compiled.view(principal.roles, "student-aid")
+    return Access(
+        view=view, regions=client.regions, principal=principal, purpose="student-aid", policy_version=current.version
+    )
+
+
+def _students_notify(args: argparse.Namespace, context: CommandContext) -> int:
+    from notify.changes import DetectionConflict, detect_changes
+    from notify.subscriptions import SubscriptionError
+
+    try:
+        report = detect_changes(context.store(), term=args.term)
+    except SubscriptionError as error:
+        return fail("students notify", error)
+    except DetectionConflict as error:
+        return fail("students notify", error, code=1)
+    for item in report.subscriptions:
+        if item.skipped:
+            print(f"{item.subscription_id} ({item.client_id}): skipped: {item.skipped}")
+            continue
+        print(
+            f"{item.subscription_id} ({item.client_id}): {item.current} eligible now; queued {item.eligible} newly "
+            f"eligible, {item.no_longer_eligible} no longer eligible{' (first run)' if item.first else ''}"
+        )
+    print(f"{report.enqueued} notifications queued for term {report.term}")
+    return 0

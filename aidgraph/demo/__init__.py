@@ -1,5 +1,0 @@
-"""Synthetic Quanzhou demo data in every department's native CSV format (see generate())."""
-
-from aidgraph.demo.generate import ANNEX2, DemoSummary, generate
-
-__all__ = ["ANNEX2", "DemoSummary", "generate"]

@@ -1,0 +1,74 @@
+"""`aidgraph serve --demo` when the demo lacks a department's folder: that one is skipped, the rest served."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+import uvicorn
+
+import tools.demo
+from adapters import housing, poverty, registry
+from adapters.catalog import DEPARTMENTS
+from tests.test_cli_access import Command
+from tools.demo import DemoSummary
+
+
+@pytest.fixture
+def aidgraph(store_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Command:
+    monkeypatch.setenv("AIDGRAPH_DATABASE_URL", store_url)
+    return Command(capsys, monkeypatch)
+
+
+@pytest.fixture
+def started(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The app each `uvicorn.run` would have served; nothing listens."""
+    apps: list[str] = []
+
+    def record(app: str, **_options: Any) -> None:
+        apps.append(app)
+
+    monkeypatch.setattr(uvicorn, "run", record)
+    return apps
+
+
+def count(engine: sa.Engine, table: sa.Table) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+def test_a_department_without_a_demo_folder_is_reported_and_skipped_and_the_rest_is_served(
+    aidgraph: Command,
+    engine: sa.Engine,
+    started: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a small demo without housing's folder (a department in the middle of the catalog), and an empty store
+    generate = tools.demo.generate
+
+    def generate_without_housing(folder: Path, **options: Any) -> DemoSummary:
+        summary = generate(folder, **(options | {"households": 300}))
+        shutil.rmtree(folder / "housing")
+        return summary
+
+    monkeypatch.setattr(tools.demo, "generate", generate_without_housing)
+    monkeypatch.setenv("AIDGRAPH_DEMO_DIR", str(tmp_path / "demo-data"))
+    # when the hub is served with the demo
+    code, out, err = aidgraph("serve", "--demo")
+    # then it starts, and says on stderr which department it skipped and why
+    assert code == 0, err
+    assert started == ["aidgraph.app:app_from_environment"]
+    folder = tmp_path / "demo-data" / "housing"
+    assert err.splitlines() == [f"aidgraph serve: housing skipped: the demo has no folder {folder}/"]
+    # and every other department, those after it too, was ingested before the demo access was set up
+    reported = [line.removesuffix(":") for line in out.splitlines() if re.fullmatch(r"[a-z_]+:", line)]
+    assert reported == [name for name in DEPARTMENTS if name != "housing"]
+    assert count(engine, registry.PERSONS.table) > 1_000
+    assert count(engine, poverty.DEPARTMENT.file("jcdx").table) > 0
+    assert count(engine, housing.DEPARTMENT.file("wfjd").table) == 0
+    assert "aidgraph: demo policy applied as version 1" in out
