@@ -1,4 +1,4 @@
-"""The typed context every resolver receives: the request's store connection, record cache and access."""
+"""The typed context every resolver receives: the request's store connection, record cache, access and cursors."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from adapters.base import FileSpec
 from adapters.sources import RecordSource, SourceUnavailable
 from adapters.store import Record, StoreSource
 from auth.access import Access
+from auth.hub_keys import CURSOR_KEY, hub_key
 from resolvers.cache import RecordCache
+from resolvers.cursors import Cursors
 
 
 class RequestConnection:
@@ -45,6 +47,7 @@ class Context:
     connection: RequestConnection
     cache: RecordCache
     access: Access
+    cursors: Cursors
 
     @classmethod
     def create(
@@ -54,7 +57,10 @@ class Context:
         connection = RequestConnection(engine)
         store = StoreSource(connection)
         sources = {name: live_sources.get(name, store) for name in departments}
-        return cls(connection=connection, cache=RecordCache(sources), access=access)
+        # Cursors are bound to the client they are handed to: useless to any other.
+        client_id = access.principal.client_id if access.principal is not None else None
+        cursors = Cursors(lambda: hub_key(engine, CURSOR_KEY), client_id=client_id)
+        return cls(connection=connection, cache=RecordCache(sources), access=access, cursors=cursors)
 
     def records(self, spec: FileSpec, by: str, key: str | None) -> list[Record]:
         """Records for a resolver; a failed department becomes an error on that field only."""

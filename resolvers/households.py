@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adapters import idnumber, queries
+from adapters import fields, idnumber, queries
 from adapters.divisions import COUNTY_NAMES, counties_under
 from adapters.store import Record
 from resolvers.context import Context
-from resolvers.pagination import decode_cursor, encode_cursor, page_size, region_prefix
+from resolvers.cursors import CursorKind
+from resolvers.pagination import page_size, region_prefix
 from resolvers.records import bad_input
 
-CURSOR_KIND = "household"
+CURSOR = CursorKind("household", fields.household_number)
 
 
 def canonical_id(text: str) -> str:
@@ -32,14 +33,14 @@ class HouseholdPage:
 def households_page(context: Context, *, region: str, first: int | None, after: str | None) -> HouseholdPage:
     regions = context.access.visible(region_prefix(region))
     limit = page_size(first)
-    start_after = decode_cursor(CURSOR_KIND, after)
+    start_after = context.cursors.open(CURSOR, after)
     connection = context.connection()
     # One row more than asked tells whether another page follows.
     found = queries.households_page(connection, regions=regions, after=start_after, limit=limit + 1)
     page = found[:limit]
     return HouseholdPage(
         records=page,
-        cursors=[encode_cursor(CURSOR_KIND, record["household_number"]) for record in page],
+        cursors=[context.cursors.seal(CURSOR, record["household_number"]) for record in page],
         has_next_page=len(found) > limit,
         total_count=queries.count_households(connection, regions=regions),
     )

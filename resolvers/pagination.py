@@ -1,32 +1,12 @@
-"""Relay-style cursors and page sizes shared by every connection."""
+"""Page sizes and the region argument shared by every connection (cursors: resolvers.cursors)."""
 
 from __future__ import annotations
-
-import base64
-import binascii
 
 from adapters import divisions
 from resolvers.records import bad_input
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
-
-
-def encode_cursor(kind: str, key: str) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{key}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(kind: str, cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        text = ""
-    prefix, _, key = text.partition(":")
-    if prefix != kind or not key:
-        raise bad_input(f"after: {cursor!r} is not a cursor of this list")
-    return key
 
 
 def page_size(first: int | None) -> int:

@@ -10,12 +10,24 @@ import strawberry
 from adapters import registry as department
 from auth import audit
 from resolvers.context import Context
-from resolvers.pagination import decode_cursor, encode_cursor, page_size
-from resolvers.records import bad_input, forbidden
+from resolvers.cursors import CursorKind
+from resolvers.pagination import page_size
+from resolvers.records import forbidden
 
 Info = strawberry.Info[Context, None]
 AUDIT_PURPOSE = "audit"
-CURSOR_KIND = "access"
+_LAST_SEQ = 2**63 - 1  # the audit trail's seq is a 64-bit integer on both backends
+
+
+def _seq(text: str) -> str:
+    """An audit seq in canonical decimal; ValueError for anything a 64-bit seq cannot be."""
+    seq = int(text)
+    if not 1 <= seq <= _LAST_SEQ:
+        raise ValueError(f"{text!r} is not an audit seq")
+    return str(seq)
+
+
+CURSOR = CursorKind("access", _seq)
 
 
 @strawberry.type(description="One request that returned the person's data, as the audit trail recorded it.")
@@ -50,11 +62,8 @@ def access_log(info: Info, id_number: str, first: int | None, after: str | None)
     if access.purpose != AUDIT_PURPOSE:
         raise forbidden(f"accessLog is answered only for the purpose {AUDIT_PURPOSE!r}")
     limit = page_size(first)
-    cursor = decode_cursor(CURSOR_KIND, after)
-    try:
-        after_seq = int(cursor) if cursor is not None else None
-    except ValueError:
-        raise bad_input(f"after: {after!r} is not a cursor of this list") from None
+    position = info.context.cursors.open(CURSOR, after)
+    after_seq = int(position) if position is not None else None
     if not _visible(info, id_number):
         return AccessLogConnection(edges=[], has_next_page=False)
     found = audit.access_log(info.context.connection.engine, id_number, first=limit + 1, after_seq=after_seq)
@@ -73,7 +82,8 @@ def access_log(info: Info, id_number: str, first: int | None, after: str | None)
             "withheld": list(entry.withheld),
         }
         access.apply("AccessLogEntry", values, {"id_number": id_number})  # the person is this answer's subject
-        edges.append(AccessLogEdge(cursor=encode_cursor(CURSOR_KIND, str(entry.seq)), node=AccessLogEntry(**values)))
+        cursor = info.context.cursors.seal(CURSOR, str(entry.seq))
+        edges.append(AccessLogEdge(cursor=cursor, node=AccessLogEntry(**values)))
     return AccessLogConnection(edges=edges, has_next_page=len(found) > limit)
 
 

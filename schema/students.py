@@ -13,10 +13,11 @@ from typing import Any
 
 import strawberry
 
-from adapters import registry, students
+from adapters import fields, registry, students
 from adapters.store import LoadRequest
 from resolvers.context import Context
-from resolvers.pagination import decode_cursor, encode_cursor, page_size, region_prefix
+from resolvers.cursors import CursorKind
+from resolvers.pagination import page_size, region_prefix
 from resolvers.records import bad_input
 from schema.enums import Stage
 from schema.pages import PageInfo
@@ -24,7 +25,7 @@ from schema.records import as_utc
 from schema.registry import Person, prefetch_for
 
 Info = strawberry.Info[Context, None]
-CURSOR_KIND = "student"
+CURSOR = CursorKind("student", fields.id_number)
 
 
 @strawberry.enum(description="Why a student qualifies (DESIGN §4; the codes are fixed).")
@@ -85,7 +86,7 @@ async def eligible_students(
     context = info.context
     regions = context.access.visible(region_prefix(region))
     limit = page_size(first)
-    start_after = decode_cursor(CURSOR_KIND, after)
+    start_after = context.cursors.open(CURSOR, after)
     stage_name = stage.name if stage is not None else None
     connection = context.connection()
     found = students.eligible_page(
@@ -99,7 +100,7 @@ async def eligible_students(
     }
     await prefetch_for(info, Person, list(persons.values()), path=("edges", "node", "student"))
     edges = [
-        EligibleStudentEdge(cursor=encode_cursor(CURSOR_KIND, entry.id_number), node=_node(context, entry, persons))
+        EligibleStudentEdge(cursor=context.cursors.seal(CURSOR, entry.id_number), node=_node(context, entry, persons))
         for entry in page
     ]
     return EligibleStudentConnection(

@@ -26,7 +26,7 @@ from tests.access import DEMO_POLICY, post, register, token, world_store
 from tests.auth.test_tokens import b64url, ec_private_key, forge_es256, segment
 from tests.conftest import BACKENDS
 from tests.schema.documents import HOUSEHOLD_PICTURE
-from tests.world import LARGE, LARGE_MEMBERS, SMALL, SMALL_HEAD
+from tests.world import LARGE, LARGE_MEMBERS, SMALL, SMALL_HEAD, make_id
 
 CHILD = LARGE_MEMBERS[6][0]  # born 2015: under 14 until 2029
 HIV_PATIENT = LARGE_MEMBERS[0][0]  # a settlement with diagnosis B20
@@ -219,15 +219,42 @@ EVERY_ENTRY = """query Every($n: String!, $id: String!, $legacy: String!) {
 
 
 def test_outside_its_regions_a_household_does_not_exist_by_any_path(hub: Hub) -> None:
-    bearer = hub.as_role("civil-affairs", "comparison", regions=["350524"])  # another county
+    # given clients of another county, and a read of the small household that its head's access log lists
+    bearer = hub.as_role("civil-affairs", "comparison", regions=["350524"])
+    auditor = hub.as_role("auditor", "audit", regions=["350524"])  # the access log answers the audit purpose only
+    post(hub.http, MEMBERS, hub.as_role("housing", "assistance-review"), n=SMALL)
     legacy = to_legacy(SMALL_HEAD)
-    seen = post(hub.http, EVERY_ENTRY, bearer, n=SMALL, id=SMALL_HEAD, legacy=legacy)["data"]
-    missing = post(hub.http, EVERY_ENTRY, bearer, n="350524999999", id="350524199001010019", legacy=legacy)["data"]
-    assert seen["household"] is None and seen["person"] is None and seen["legacy"] is None
-    assert seen["all"] == {"totalCount": 0, "edges": []}
-    assert seen["county"] == {"totalCount": 0, "edges": []}
-    assert seen["keyTargetDistribution"] == [{"countyCode": "350524", "unstableHouseholds": 0, "unstablePersons": 0}]
+    nobody = make_id("350524", "19900101", 1, male=True)  # a valid id of that county that nobody has
+    # when they ask for the household, its head and its county by every entry point, and for ids nobody has
+    seen = post(hub.http, EVERY_ENTRY, bearer, n=SMALL, id=SMALL_HEAD, legacy=legacy)
+    missing = post(hub.http, EVERY_ENTRY, bearer, n="350524999999", id=nobody, legacy=legacy)
+    seen_logs = [post(hub.http, ACCESS_LOG, auditor, id=spelling) for spelling in (SMALL_HEAD, legacy)]
+    missing_log = post(hub.http, ACCESS_LOG, auditor, id=nobody)
+    # then nothing of them is there, and every answer is the one for ids that do not exist
+    data = seen["data"]
+    assert data["household"] is None and data["person"] is None and data["legacy"] is None
+    assert data["all"] == {"totalCount": 0, "edges": []}
+    assert data["county"] == {"totalCount": 0, "edges": []}
+    assert data["keyTargetDistribution"] == [{"countyCode": "350524", "unstableHouseholds": 0, "unstablePersons": 0}]
     assert seen == missing  # the same answer as for ids that do not exist
+    assert seen_logs == [missing_log, missing_log] == [{"data": {"accessLog": {"edges": [], "hasNextPage": False}}}] * 2
+    # while an auditor of the head's county sees the read in the log
+    assert post(hub.http, ACCESS_LOG, hub.as_role("auditor", "audit"), id=SMALL_HEAD)["data"]["accessLog"]["edges"]
+
+
+def test_an_auditor_of_one_township_sees_no_access_log_of_a_person_outside_it(hub: Hub) -> None:
+    # given both households' heads have been read, and an auditor of the small household's township only
+    reader = hub.as_role("housing", "assistance-review")
+    for household_number in (SMALL, LARGE):
+        post(hub.http, MEMBERS, reader, n=household_number)
+    auditor = hub.as_role("auditor", "audit", regions=["350583101"])
+    # when it asks for the log of the large household's head (another township), and of an id nobody has
+    outside = post(hub.http, ACCESS_LOG, auditor, id=HIV_PATIENT)
+    nobody = post(hub.http, ACCESS_LOG, auditor, id=make_id("350583", "19900101", 99, male=True))
+    # then both answers are the same empty log, while the small household's head's log lists the read
+    assert outside == nobody == {"data": {"accessLog": {"edges": [], "hasNextPage": False}}}
+    inside = post(hub.http, ACCESS_LOG, auditor, id=SMALL_HEAD)["data"]["accessLog"]["edges"]
+    assert inside[0]["node"]["clientId"] == "housing-assistance-review"
 
 
 def test_a_township_client_sees_its_township_only(hub: Hub) -> None:
