@@ -15,7 +15,7 @@ from typing import Any
 
 from auth import entry_points, masks
 from auth.labels import NATURAL_MASKS
-from auth.policy import DENY, PSEUDONYM, Action, PolicyView, is_special, unrestricted_view, weaker
+from auth.policy import DENY, PSEUDONYM, Action, CompiledPolicy, PolicyView, is_special, unrestricted_view, weaker
 from auth.principal import Principal
 
 EVERYWHERE: tuple[str, ...] = ("",)
@@ -118,3 +118,30 @@ class Access:
     def _note(self, type_name: str, field_name: str, action: Action) -> None:
         outcome = {"allow": "revealed", "mask": "masked", "deny": "withheld"}[action.kind]
         self.exceptions.setdefault(f"{type_name}.{field_name}", set()).add(outcome)
+
+
+class PurposeNotAllowed(ValueError):
+    """The caller may not declare the purpose; the message says so without naming anything else."""
+
+
+def access_for(principal: Principal, purpose: str, policy: CompiledPolicy, *, case_id: str | None = None) -> Access:
+    """The one way a caller's access is made: its roles' view of `policy` for `purpose`, inside its regions.
+
+    Every path builds it here (the GraphQL gate, exports, dry runs, webhooks), so none can drift from
+    the others in what it lets through.
+    """
+    if purpose not in principal.purposes:
+        raise PurposeNotAllowed(f"purpose {purpose!r} is not allowed for client {principal.client_id}")
+    return Access(
+        view=policy.view(principal.roles, purpose),
+        regions=principal.regions,
+        principal=principal,
+        purpose=purpose,
+        case_id=case_id,
+        policy_version=policy.version,
+    )
+
+
+def operator_access(roles: frozenset[str], purpose: str, policy: CompiledPolicy) -> Access:
+    """An operator's access at the command line: the view of `roles`, in every region, with no client."""
+    return Access(view=policy.view(roles, purpose), regions=EVERYWHERE, purpose=purpose, policy_version=policy.version)

@@ -216,7 +216,7 @@ class CompiledPolicy:
     """A policy version, ready to answer requests: views are compiled on first use and kept."""
 
     policy: Policy
-    version: int
+    version: int | None  # None: a draft that is not stored (a dry run)
     _views: dict[tuple[frozenset[str], str], PolicyView] = field(default_factory=dict)
 
     def view(self, roles: frozenset[str], purpose: str) -> PolicyView:

@@ -11,12 +11,15 @@ import sqlalchemy as sa
 
 from adapters.divisions import prefix_of
 from aidgraph.cli.context import CommandContext, fail
-from auth.access import Access
+from auth.access import Access, PurposeNotAllowed, access_for, operator_access
+from auth.clients import load_client
 from auth.policy import CompiledPolicy
 from auth.policy_store import stored_policy
 
 if TYPE_CHECKING:
     from aidgraph.cli.context import Commands
+
+STUDENT_AID = "student-aid"
 
 
 def register(commands: Commands) -> None:
@@ -64,30 +67,26 @@ def _students_export(args: argparse.Namespace, context: CommandContext) -> int:
     return 0
 
 
-# A service waiting for its home: `access_for(client, purpose)` in auth/access.py is to build every
-# Access; until then the export's own is made here.
 def _export_access(engine: sa.Engine, client_id: str | None) -> Access | str:
     """The access an export runs with: a registered client's (purpose student-aid), or the operator's
     (role student-aid, every region) under the current policy; a reason string when there is none."""
-    from auth.access import EVERYWHERE
-    from auth.clients import load_client
-
     with engine.connect() as connection:
         current = stored_policy(connection)
     if current is None:
         return "no access policy has been applied (aidgraph policy apply FILE)"
     compiled = CompiledPolicy(current.policy, current.version)
     if client_id is None:
-        view = compiled.view(frozenset({"student-aid"}), "student-aid")
-        return Access(view=view, regions=EVERYWHERE, purpose="student-aid", policy_version=current.version)
-    client = load_client(engine, client_id)
-    if client is None or client.disabled or "student-aid" not in client.purposes:
-        return f"client {client_id!r} is not registered, disabled, or not allowed the purpose student-aid"
-    principal = client.principal(token_purposes=["student-aid"])
-    view = compiled.view(principal.roles, "student-aid")
-    return Access(
-        view=view, regions=client.regions, principal=principal, purpose="student-aid", policy_version=current.version
-    )
+        access = operator_access(frozenset({STUDENT_AID}), STUDENT_AID, compiled)
+    else:
+        client = load_client(engine, client_id)
+        if client is None or client.disabled:
+            return f"client {client_id!r} is not registered, or disabled"
+        try:
+            access = access_for(client.principal(token_purposes=[STUDENT_AID]), STUDENT_AID, compiled)
+        except PurposeNotAllowed as refused:
+            return str(refused)
+    problem = access.enter("eligibleStudents")  # the export is that list whole: governed alike
+    return access if problem is None else problem
 
 
 def _students_notify(args: argparse.Namespace, context: CommandContext) -> int:
