@@ -161,7 +161,7 @@ def mask_birth_date(value: dt.date | str) -> str:
 
 
 def mask_diagnosis(value: str) -> str:
-    """`B**`: the ICD-10 chapter letter of a code such as `B20` or `I63.9`."""
+    """`B**`: the ICD-10 chapter letter of a code such as `B18.1` or `I63.9`, the same for every code."""
     match = _ICD10.fullmatch(_text(value, what="diagnosis code").upper())
     if match is None:
         raise MaskError("not an ICD-10 code")

@@ -12,8 +12,8 @@ A policy is a YAML document, role -> purpose -> target -> action:
 Entry points are targets too (`Query.eligibleStudents: allow | deny`): see auth.entry_points.
 
 Default deny. Across several roles the most revealing action wins. A `special` value (an HIV
-diagnosis, a minor's identity) is withheld unless the `special` label itself is granted for the
-purpose; a rule on the field does not unlock it.
+diagnosis, a minor's identity; `resolvers.rules.special`) is withheld unless the `special` label
+itself is granted for the purpose; a rule on the field does not unlock it.
 
 A policy is checked against the schema's field table when loaded (unknown targets, actions and mask
 formats are refused, saying where), and compiled once per (roles, purpose) into a view per type:
@@ -33,11 +33,10 @@ import yaml
 
 from auth import entry_points, masks
 from auth.labels import GOVERNED, LABELS_ORDER, NATURAL_MASKS, SPECIAL, Label, SpecialTest
+from resolvers.rules import special as special_rules
 
 Kind = Literal["allow", "mask", "deny"]
 _RANK: Final[dict[Kind, int]] = {"deny": 0, "mask": 1, "allow": 2}
-MINOR_AGE: Final = 14
-HIV_CODES: Final = ("B20", "B21", "B22", "B23", "B24", "Z21")
 PSEUDONYM: Final = "pseudonym"
 MASK_FORMATS: Final = frozenset({*masks.MASKS, PSEUDONYM})
 
@@ -266,14 +265,5 @@ def is_special(test: SpecialTest, record: Mapping[str, Any], today: dt.date) -> 
     if not isinstance(value, str):
         return False
     if kind == "hiv":
-        return value.upper().startswith(HIV_CODES)
-    return _is_minor(value, today)
-
-
-def _is_minor(id_number: str, today: dt.date) -> bool:
-    try:
-        born = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-    except ValueError:
-        return True  # an id whose birth date cannot be read is treated as the stricter case
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    return age < MINOR_AGE
+        return special_rules.is_hiv(value)
+    return special_rules.is_minor(value, today)
