@@ -196,14 +196,18 @@ def weaker(first: Action, second: Action) -> Action:
     return second if _RANK[second.kind] < _RANK[first.kind] else first
 
 
-def _field_action(rules: list[Mapping[str, Action]], type_name: str, field_name: str, label: Label) -> Action:
-    target = f"{type_name}.{field_name}"
-    per_role = [role_rules.get(target) or role_rules.get(label, DENY) for role_rules in rules]
-    action = _best(per_role)
+def on_field(action: Action, field_name: str) -> Action:
+    """A label's action as it applies to one field: plain `mask` is its natural mask, or deny if it has none."""
     if action.kind == "mask" and action.mask is None:
         natural = NATURAL_MASKS.get(field_name)
         return Action("mask", natural) if natural else DENY
     return action
+
+
+def _field_action(rules: list[Mapping[str, Action]], type_name: str, field_name: str, label: Label) -> Action:
+    target = f"{type_name}.{field_name}"
+    per_role = [role_rules.get(target) or role_rules.get(label, DENY) for role_rules in rules]
+    return on_field(_best(per_role), field_name)
 
 
 def _outcome(action: Action) -> str:

@@ -131,13 +131,58 @@ def test_masks_and_denials_are_applied_to_the_object() -> None:
 
 
 def test_a_minors_identity_is_withheld_unless_special_is_granted() -> None:
+    # given a minor, and a role that masks personal data with no `special` grant
     values, record = _person(CHILD)
-    _access("r:\n  p:\n    personal: allow\n").apply("Person", values, record)
+    # when the view is applied
+    _access("r:\n  p:\n    personal: mask\n").apply("Person", values, record)
+    # then the minor's identity is withheld
     assert (values["id_number"], values["name"], values["phone"]) == (None, None, None)
 
+    # given the same minor and personal data in full with `special: mask`
     values, record = _person(CHILD)
     _access("r:\n  p:\n    personal: allow\n    special: mask\n").apply("Person", values, record)
-    assert (values["id_number"], values["name"]) == ("350583********0014", "欧阳**")
+    # then the identity is masked, and the id keeps only its region
+    assert (values["id_number"], values["name"]) == ("350583************", "欧阳**")
+
+
+def test_a_minors_id_keeps_only_its_region_wherever_it_is_masked() -> None:
+    # given a role that masks personal data but may see special values
+    access = _access("r:\n  p:\n    personal: mask\n    special: allow\n")
+    child, child_record = _person(CHILD)
+    adult, adult_record = _person(ADULT)
+    # when a minor and an adult are shown
+    access.apply("Person", child, child_record)
+    access.apply("Person", adult, adult_record)
+    # then the field's own mask applies to both, in its stricter form for the minor
+    assert child["id_number"] == "350583************"
+    assert adult["id_number"] == "350583********0011"
+
+
+def test_a_minors_age_and_birth_date_are_special() -> None:
+    # given a role that sees personal data in full and masks special values, a minor and an adult
+    access = _access("r:\n  p:\n    personal: allow\n    special: mask\n")
+    child, child_record = _person(CHILD)
+    adult, adult_record = _person(ADULT)
+    child.update(age=8, birth_date="2018-01-01")
+    adult.update(age=46, birth_date="1980-01-01")
+    # when both are shown
+    access.apply("Person", child, child_record)
+    access.apply("Person", adult, adult_record)
+    # then the minor's age is withheld (it has no mask) and the birth date kept to the year; the adult's are shown
+    assert (child["age"], child["birth_date"]) == (None, "2018")
+    assert (adult["age"], adult["birth_date"]) == (46, "1980-01-01")
+
+
+def test_a_number_that_carries_a_minors_id_is_shown_only_with_special_allow() -> None:
+    # given a disability certificate of a minor (the id and two digits), with its number granted in full
+    record = {"id_number": CHILD, "certificate_number": CHILD + "42"}
+    granted = "r:\n  p:\n    personal: allow\n    DisabilityCertificate.certificateNumber: allow\n"
+    for special, shown in (("mask", None), ("allow", CHILD + "42")):
+        values = dict(record)
+        # when `special` is masked, or allowed
+        _access(f"{granted}    special: {special}\n").apply("DisabilityCertificate", values, record)
+        # then the number, which has no mask, is withheld, or shown whole
+        assert values["certificate_number"] == shown
 
 
 def test_granting_special_never_reveals_more_than_the_fields_own_rule() -> None:
