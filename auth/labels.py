@@ -137,6 +137,13 @@ SPECIAL: Final[Mapping[str, Mapping[str, SpecialTest]]] = {
         if "idNumber" in fields and type_name not in ("Person", "DisabilityCertificate", "SettlementRecord")
     },
 }
+"""The fields that can hold special values, and the test that finds them: `Type -> field -> (kind, column)`."""
+
+UNIFORM_SPECIAL: Final[frozenset[Literal["minor", "hiv"]]] = frozenset({"hiv"})
+"""Kinds whose fields get the same action for every value. An HIV diagnosis is the secret itself, so a code
+masked or withheld where other codes are shown would tell; a minor's identity is the secret, not being a minor
+(the age is personal data), so those values are judged one by one."""
+
 STRUCTURE_TYPES: Final = frozenset(
     {
         "Query",
