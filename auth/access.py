@@ -14,8 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from auth import entry_points, masks
-from auth.labels import NATURAL_MASKS
-from auth.policy import DENY, PSEUDONYM, Action, CompiledPolicy, PolicyView, is_special, unrestricted_view, weaker
+from auth.policy import (
+    DENY,
+    PSEUDONYM,
+    Action,
+    CompiledPolicy,
+    PolicyView,
+    is_special,
+    on_field,
+    unrestricted_view,
+    weaker,
+)
 from auth.principal import Principal
 
 EVERYWHERE: tuple[str, ...] = ("",)
@@ -83,28 +92,23 @@ class Access:
             if rule.attr not in values:
                 continue  # a partial object (an export row) carries only the fields it returns
             action = rule.action
-            if rule.special is not None and is_special(rule.special, record, self.today):
+            special = rule.special is not None and is_special(rule.special, record, self.today)
+            if special:
                 # A special value needs both: its field's own rule and a grant of the `special` label.
-                action = weaker(action, self._special(rule.name))
+                action = weaker(action, on_field(self.view.special, rule.name))
                 self._note(type_name, rule.name, action)
             if action.kind == "allow":
                 continue
             if action.kind == "deny":
                 values[rule.attr] = None
                 continue
-            masked = self._mask(action, values[rule.attr])
+            # Per-value tests are of minors only (an HIV field is treated alike for every value).
+            masked = self._mask(action, values[rule.attr], minor=special)
             if masked is None and values[rule.attr] is not None:
                 self._note(type_name, rule.name, DENY)
             values[rule.attr] = masked
 
-    def _special(self, field_name: str) -> Action:
-        granted = self.view.special
-        if granted.kind == "mask" and granted.mask is None:
-            natural = NATURAL_MASKS.get(field_name)
-            return Action("mask", natural) if natural else DENY
-        return granted
-
-    def _mask(self, action: Action, value: Any) -> str | None:
+    def _mask(self, action: Action, value: Any, *, minor: bool) -> str | None:
         if value is None:
             return None
         if action.mask == PSEUDONYM:
@@ -113,7 +117,7 @@ class Access:
                 return masks.pseudonym(value, key=key)
             except masks.MaskError:
                 return None
-        return masks.apply_mask(action.mask or "", value)  # never the raw value: None when it cannot mask
+        return masks.apply_mask(action.mask or "", value, minor=minor)  # never the raw value: None when it cannot
 
     def _note(self, type_name: str, field_name: str, action: Action) -> None:
         outcome = {"allow": "revealed", "mask": "masked", "deny": "withheld"}[action.kind]

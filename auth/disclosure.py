@@ -147,8 +147,8 @@ def disclose(access: Access, selected: tuple[Selected, ...]) -> Disclosure:
         for outcome in outcomes:
             buckets[outcome].add(target)
         if "withheld" in outcomes:
-            reason = "policy" if static == "withheld" else "special or unmaskable value"
-            paths.append({"path": item.path, "field": target, "reason": reason})
+            # One reason for every withholding: a reason that set special values apart would point at them.
+            paths.append({"path": item.path, "field": target, "reason": "policy"})
     return Disclosure(sorted(revealed), sorted(masked), sorted(withheld), paths)
 
 

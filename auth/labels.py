@@ -117,12 +117,14 @@ NATURAL_MASKS: Final[Mapping[str, str]] = {
 }
 """The mask a field gets when a rule says `mask` for its label (fields without one are withheld)."""
 
-# What makes a value special: a test of one stored column of the row. Minors are judged by the birth
-# date inside the subject's id (every stored id is the canonical 18-digit form), as of the request's day.
+# What makes a value special (`resolvers.rules.special`): a test of one stored column of the row. Minors
+# are judged by the birth date inside the subject's id (every stored id is the canonical 18-digit form),
+# as of the request's day.
 SpecialTest = tuple[Literal["minor", "hiv"], str]
 _MINOR_SUBJECT: Final[SpecialTest] = ("minor", "id_number")
 SPECIAL: Final[Mapping[str, Mapping[str, SpecialTest]]] = {
-    "Person": {field: _MINOR_SUBJECT for field in ("idNumber", "name", "phone", "birthDate")},
+    # A minor's age and birth date narrow down the birth date inside the id, so they are identity too.
+    "Person": {field: _MINOR_SUBJECT for field in ("idNumber", "name", "phone", "birthDate", "age")},
     # A record key or certificate number can carry the id itself (a certificate is the id + 2 digits).
     "Source": {"recordKey": _MINOR_SUBJECT},
     "EligibilityReason": {"sourceRecord": _MINOR_SUBJECT},
@@ -135,6 +137,12 @@ SPECIAL: Final[Mapping[str, Mapping[str, SpecialTest]]] = {
         if "idNumber" in fields and type_name not in ("Person", "DisabilityCertificate", "SettlementRecord")
     },
 }
+"""The fields that can hold special values, and the test that finds them: `Type -> field -> (kind, column)`."""
+
+UNIFORM_SPECIAL: Final[frozenset[Literal["minor", "hiv"]]] = frozenset({"hiv"})
+"""Kinds whose fields get the same action for every value. An HIV diagnosis is the secret itself, so a code
+masked or withheld where other codes are shown would tell; a minor's identity is the secret, not being a minor
+(the age is personal data), so those values are judged one by one."""
 
 STRUCTURE_TYPES: Final = frozenset(
     {

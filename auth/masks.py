@@ -1,4 +1,18 @@
-"""Server-side masking formats of DESIGN §3: pure functions that mask a value or raise MaskError."""
+"""Server-side masking formats of DESIGN §3: pure functions that mask a value or raise MaskError.
+
+A mask must not re-identify: what it keeps, with everything else a role is shown of the same person,
+must fit at least 100 resident ids (DESIGN §3). The id mask of the table keeps the region and the last 4
+characters, the sequence number, gender digit and check character; the birth date is what it hides.
+For a minor that is not enough, since a minor's birth year or age is shown beside the id: a birth year
+leaves the 365 birth dates, of which about one in 11 fits the kept check character, some 30 ids, and a
+year and an age that overlap by a month leave 3. So a minor's id, wherever it is masked, keeps only its
+6-digit region (`350583************`, MINOR_MASKS): beside a full birth date and the gender that still
+leaves 500 ids, and beside a birth year and the gender some 180 000. A minor's age and birth date are
+special as well (`auth.labels.SPECIAL`): with `special: mask` the age is withheld and the birth date
+kept to the year. The township of a masked address is no part of an id. A certificate number or record
+key that carries a minor's id has no mask: it is shown whole only with `special: allow`, else withheld.
+`tests/auth/test_reidentification.py` counts the ids that fit what each demo role sees of a minor.
+"""
 
 from __future__ import annotations
 
@@ -85,6 +99,11 @@ def mask_id_number(value: str) -> str:
     return canonical[:6] + "*" * 8 + canonical[-4:]
 
 
+def mask_minor_id_number(value: str) -> str:
+    """`350583************`: only the 6-digit region of a minor's canonical id (see the module docstring)."""
+    return _canonical_id(value)[:6] + "*" * 12
+
+
 def mask_name(value: str) -> str:
     """`张*`, `欧阳**`, `阿***·***`: the surname stays, every other character becomes `*`."""
     name = _text(value, what="name")
@@ -161,7 +180,7 @@ def mask_birth_date(value: dt.date | str) -> str:
 
 
 def mask_diagnosis(value: str) -> str:
-    """`B**`: the ICD-10 chapter letter of a code such as `B20` or `I63.9`."""
+    """`B**`: the ICD-10 chapter letter of a code such as `B18.1` or `I63.9`, the same for every code."""
     match = _ICD10.fullmatch(_text(value, what="diagnosis code").upper())
     if match is None:
         raise MaskError("not an ICD-10 code")
@@ -188,9 +207,13 @@ MASKS: Final[Mapping[str, Callable[[Any], str]]] = {
 }
 
 
-def apply_mask(format_name: str, value: object) -> str | None:
+# A minor's value gets the stricter form of its field's mask, where there is one.
+MINOR_MASKS: Final[Mapping[str, Callable[[Any], str]]] = {"id": mask_minor_id_number}
+
+
+def apply_mask(format_name: str, value: object, *, minor: bool = False) -> str | None:
     """The masked value, or None (withheld) when the format is unknown or the value cannot be masked."""
-    mask = MASKS.get(format_name)
+    mask = (MINOR_MASKS.get(format_name) if minor else None) or MASKS.get(format_name)
     if mask is None:
         return None
     try:

@@ -12,8 +12,17 @@ A policy is a YAML document, role -> purpose -> target -> action:
 Entry points are targets too (`Query.eligibleStudents: allow | deny`): see auth.entry_points.
 
 Default deny. Across several roles the most revealing action wins. A `special` value (an HIV
-diagnosis, a minor's identity) is withheld unless the `special` label itself is granted for the
-purpose; a rule on the field does not unlock it.
+diagnosis, a minor's identity; `resolvers.rules.special`) is withheld unless the `special` label
+itself is granted for the purpose; a rule on the field does not unlock it. Nothing a role sees may
+single a special value out:
+
+- a role and purpose that may see in full a field that can hold special values (SPECIAL) must also
+  hold a `special` grant (allow or mask), or the policy is refused when loaded: the rule would show
+  the field with its special values cut out, and the gaps would point at them;
+- a field that can hold HIV codes is treated alike for every value: where the `special` grant is
+  weaker than the field's rule, every value gets the `special` grant (every diagnosis to its chapter
+  letter, or none shown), since an HIV code masked beside other codes in full would mark it. Being
+  a minor is no secret (the age is personal data), so a minor's identity is judged value by value.
 
 A policy is checked against the schema's field table when loaded (unknown targets, actions and mask
 formats are refused, saying where), and compiled once per (roles, purpose) into a view per type:
@@ -32,12 +41,11 @@ from typing import Any, Final, Literal
 import yaml
 
 from auth import entry_points, masks
-from auth.labels import GOVERNED, LABELS_ORDER, NATURAL_MASKS, SPECIAL, Label, SpecialTest
+from auth.labels import GOVERNED, LABELS_ORDER, NATURAL_MASKS, SPECIAL, UNIFORM_SPECIAL, Label, SpecialTest
+from resolvers.rules import special as special_rules
 
 Kind = Literal["allow", "mask", "deny"]
 _RANK: Final[dict[Kind, int]] = {"deny": 0, "mask": 1, "allow": 2}
-MINOR_AGE: Final = 14
-HIV_CODES: Final = ("B20", "B21", "B22", "B23", "B24", "Z21")
 PSEUDONYM: Final = "pseudonym"
 MASK_FORMATS: Final = frozenset({*masks.MASKS, PSEUDONYM})
 
@@ -148,7 +156,28 @@ def load_policy(text: str, *, source: str = "policy") -> Policy:
                 else:
                     _check_target(target, action, f"{where} / {target}")
                 rules.setdefault(role, {}).setdefault(purpose, {})[target] = action
+    _check_special_grants(rules, source)
     return Policy(rules=rules, text=text)
+
+
+def _check_special_grants(rules: Mapping[str, Mapping[str, Mapping[str, Action]]], source: str) -> None:
+    """Refuse a role and purpose that shows a field of SPECIAL in full without a `special` grant."""
+    for role, by_purpose in rules.items():
+        for purpose, targets in by_purpose.items():
+            if targets.get("special", DENY).kind != "deny":
+                continue
+            for type_name, fields in SPECIAL.items():
+                for field_name in fields:
+                    label = GOVERNED[type_name][field_name]
+                    if _field_action([targets], type_name, field_name, label) != ALLOW:
+                        continue
+                    target = f"{type_name}.{field_name}"
+                    rule = target if target in targets else label
+                    raise PolicyError(
+                        f"{source}: {role} / {purpose} / {rule}: shows {target} in full, which can hold special"
+                        f" values, and {purpose} has no `special` rule: grant `special: mask` (or allow), or mask"
+                        f" or deny {target}"
+                    )
 
 
 def export_policy(policy: Policy) -> str:
@@ -197,14 +226,18 @@ def weaker(first: Action, second: Action) -> Action:
     return second if _RANK[second.kind] < _RANK[first.kind] else first
 
 
-def _field_action(rules: list[Mapping[str, Action]], type_name: str, field_name: str, label: Label) -> Action:
-    target = f"{type_name}.{field_name}"
-    per_role = [role_rules.get(target) or role_rules.get(label, DENY) for role_rules in rules]
-    action = _best(per_role)
+def on_field(action: Action, field_name: str) -> Action:
+    """A label's action as it applies to one field: plain `mask` is its natural mask, or deny if it has none."""
     if action.kind == "mask" and action.mask is None:
         natural = NATURAL_MASKS.get(field_name)
         return Action("mask", natural) if natural else DENY
     return action
+
+
+def _field_action(rules: list[Mapping[str, Action]], type_name: str, field_name: str, label: Label) -> Action:
+    target = f"{type_name}.{field_name}"
+    per_role = [role_rules.get(target) or role_rules.get(label, DENY) for role_rules in rules]
+    return on_field(_best(per_role), field_name)
 
 
 def _outcome(action: Action) -> str:
@@ -236,9 +269,13 @@ def compile_view(policy: Policy, roles: frozenset[str], purpose: str) -> PolicyV
         field_rules, outcome = [], {}
         for field_name, label in labels.items():
             action = _field_action(rules, type_name, field_name, label)
+            test = specials.get(field_name)
+            if test is not None and test[0] in UNIFORM_SPECIAL:
+                # Every value as a special one, so that no value stands out; none is tested one by one.
+                action, test = weaker(action, on_field(special, field_name)), None
             outcome[field_name] = _outcome(action)
-            if action != ALLOW or field_name in specials:
-                field_rules.append(FieldRule(_snake(field_name), field_name, action, specials.get(field_name)))
+            if action != ALLOW or test is not None:
+                field_rules.append(FieldRule(_snake(field_name), field_name, action, test))
         types[type_name] = TypeView(type_name, tuple(field_rules), outcome)
     granted = entry_points.granted(rules, purpose, explicit=policy.governs_entry_points)
     return PolicyView(types=types, special=special, entry_points=granted)
@@ -266,14 +303,5 @@ def is_special(test: SpecialTest, record: Mapping[str, Any], today: dt.date) -> 
     if not isinstance(value, str):
         return False
     if kind == "hiv":
-        return value.upper().startswith(HIV_CODES)
-    return _is_minor(value, today)
-
-
-def _is_minor(id_number: str, today: dt.date) -> bool:
-    try:
-        born = dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-    except ValueError:
-        return True  # an id whose birth date cannot be read is treated as the stricter case
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    return age < MINOR_AGE
+        return special_rules.is_hiv(value)
+    return special_rules.is_minor(value, today)

@@ -452,6 +452,7 @@ def test_a_dry_run_shows_what_a_client_would_receive_without_applying_the_policy
     candidate = tmp_path / "candidate.yaml"
     candidate.write_text(
         "civil-affairs:\n  comparison:\n    public: allow\n    personal: allow\n    Person.name: mask\n"
+        "    special: mask\n"
     )
     query = tmp_path / "members.graphql"
     query.write_text(f'{{ household(householdNumber: "{SMALL}") {{ members {{ name idNumber }} }} }}')

@@ -12,12 +12,14 @@ from adapters.idnumber import check_char
 from auth.masks import (
     COMPOUND_SURNAMES,
     MASKS,
+    MINOR_MASKS,
     MaskError,
     apply_mask,
     mask_address,
     mask_birth_date,
     mask_diagnosis,
     mask_id_number,
+    mask_minor_id_number,
     mask_name,
     mask_phone,
     pseudonym,
@@ -84,6 +86,32 @@ def test_an_invalid_id_cannot_be_masked(bad: str) -> None:
     # when masked, then MaskError
     with pytest.raises(MaskError):
         mask_id_number(bad)
+
+
+@pytest.mark.parametrize("spelling", [NANAN, NANAN_LOWER, NANAN_LEGACY, FULL_WIDTH_LEGACY])
+def test_a_minors_id_keeps_only_its_region(spelling: str) -> None:
+    # given any spelling of an id, when masked as a minor's
+    result = apply_mask("id", spelling, minor=True)
+    # then only the 6-digit region stays: no sequence number, gender digit or check character
+    assert result == mask_minor_id_number(spelling) == "350583" + "*" * 12
+
+
+@pytest.mark.parametrize("bad", ["", "35058319870102123", "350583198701021230", "35058319871302123X"])
+def test_an_invalid_id_cannot_be_masked_as_a_minors_either(bad: str) -> None:
+    # given text that is not a valid id, when masked as a minor's, then MaskError (apply_mask: withheld)
+    with pytest.raises(MaskError):
+        mask_minor_id_number(bad)
+    assert apply_mask("id", bad, minor=True) is None
+
+
+@pytest.mark.parametrize(
+    ("format_name", "value"), [("name", "欧阳娜娜"), ("phone", "13812345678"), ("birth-year", "2015-07-07")]
+)
+def test_a_format_without_a_minors_form_masks_a_minors_value_as_any_other(format_name: str, value: str) -> None:
+    # given a format that has no stricter form for minors, when a minor's value is masked
+    # then it is masked as anyone's
+    assert format_name not in MINOR_MASKS
+    assert apply_mask(format_name, value, minor=True) == apply_mask(format_name, value)
 
 
 def test_mask_error_does_not_quote_the_value() -> None:
@@ -399,15 +427,17 @@ def _random_id(rng: random.Random) -> str:
 
 
 @pytest.mark.parametrize(
-    ("format_name", "generate"), [("name", _random_name), ("phone", _random_phone), ("id", _random_id)]
+    ("format_name", "generate"),
+    [("name", _random_name), ("phone", _random_phone), ("id", _random_id), ("minor-id", _random_id)],
 )
 def test_a_mask_never_returns_or_contains_its_input(format_name: str, generate: object) -> None:
     # given many generated names, phones and ids (seeded, so a failure can be replayed)
     rng = random.Random(f"masks-{format_name}")
+    mask = MINOR_MASKS["id"] if format_name == "minor-id" else MASKS[format_name]
     for _ in range(2000):
         raw = generate(rng)  # type: ignore[operator]
         # when masked
-        result = MASKS[format_name](raw)
+        result = mask(raw)
         # then the result is neither the input nor contains it, in any case
         assert result != raw, raw
         assert raw.strip() not in result and raw.strip().upper() not in result, raw

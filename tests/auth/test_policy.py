@@ -78,6 +78,18 @@ def test_the_demo_policy_loads() -> None:
         ("r:\n  p:\n    Person.phone: mask:id\n", "mask:id does not fit Person.phone"),
         ("r: [1, 2]\n", "r: expected a mapping"),
         ("r:\n  p: {personal: allow\n", "not valid YAML"),
+        # a field that can hold special values, in full, with no `special` grant: the rule is named
+        ("r:\n  p:\n    personal: allow\n", "r / p / personal: shows Person.idNumber in full"),
+        ("r:\n  p:\n    personal: allow\n    special: deny\n", "r / p / personal: shows Person.idNumber in full"),
+        ("r:\n  p:\n    sensitive: allow\n", "r / p / sensitive: shows DisabilityCertificate.certificateNumber"),
+        (
+            "r:\n  p:\n    personal: mask\n    SettlementRecord.diagnosisCode: allow\n",
+            "r / p / SettlementRecord.diagnosisCode: shows SettlementRecord.diagnosisCode in full",
+        ),
+        (
+            "r:\n  q:\n    special: mask\n  p:\n    personal: mask\n    Person.age: allow\n",
+            "r / p / Person.age: shows Person.age in full, which can hold special values, and p has no `special`",
+        ),
     ],
 )
 def test_a_bad_policy_is_refused_saying_where(document: str, says: str) -> None:
@@ -87,9 +99,24 @@ def test_a_bad_policy_is_refused_saying_where(document: str, says: str) -> None:
     assert str(refused.value).startswith("test.yaml")
 
 
+@pytest.mark.parametrize(
+    "document",
+    [
+        "r:\n  p:\n    personal: allow\n    special: mask\n",
+        "r:\n  p:\n    personal: allow\n    sensitive: allow\n    special: allow\n",
+        "r:\n  p:\n    personal: mask\n    sensitive: mask\n",  # nothing special in full, so no grant needed
+        "r:\n  p:\n    public: allow\n    Person.gender: allow\n    Household.address: allow\n    Person.name: mask\n",
+    ],
+)
+def test_a_policy_that_shows_no_special_field_in_full_without_a_grant_loads(document: str) -> None:
+    # given rules that either grant `special` or show no field that can hold special values in full
+    # when loaded, then the policy is accepted
+    assert load_policy(document, source="test.yaml").rules["r"]["p"]
+
+
 def test_a_field_rule_overrides_its_label_and_roles_combine_to_the_most_revealing() -> None:
     policy = load_policy(
-        "a:\n  p:\n    personal: allow\n    Person.phone: deny\n"
+        "a:\n  p:\n    personal: allow\n    Person.phone: deny\n    special: mask\n"
         "b:\n  p:\n    Person.phone: mask\n    Person.name: deny\n"
     )
     only_a = compile_view(policy, frozenset({"a"}), "p").types["Person"].outcome
@@ -121,7 +148,9 @@ def _person(id_number: str) -> tuple[dict, dict]:
 
 
 def test_masks_and_denials_are_applied_to_the_object() -> None:
-    access = _access("r:\n  p:\n    personal: allow\n    Person.name: mask\n    Person.phone: deny\n")
+    access = _access(
+        "r:\n  p:\n    personal: allow\n    Person.name: mask\n    Person.phone: deny\n    special: mask\n"
+    )
     values, record = _person(ADULT)
     access.apply("Person", values, record)
     assert values["name"] == "欧阳**"
@@ -131,37 +160,109 @@ def test_masks_and_denials_are_applied_to_the_object() -> None:
 
 
 def test_a_minors_identity_is_withheld_unless_special_is_granted() -> None:
+    # given a minor, and a role that masks personal data with no `special` grant
     values, record = _person(CHILD)
-    _access("r:\n  p:\n    personal: allow\n").apply("Person", values, record)
+    # when the view is applied
+    _access("r:\n  p:\n    personal: mask\n").apply("Person", values, record)
+    # then the minor's identity is withheld
     assert (values["id_number"], values["name"], values["phone"]) == (None, None, None)
 
+    # given the same minor and personal data in full with `special: mask`
     values, record = _person(CHILD)
     _access("r:\n  p:\n    personal: allow\n    special: mask\n").apply("Person", values, record)
-    assert (values["id_number"], values["name"]) == ("350583********0014", "欧阳**")
+    # then the identity is masked, and the id keeps only its region
+    assert (values["id_number"], values["name"]) == ("350583************", "欧阳**")
 
 
-def test_granting_special_never_reveals_more_than_the_fields_own_rule() -> None:
-    access = _access("r:\n  p:\n    personal: allow\n    Person.phone: deny\n    special: allow\n")
-    values, record = _person(CHILD)
-    access.apply("Person", values, record)
-    assert values["id_number"] == CHILD
-    assert values["phone"] is None
+def test_a_minors_id_keeps_only_its_region_wherever_it_is_masked() -> None:
+    # given a role that masks personal data but may see special values
+    access = _access("r:\n  p:\n    personal: mask\n    special: allow\n")
+    child, child_record = _person(CHILD)
+    adult, adult_record = _person(ADULT)
+    # when a minor and an adult are shown
+    access.apply("Person", child, child_record)
+    access.apply("Person", adult, adult_record)
+    # then the field's own mask applies to both, in its stricter form for the minor
+    assert child["id_number"] == "350583************"
+    assert adult["id_number"] == "350583********0011"
 
 
-def test_an_hiv_diagnosis_is_special_and_other_diagnoses_are_not() -> None:
-    access = _access("r:\n  p:\n    sensitive: allow\n    personal: allow\n")
-    hiv = {"id_number": ADULT, "diagnosis_code": "B20.1"}
-    other = {"id_number": ADULT, "diagnosis_code": "I63.9"}
-    hiv_values, other_values = dict(hiv), dict(other)
-    access.apply("SettlementRecord", hiv_values, hiv)
-    access.apply("SettlementRecord", other_values, other)
-    assert hiv_values["diagnosis_code"] is None
-    assert other_values["diagnosis_code"] == "I63.9"
-    assert access.exceptions == {"SettlementRecord.diagnosisCode": {"withheld"}}
+def test_a_minors_age_and_birth_date_are_special() -> None:
+    # given a role that sees personal data in full and masks special values, a minor and an adult
+    access = _access("r:\n  p:\n    personal: allow\n    special: mask\n")
+    child, child_record = _person(CHILD)
+    adult, adult_record = _person(ADULT)
+    child.update(age=8, birth_date="2018-01-01")
+    adult.update(age=46, birth_date="1980-01-01")
+    # when both are shown
+    access.apply("Person", child, child_record)
+    access.apply("Person", adult, adult_record)
+    # then the minor's age is withheld (it has no mask) and the birth date kept to the year; the adult's are shown
+    assert (child["age"], child["birth_date"]) == (None, "2018")
+    assert (adult["age"], adult["birth_date"]) == (46, "1980-01-01")
+
+
+def test_a_number_that_carries_a_minors_id_is_shown_only_with_special_allow() -> None:
+    # given a disability certificate of a minor (the id and two digits), with its number granted in full
+    record = {"id_number": CHILD, "certificate_number": CHILD + "42"}
+    granted = "r:\n  p:\n    personal: allow\n    DisabilityCertificate.certificateNumber: allow\n"
+    for special, shown in (("mask", None), ("allow", CHILD + "42")):
+        values = dict(record)
+        # when `special` is masked, or allowed
+        _access(f"{granted}    special: {special}\n").apply("DisabilityCertificate", values, record)
+        # then the number, which has no mask, is withheld, or shown whole
+        assert values["certificate_number"] == shown
+
+
+SETTLEMENTS: list[dict[str, str]] = [
+    {"id_number": ADULT, "diagnosis_code": code} for code in ("B20.1", "B18.1", "I63.9", "R75", "O98.7", "O98.1")
+]
+ALL_CODES = [record["diagnosis_code"] for record in SETTLEMENTS]
+CHAPTERS = ["B**", "B**", "I**", "R**", "O**", "O**"]
+
+
+@pytest.mark.parametrize(
+    ("rules", "shown"),
+    [
+        ("SettlementRecord.diagnosisCode: allow\n    special: mask", CHAPTERS),
+        ("SettlementRecord.diagnosisCode: mask\n    special: mask", CHAPTERS),
+        ("SettlementRecord.diagnosisCode: mask", [None] * len(SETTLEMENTS)),
+        ("SettlementRecord.diagnosisCode: mask\n    special: allow", CHAPTERS),
+        ("SettlementRecord.diagnosisCode: allow\n    special: allow", ALL_CODES),
+    ],
+)
+def test_a_diagnosis_is_shown_alike_for_every_code(rules: str, shown: list[str | None]) -> None:
+    # given settlements with HIV codes (B20.1, R75, O98.7) and others beside them (B18.1 in the same chapter)
+    access = _access(f"r:\n  p:\n    personal: mask\n    {rules}\n")
+    seen = []
+    # when a role with these rules reads them
+    for record in SETTLEMENTS:
+        values = dict(record)
+        access.apply("SettlementRecord", values, record)
+        seen.append(values["diagnosis_code"])
+    # then every code is shown the same way, the weaker of the field's rule and `special`: none stands out
+    assert seen == shown
+    assert "SettlementRecord.diagnosisCode" not in access.exceptions
+
+
+def test_the_view_of_a_diagnosis_is_the_weaker_of_its_rule_and_special_for_every_value() -> None:
+    # given a role that allows diagnoses in full and masks special values, and one that grants nothing more
+    policy = load_policy(
+        "a:\n  p:\n    personal: allow\n    SettlementRecord.diagnosisCode: allow\n    special: mask\n"
+        "b:\n  p:\n    personal: mask\n"
+    )
+    # when views are compiled for it alone and with the other role
+    alone = compile_view(policy, frozenset({"a"}), "p").types["SettlementRecord"]
+    both = compile_view(policy, frozenset({"a", "b"}), "p").types["SettlementRecord"]
+    # then the diagnosis is masked for every value, with no test of single values left
+    for view in (alone, both):
+        assert view.outcome["diagnosisCode"] == "masked"
+        (rule,) = [rule for rule in view.rules if rule.name == "diagnosisCode"]
+        assert (str(rule.action), rule.special) == ("mask:diagnosis-chapter", None)
 
 
 def test_a_value_that_cannot_be_masked_is_withheld_never_shown_raw() -> None:
-    access = _access("r:\n  p:\n    personal: allow\n    Person.phone: mask\n")
+    access = _access("r:\n  p:\n    personal: allow\n    Person.phone: mask\n    special: mask\n")
     values, record = _person(ADULT)
     values["phone"] = record["phone"] = "12"  # too short to keep 3 + 4 digits
     access.apply("Person", values, record)
@@ -170,7 +271,7 @@ def test_a_value_that_cannot_be_masked_is_withheld_never_shown_raw() -> None:
 
 
 def test_pseudonyms_are_stable_per_client_and_differ_between_clients() -> None:
-    text = "r:\n  p:\n    personal: allow\n    Person.idNumber: mask:pseudonym\n"
+    text = "r:\n  p:\n    personal: allow\n    Person.idNumber: mask:pseudonym\n    special: mask\n"
     seen = []
     for key in (b"one", b"one", b"two"):
         values, record = _person(ADULT)

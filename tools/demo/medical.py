@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from resolvers.rules import special
 from tools.demo.dates import LAST_DAY, between, compact
 from tools.demo.households import Household, Person
 from tools.demo.ids import spell
@@ -12,7 +13,8 @@ from tools.demo.sink import Sink
 
 YEARS = (2025, 2026)
 RESIDENT_CONTRIBUTION = {2025: 40000, 2026: 42000}  # fen per person and year
-HIV_CODES = ("B20", "B21", "B22", "B23", "B24", "Z21")
+# Demo patients get the codes of HIV disease and infection status, not the laboratory or pregnancy ones.
+HIV_CODES = tuple(code for code in special.HIV_CODES if code.startswith(("B", "Z")))
 _SUBSIDY_SHARE = {0: 0.0, 1: 1.0, 2: 0.8, 3: 0.5, 9: 0.5}
 _LEGACY = 0.03
 _OUTPATIENT = ("J06.9", "I10", "E11.9", "K29.7", "M17.9", "J18.9", "A09")
