@@ -81,7 +81,7 @@ def test_triggers_refuse_changes_even_to_the_tables_owner(pg_engine: sa.Engine, 
 
 @pytest.fixture
 def app_engine(postgres: ThrowawayPostgres, pg_url: str, pg_engine: sa.Engine) -> Iterator[sa.Engine]:
-    """An engine logged in as a role granted what auth/audit.py's docstring says, and nothing more."""
+    """An engine logged in as a role granted what auth/audit/writer.py's docstring says, and nothing more."""
     role = f"audit_app_{make_url(pg_url).database}"
     with pg_engine.begin() as connection:
         connection.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
