@@ -11,6 +11,7 @@ from auth.audit.lookup import AccessLogEntry, access_log
 from auth.audit.verifier import (
     GENESIS_HASH,
     HASHED_COLUMNS,
+    HASHED_WHEN_SET,
     VerifyReport,
     chain_hash,
     content_digest,
@@ -22,6 +23,7 @@ from auth.audit.writer import AuditLog, AuditWriter
 __all__ = [
     "GENESIS_HASH",
     "HASHED_COLUMNS",
+    "HASHED_WHEN_SET",
     "AccessLogEntry",
     "AuditEvent",
     "AuditLog",

@@ -18,13 +18,15 @@ class AuditEvent:
     `subjects` are the resident ids the answer returned (any spelling); they are stored only as
     pseudonyms. `revealed`, `masked` and `withheld` name fields as `Type.field`. `outcome` is a short
     word such as `ok`, `partial` (some fields withheld or sources failed) or `refused`; `detail` says
-    why, in words (a refusal's reason). Lists are stored sorted and without repeats; text longer than
-    its column is cut, marked with `…`.
+    why, in words (a refusal's reason). `actor` is the person who acted, when one did (a command's
+    `--by`), beside the client the request came from. Lists are stored sorted and without repeats;
+    text longer than its column is cut, marked with `…`.
     """
 
     at: datetime
     client_id: str | None
     outcome: str
+    actor: str | None = None
     roles: Sequence[str] = ()
     purpose: str | None = None
     case_id: str | None = None

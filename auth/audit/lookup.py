@@ -32,6 +32,7 @@ class AccessLogEntry:
     revealed: tuple[str, ...]
     masked: tuple[str, ...]
     withheld: tuple[str, ...]
+    actor: str | None = None
 
 
 def access_log(engine: sa.Engine, id_number: str, *, first: int, after_seq: int | None = None) -> list[AccessLogEntry]:
@@ -63,6 +64,7 @@ def access_log(engine: sa.Engine, id_number: str, *, first: int, after_seq: int 
             seq=row["seq"],
             at=utc(row["at"]),
             client_id=row["client_id"],
+            actor=row["actor"],
             roles=tuple(row["roles"]),
             purpose=row["purpose"],
             case_id=row["case_id"],

@@ -5,6 +5,11 @@ The chain. Events are numbered 1, 2, 3... in one linear sequence (`seq`). Each s
 `sha256(f"{seq}:{prev_hash}:{digest}")`, where `digest` is SHA-256 over a canonical serialisation of
 every other stored column (`content_digest`, `chain_hash`).
 
+Columns added after events were written (`actor`, migration 0007) are covered once set: an event that
+leaves one null is digested exactly as before the column existed, so events written earlier still
+verify, while setting the column on any event, or clearing it on an event that had it, changes the
+digest and is found.
+
 What `verify` detects, walking the chain in `seq` order and naming the first broken link:
 - an edited event: its stored hash no longer matches its contents (named: that seq); an editor who also
   recomputes the hash breaks the next event's `prev_hash` instead (named: the next seq);
@@ -19,8 +24,8 @@ What it cannot detect from the database alone:
   ticket, a timestamping service) and pass it back as `anchor=(seq, hash)` later;
 - rewriting the chain from some event on, hashes recomputed (the hash is unkeyed, so anyone able to
   write the tables can): again only an external anchor at or after that point shows it.
-Append-only storage (migration 0003, see auth/audit/writer.py) makes both need a database superuser
-or the tables' owner.
+Append-only storage (migrations 0003 and 0007, see auth/audit/writer.py) makes both need a database
+superuser or the tables' owner.
 """
 
 from __future__ import annotations
@@ -41,9 +46,11 @@ GENESIS_HASH: Final = "0" * 64
 # The columns `chain_hash` covers, in the table's order: every stored column but `hash`. Spelled out so
 # that adding a column is a decision about old events' hashes (a test holds this to the table).
 HASHED_COLUMNS: Final = (
-    "seq", "at", "client_id", "roles", "purpose", "case_id", "operation", "document_hash", "subjects",
+    "seq", "at", "client_id", "actor", "roles", "purpose", "case_id", "operation", "document_hash", "subjects",
     "revealed", "masked", "withheld", "outcome", "detail", "policy_version", "prev_hash",
 )  # fmt: skip
+# Columns added after events were written: digested only when set, so the events before them still verify.
+HASHED_WHEN_SET: Final = frozenset({"actor"})
 
 
 @dataclass(frozen=True)
@@ -64,9 +71,13 @@ class VerifyReport:
 
 
 def content_digest(row: Mapping[Any, Any]) -> str:
-    """SHA-256 (hex) of the event's contents: `HASHED_COLUMNS` but `seq` and `prev_hash`, as JSON with
-    keys sorted and `at` in UTC."""
-    payload = {name: row[name] for name in HASHED_COLUMNS if name not in ("seq", "prev_hash")}
+    """SHA-256 (hex) of the event's contents: `HASHED_COLUMNS` but `seq` and `prev_hash` (and those of
+    `HASHED_WHEN_SET` that are null), as JSON with keys sorted and `at` in UTC."""
+    payload = {
+        name: row[name]
+        for name in HASHED_COLUMNS
+        if name not in ("seq", "prev_hash") and not (name in HASHED_WHEN_SET and row.get(name) is None)
+    }
     payload["at"] = utc(row["at"]).isoformat(timespec="microseconds")
     return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
 

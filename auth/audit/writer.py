@@ -5,13 +5,15 @@ before the answer leaves the hub; if it cannot be written, `append` raises `Audi
 request fails (no unaudited reads).
 
 Writers are serialised so the chain never forks: PostgreSQL by a transaction-scoped advisory lock
-inside the `audit_append` function (migration 0004: one round trip per batch of events), SQLite
+inside the `audit_append` function (migrations 0004, 0007: one round trip per batch of events), SQLite
 by `BEGIN IMMEDIATE` (the write lock). The primary key on `seq` refuses a fork even if that ever failed.
 
-Append-only on PostgreSQL (migration 0003): triggers refuse UPDATE, DELETE and TRUNCATE on
+Append-only on PostgreSQL (migrations 0003, 0007): triggers refuse UPDATE, DELETE and TRUNCATE on
 `audit_event` and `audit_subject` for everyone, owner included, and PUBLIC holds none of those
-privileges. The owner, and superusers, can still drop or disable the triggers, so a deployment runs the
-hub under a role that does not own the tables, granted only what the trail needs::
+privileges. The triggers are `ENABLE ALWAYS`, so a session in replica mode
+(`session_replication_role = replica`, which skips ordinary triggers) is refused too. The owner, and
+superusers, can still drop or disable the triggers, so a deployment runs the hub under a role that does
+not own the tables, granted only what the trail needs::
 
     -- as the tables' owner (the role that runs the migrations):
     CREATE ROLE aidgraph_app LOGIN PASSWORD '...';
@@ -54,7 +56,7 @@ _CHAIN_LOCK: Final = int.from_bytes(hashlib.sha256(b"aidgraph.audit_event").dige
 # Text columns and their lengths, for `_clip`.
 _CLIPPED: Final[dict[str, int]] = {
     name: cast(sa.String, audit_event.c[name].type).length or 0
-    for name in ("client_id", "purpose", "case_id", "operation", "document_hash", "outcome", "detail")
+    for name in ("client_id", "actor", "purpose", "case_id", "operation", "document_hash", "outcome", "detail")
 }
 
 
