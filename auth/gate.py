@@ -1,8 +1,10 @@
 """The secured gate of `/graphql`: token -> principal -> purpose -> policy view, and one audit event after.
 
 Refusals happen before any resolver runs, and are audited like answers: every request that returns
-personal data, and every refused one, writes exactly one event. When the event cannot be written
-the answer is not sent (the endpoint turns AuditUnavailable into a 503).
+personal data, and every refusal of an authenticated caller, writes exactly one event. When the event
+cannot be written the answer is not sent (the endpoint turns AuditUnavailable into a 503). A request
+without a valid token is only counted (auth/audit/refusals.py): its 401 is answered at once, whether
+or not the trail can be written, and a flood of them adds one event per source and minute.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from auth.access import Access
 from auth.audit import AuditEvent, AuditWriter, Caller, audit_event, document_hash
-from auth.authenticate import Authenticator, Unauthenticated, unauthenticated_response
+from auth.authenticate import Authenticator, Unauthenticated, claimed_client_id, unauthenticated_response
 from auth.disclosure import Disclosure, SelectionIndex, disclose, extensions_of
 from auth.policy_store import PolicyCache
 from auth.principal import Principal
@@ -88,7 +90,12 @@ class SecuredGate:
             if policy is None:
                 raise Refused("FORBIDDEN", "no access policy has been applied to this hub (aidgraph policy apply)")
         except Unauthenticated as problem:
-            await self._refused(request, operation, None, None, problem.reason, outcome="unauthenticated")
+            audit: AuditWriter = request.state.audit
+            audit.count_unauthenticated(  # never waits: the count is written once its minute is over
+                claimed_client_id=claimed_client_id(request),
+                address=request.client.host if request.client else None,
+                reason=problem.reason if problem.error is not None else "no access token",
+            )
             return unauthenticated_response(problem)
         except Refused as refused:
             await self._refused(request, operation, principal, purpose, f"{refused.code}: {refused.message}")
@@ -135,18 +142,11 @@ class SecuredGate:
         )
 
     async def _refused(
-        self,
-        request: Request,
-        operation: Any | None,
-        principal: Principal | None,
-        purpose: str | None,
-        detail: str,
-        *,
-        outcome: str = "refused",
+        self, request: Request, operation: Any | None, principal: Principal | None, purpose: str | None, detail: str
     ) -> None:
-        """One event per refusal."""
+        """One event per refusal of an authenticated caller (no purpose, a forbidden one, a bad header...)."""
         event = audit_event(
-            outcome,
+            "refused",
             caller=Caller.refused(
                 principal, purpose=purpose, case_id=request.headers.get(CASE_HEADER, "")[:_CASE_ID_MAX] or None
             ),

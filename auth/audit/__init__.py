@@ -1,7 +1,8 @@
 """The audit trail (DESIGN §3): one append-only, hash-chained event per request or change, its check, its look-up.
 
 - `auth.audit.event`: `AuditEvent`, its one builder `audit_event`, and the keyed `document_digest`;
-- `auth.audit.writer`: `AuditLog` (append to the chain), `AuditWriter` (a running hub's group commit);
+- `auth.audit.writer`: `AuditLog` (append to the chain), `AuditWriter` (a running hub's group commit,
+  and the counted unauthenticated refusals of `auth.audit.refusals`);
 - `auth.audit.verifier`: `verify`, naming the first broken link (`chain_hash`, `content_digest`);
 - `auth.audit.lookup`: `access_log`, who read a given person's data.
 """
@@ -18,6 +19,7 @@ from auth.audit.event import (
     document_hash,
 )
 from auth.audit.lookup import AccessLogEntry, access_log
+from auth.audit.refusals import UNAUTHENTICATED
 from auth.audit.verifier import (
     GENESIS_HASH,
     HASHED_COLUMNS,
@@ -35,6 +37,7 @@ __all__ = [
     "GENESIS_HASH",
     "HASHED_COLUMNS",
     "HASHED_WHEN_SET",
+    "UNAUTHENTICATED",
     "AccessLogEntry",
     "AuditEvent",
     "AuditLog",

@@ -1,7 +1,7 @@
 """What the trail records of one request or change: `AuditEvent`, its one builder, and the keyed document hash.
 
 Every path that writes the trail (GraphQL answers and refusals, the students export, a policy's dry
-run, webhooks, policy changes) builds its event with `audit_event`.
+run, webhooks, policy changes, counted unauthenticated refusals) builds its event with `audit_event`.
 The builder asks each path, by required keyword arguments, for every part of the identity an event
 carries: who (`Caller`: client, roles, purpose, case, policy version), the person acting (`actor`),
 and what was asked (`operation`, `document_hash`). A path that knows no such part says `None`; it

@@ -1,8 +1,10 @@
 """Writing the audit trail: `AuditLog` appends events to the chain, `AuditWriter` is a running hub's group commit.
 
-Every request that returns personal data, and every refused one, is written by `AuditLog.append`
-before the answer leaves the hub; if it cannot be written, `append` raises `AuditUnavailable` and the
-request fails (no unaudited reads).
+Every request that returns personal data, and every refused request of an authenticated caller, is
+written by `AuditLog.append` before the answer leaves the hub; if it cannot be written, `append` raises
+`AuditUnavailable` and the request fails (no unaudited reads). Refusals of requests without a valid
+token are only counted (auth/audit/refusals.py) and written later, a minute's worth at a time: a 401
+never waits for the trail, nor fails when it is down.
 
 Writers are serialised so the chain never forks: PostgreSQL by a transaction-scoped advisory lock
 inside the `audit_append` function (migrations 0004, 0007: one round trip per batch of events), SQLite
@@ -34,10 +36,13 @@ of any id.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
-from collections.abc import Sequence
-from datetime import UTC
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any, Final, cast
 
 import orjson
@@ -45,10 +50,13 @@ import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 
 from auth.audit.event import AuditEvent, AuditUnavailable
+from auth.audit.refusals import RefusalCounts, refusal_event
 from auth.audit.verifier import GENESIS_HASH, chain_hash, content_digest, utc
 from auth.hub_keys import AUDIT_KEY, HubKeyUnavailable, hub_key
 from auth.masks import MaskError, pseudonym
 from auth.tables import audit_event, audit_subject
+
+log = logging.getLogger("aidgraph.audit")
 
 # pg_advisory_xact_lock key of the chain's one writer at a time: the first 8 bytes of
 # sha256(b"aidgraph.audit_event"), so no other lock in the database is likely to share it.
@@ -58,6 +66,8 @@ _CLIPPED: Final[dict[str, int]] = {
     name: cast(sa.String, audit_event.c[name].type).length or 0
     for name in ("client_id", "actor", "purpose", "case_id", "operation", "document_hash", "outcome", "detail")
 }
+# How often a running hub writes the counted refusals of the minutes that have ended.
+REFUSALS_WRITTEN_EVERY_SECONDS: Final = 5.0
 
 
 class AuditLog:
@@ -115,15 +125,29 @@ class AuditLog:
 
 
 class AuditWriter:
-    """Group commit for a running hub: requests await their event, written together with the events
-    of the requests that arrived meanwhile (one transaction and round trip per batch, off the event
-    loop). Each request still gets its answer only after its own event is stored.
+    """A running hub's writer: group commit for requests, and the counted refusals written each minute.
+
+    Requests await their event, written together with the events of the requests that arrived meanwhile
+    (one transaction and round trip per batch, off the event loop); each request still gets its answer
+    only after its own event is stored. Unauthenticated refusals are counted (`count_unauthenticated`,
+    which never waits) and written by the background task that `async with writer:` runs, and at its end.
     """
 
-    def __init__(self, log: AuditLog) -> None:
+    def __init__(
+        self,
+        log: AuditLog,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        refusals: RefusalCounts | None = None,
+        every_seconds: float = REFUSALS_WRITTEN_EVERY_SECONDS,
+    ) -> None:
         self._log = log
+        self._clock = clock
+        self._refusals = refusals if refusals is not None else RefusalCounts()
+        self._every_seconds = every_seconds
         self._waiting: list[tuple[AuditEvent, asyncio.Future[int]]] = []
         self._writing = False
+        self._task: asyncio.Task[None] | None = None
 
     async def append(self, event: AuditEvent) -> int:
         stored_values(event)  # a malformed event fails its own request here, not the batch it would join
@@ -133,6 +157,51 @@ class AuditWriter:
             self._writing = True
             asyncio.get_running_loop().create_task(self._write())
         return await future
+
+    def count_unauthenticated(self, *, claimed_client_id: str | None, address: str | None, reason: str) -> None:
+        """Count one refusal of a request without a valid token; written once its minute is over."""
+        self._refusals.count(claimed_client_id=claimed_client_id, address=address, reason=reason, at=self._clock())
+
+    async def write_refusals(self, *, everything: bool = False) -> int:
+        """Write the counts of the minutes that have ended (all, when `everything`); return the events written.
+
+        Counts that cannot be written are kept for the next time (and logged): the trail being down
+        loses no count while the hub runs.
+        """
+        now_minute = self._clock().astimezone(UTC).replace(second=0, microsecond=0)
+        taken = self._refusals.take(before=None if everything else now_minute)
+        if not taken:
+            return 0
+        keys = list(taken)
+        outcomes = await asyncio.gather(
+            *(self.append(refusal_event(key, taken[key])) for key in keys), return_exceptions=True
+        )
+        failed = {key: taken[key] for key, done in zip(keys, outcomes, strict=True) if isinstance(done, BaseException)}
+        if failed:
+            log.warning("%d counts of unauthenticated refusals could not be written yet; kept", len(failed))
+            self._refusals.put_back(failed)
+        return len(keys) - len(failed)
+
+    async def __aenter__(self) -> AuditWriter:
+        self._task = asyncio.get_running_loop().create_task(self._write_refusals_periodically())
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.write_refusals(everything=True)  # at shutdown the current minute is over for this worker
+
+    async def _write_refusals_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._every_seconds)
+            try:
+                await self.write_refusals()
+            except Exception:  # never let one bad round stop the counting being written
+                log.exception("writing the counted unauthenticated refusals failed")
 
     async def _write(self) -> None:
         try:
