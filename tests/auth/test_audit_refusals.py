@@ -61,7 +61,7 @@ def test_fifty_refusals_within_a_minute_make_one_event_with_their_count(engine: 
         # when 50 requests with bad tokens claiming one client come from one address within the minute
         for number in range(50):
             clock.now = NINE + timedelta(seconds=10 + number)
-            reason = "expired" if number % 5 == 0 else "invalid signature"
+            reason = "expired" if number % 5 == 0 else "bad signature"
             writer.count_unauthenticated(claimed_client_id="civil-nanan", address="203.0.113.9", reason=reason)
         during = await writer.write_refusals()  # the minute is not over: nothing to write yet
         clock.now = NINE + timedelta(minutes=1, seconds=2)
@@ -79,7 +79,7 @@ def test_fifty_refusals_within_a_minute_make_one_event_with_their_count(engine: 
         [],
     )
     assert event["detail"] == (
-        "50 refusals: invalid signature (40), expired (10); token claims client civil-nanan; from 203.0.113.9"
+        "50 refusals: bad signature (40), expired (10); token claims client civil-nanan; from 203.0.113.9"
     )
     at = event["at"]
     assert (at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)) == NINE  # the minute it counts
