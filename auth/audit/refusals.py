@@ -5,7 +5,8 @@ one to a count here, on the event loop, and the hub's `AuditWriter` writes one `
 per key and minute once the minute is over (and the rest at shutdown). The claimed client id is the
 token's own, unverified word, so it goes into the event's detail, never into `client_id`, which only
 ever names a client that proved who it is. Memory is bounded: past `max_keys` keys, further sources
-are counted together (`MANY_SOURCES`), and past `MAX_REASONS` reasons per key, together as well.
+are counted together (`MANY_SOURCES`), and past `MAX_REASONS` reasons per key, together as well; a
+reason can carry the token's own text (`header <name> not accepted`), so it is cut and made printable.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import Final
 from auth.audit.event import AuditEvent, Caller, audit_event
 
 UNAUTHENTICATED: Final = "unauthenticated"
-MAX_KEYS: Final = 10_000
+MAX_KEYS: Final = 1_000
 MAX_REASONS: Final = 8
+MAX_REASON_LENGTH: Final = 80
 MANY_SOURCES: Final = "*"
 """The address of the key that counts the sources beyond `max_keys`."""
 OTHER_REASONS: Final = "other reasons"
@@ -52,6 +54,7 @@ class RefusalCounts:
         if key not in self._counts and len(self._counts) >= self._max_keys:
             key = RefusalKey(None, MANY_SOURCES, minute)
         reasons = self._counts.setdefault(key, Counter())
+        reason = _printable(reason)
         if reason not in reasons and len(reasons) >= MAX_REASONS:
             reason = OTHER_REASONS
         reasons[reason] += 1
@@ -86,6 +89,11 @@ def refusal_event(key: RefusalKey, reasons: Counter[str]) -> AuditEvent:
         detail=detail,
         at=key.minute,
     )
+
+
+def _printable(reason: str) -> str:
+    shown = "".join(character if character.isprintable() else "?" for character in reason[: MAX_REASON_LENGTH + 1])
+    return shown if len(shown) <= MAX_REASON_LENGTH else shown[: MAX_REASON_LENGTH - 1] + "…"
 
 
 def _source(address: str | None) -> str:

@@ -141,6 +141,20 @@ def test_the_counts_stay_bounded_however_many_sources_a_flood_invents() -> None:
     assert len(reasons) == 9 and reasons["other reasons"] > 0
 
 
+def test_a_reason_that_quotes_the_token_is_cut_and_made_printable() -> None:
+    # given a forged token whose header names a 100,000-character field with a line break in it
+    counts = RefusalCounts()
+
+    # when its refusal is counted, with the reason the validator gives
+    counts.count(claimed_client_id=None, address="203.0.113.9", reason="header \n" + "x" * 100_000 + " not accepted",
+                 at=NINE)  # fmt: skip
+
+    # then the count keeps 80 printable characters of it, marked as cut
+    [reasons] = counts.take(before=None).values()
+    [reason] = reasons
+    assert len(reason) == 80 and reason.isprintable() and reason.startswith("header ?xxx") and reason.endswith("…")
+
+
 def test_counts_the_trail_cannot_take_are_kept_and_written_later(engine: sa.Engine) -> None:
     # given ten counted refusals of a minute that is over, and a trail that is down
     clock = Clock(NINE)
