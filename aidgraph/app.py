@@ -60,11 +60,13 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
             async with contextlib.AsyncExitStack() as background:
                 if settings.deliver_webhooks and not open_access:
                     await background.enter_async_context(Dispatcher(engine))
+                # Writes the counted unauthenticated refusals each minute, and what is left at shutdown.
+                audit = await background.enter_async_context(AuditWriter(AuditLog(engine)))
                 yield {
                     "engine": engine,
                     "live_sources": live_sources,
                     "policies": PolicyCache(engine),
-                    "audit": AuditWriter(AuditLog(engine)),
+                    "audit": audit,
                 }
         finally:
             engine.dispose()

@@ -4,8 +4,6 @@ that is not live yet, answered from the real store and audited like any read."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +11,7 @@ import sqlalchemy as sa
 import schema
 from adapters.catalog import DEPARTMENTS
 from auth.access import Access
-from auth.audit import AuditEvent, AuditLog
+from auth.audit import AuditLog, Caller, audit_event, document_hash
 from auth.clients import load_client
 from auth.disclosure import SelectionIndex, disclose, extensions_of
 from auth.policy import compile_view, load_policy
@@ -33,9 +31,12 @@ def dry_run(
     query: str,
     variables: dict[str, Any] | None = None,
     source: str = "policy",
-    run_by: str = "unknown",
+    run_by: str | None = None,
 ) -> dict[str, Any]:
-    """The response `client_id` would get for `query` with `purpose` if `policy_text` were live."""
+    """The response `client_id` would get for `query` with `purpose` if `policy_text` were live.
+
+    Audited as a read by `run_by` (the person asking, a command's `--by`) acting as `client_id`.
+    """
     policy = load_policy(policy_text, source=source)
     client = load_client(engine, client_id)
     if client is None:
@@ -53,19 +54,15 @@ def dry_run(
         context.connection.close()
     disclosure = disclose(access, SelectionIndex(graphql_schema._schema)(query, None).fields)
     AuditLog(engine).append(
-        AuditEvent(
-            at=datetime.now(UTC),
-            client_id=None,
-            roles=sorted(principal.roles),
-            purpose=purpose,
+        audit_event(
+            "dry-run",
+            caller=Caller.of(access),  # the client it acts as; no policy version: the policy is a draft
+            actor=run_by,
             operation="policy dry-run",
-            document_hash=hashlib.sha256(query.encode()).hexdigest(),
-            subjects=sorted(access.subjects),
-            revealed=disclosure.revealed,
-            masked=disclosure.masked,
-            withheld=disclosure.withheld,
-            outcome="dry-run",
-            detail=f"by {run_by} as {client_id}, policy sha256 {policy.sha256[:16]} from {source}",
+            document_hash=document_hash(engine, query),
+            subjects=access.subjects,
+            disclosure=disclosure,
+            detail=f"policy sha256 {policy.sha256[:16]} from {source}",
         )
     )
     payload: dict[str, Any] = {"data": result.data}

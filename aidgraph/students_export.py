@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 
 from adapters import registry, students
 from auth.access import Access
-from auth.audit import AuditEvent, AuditLog
+from auth.audit import AuditLog, Caller, audit_event, document_hash
 from auth.disclosure import Selected, disclose
 
 FORMATS = ("csv", "ndjson")
@@ -40,30 +39,54 @@ COLUMNS = (
 
 
 def export_rows(
-    engine: sa.Engine, access: Access, *, term: str, region: str, stage: str | None = None, operation: str
+    engine: sa.Engine,
+    access: Access,
+    *,
+    term: str,
+    region: str,
+    stage: str | None = None,
+    operation: str,
+    actor: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Every eligible student of the term inside the caller's regions, one dict per student."""
+    """Every eligible student of the term inside the caller's regions, one dict per student.
+
+    `actor` names the person who runs the export (a command's `--by`); None for a client system.
+    """
     regions = access.visible(region)
-    audit = AuditLog(engine)
+    log, caller = AuditLog(engine), Caller.of(access)
+    # What was asked, as the export's document: the same request gives the same keyed hash.
+    document = document_hash(engine, f"students export\nterm={term}\nregion={region}\nstage={stage or ''}")
+
+    def audit_page(page: Sequence[students.EligibleStudent]) -> None:
+        log.append(
+            audit_event(
+                "export",
+                caller=caller,
+                actor=actor,
+                operation=operation,
+                document_hash=document,
+                subjects=[entry.id_number for entry in page],
+                disclosure=disclose(access, _READ),
+                detail=f"term {term}, {len(page)} students",
+            )
+        )
+
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         page: list[students.EligibleStudent] = []
         for entry in students.iter_eligible(connection, term=term, regions=regions, stage=stage, batch=PAGE):
             page.append(entry)
             if len(page) == PAGE:
-                yield from _page_rows(connection, audit, access, page, term=term, operation=operation)
+                yield from _page_rows(connection, audit_page, access, page)
                 page = []
         if page:
-            yield from _page_rows(connection, audit, access, page, term=term, operation=operation)
+            yield from _page_rows(connection, audit_page, access, page)
 
 
 def _page_rows(
     connection: sa.Connection,
-    audit: AuditLog,
+    audit_page: Callable[[Sequence[students.EligibleStudent]], None],
     access: Access,
     page: Sequence[students.EligibleStudent],
-    *,
-    term: str,
-    operation: str,
 ) -> Iterator[dict[str, Any]]:
     persons = registry.PERSONS.table
     names = dict(
@@ -110,24 +133,7 @@ def _page_rows(
                 "aid_granted": student["aid_granted"],
             }
         )
-    principal = access.principal
-    disclosure = disclose(access, _READ)
-    audit.append(  # before the page leaves: no unaudited reads
-        AuditEvent(
-            at=datetime.now(UTC),
-            client_id=principal.client_id if principal else None,
-            roles=sorted(principal.roles) if principal else (),
-            purpose=access.purpose,
-            operation=operation,
-            subjects=[entry.id_number for entry in page],
-            revealed=disclosure.revealed,
-            masked=disclosure.masked,
-            withheld=disclosure.withheld,
-            outcome="export",
-            detail=f"term {term}, {len(page)} students",
-            policy_version=access.policy_version,
-        )
-    )
+    audit_page(page)  # before the page leaves: no unaudited reads
     yield from rows
 
 

@@ -23,7 +23,7 @@ from authlib.common.security import is_secure_transport
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from auth.clients import Client, load_client
+from auth.clients import Client, ClientError, check_client_id, load_client
 from auth.principal import Principal, token_purposes
 from auth.server.config import TokenSettings
 from auth.server.keystore import KeyRingCache
@@ -255,12 +255,40 @@ class Authenticator:
         return client
 
 
+def claimed_client_id(request: Request) -> str | None:
+    """The client id the request's token claims, unverified: only to count refusals by, never to trust.
+
+    None unless the token parses as a JWT and its `client_id` claim has the shape of a client id
+    (`auth.clients.check_client_id`: bounded, printable), so a refusal's record never holds the token,
+    nor arbitrary text from it.
+    """
+    try:
+        claims = _unverified_claims(bearer_token(request))
+    except Unauthenticated:
+        return None
+    claimed = claims.get("client_id") if claims is not None else None
+    if not isinstance(claimed, str):
+        return None
+    try:
+        return check_client_id(claimed)
+    except ClientError:
+        return None
+
+
 def _unverified_issuer(token: str) -> str | None:
     """Only to choose which keys to check against: the chosen validator checks `iss` itself."""
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return None
-    issuer = claims.get("iss") if isinstance(claims, dict) else None
+    claims = _unverified_claims(token)
+    issuer = claims.get("iss") if claims is not None else None
     return issuer if isinstance(issuer, str) else None
+
+
+def _unverified_claims(token: str) -> dict[str, Any] | None:
+    """A compact JWT's claims as it states them (header and claims both JSON objects), unchecked; else None."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        header, claims = (json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))) for part in parts[:2])
+    except ValueError:
+        return None
+    return claims if isinstance(header, dict) and isinstance(claims, dict) else None

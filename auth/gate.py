@@ -1,14 +1,14 @@
 """The secured gate of `/graphql`: token -> principal -> purpose -> policy view, and one audit event after.
 
 Refusals happen before any resolver runs, and are audited like answers: every request that returns
-personal data, and every refused one, writes exactly one event. When the event cannot be written
-the answer is not sent (the endpoint turns AuditUnavailable into a 503).
+personal data, and every refusal of an authenticated caller, writes exactly one event. When the event
+cannot be written the answer is not sent (the endpoint turns AuditUnavailable into a 503). A request
+without a valid token is only counted (auth/audit/refusals.py): its 401 is answered at once, whether
+or not the trail can be written, and a flood of them adds one event per source and minute.
 """
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
 from typing import Any
 
 from graphql import GraphQLError, GraphQLSchema
@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from auth.access import Access
-from auth.audit import AuditEvent, AuditWriter
-from auth.authenticate import Authenticator, Unauthenticated, unauthenticated_response
+from auth.audit import AuditEvent, AuditWriter, Caller, audit_event, document_hash
+from auth.authenticate import Authenticator, Unauthenticated, claimed_client_id, unauthenticated_response
 from auth.disclosure import Disclosure, SelectionIndex, disclose, extensions_of
 from auth.policy_store import PolicyCache
 from auth.principal import Principal
@@ -71,10 +71,6 @@ def _refusal(refused: Refused) -> Response:
     return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def _document_hash(query: str) -> str:
-    return hashlib.sha256(query.encode()).hexdigest()
-
-
 class SecuredGate:
     """Tokens, purposes, policies and the audit trail around every GraphQL request (DESIGN §3)."""
 
@@ -94,10 +90,15 @@ class SecuredGate:
             if policy is None:
                 raise Refused("FORBIDDEN", "no access policy has been applied to this hub (aidgraph policy apply)")
         except Unauthenticated as problem:
-            await self._refused(request, operation, None, None, "unauthenticated", problem.reason)
+            audit: AuditWriter = request.state.audit
+            audit.count_unauthenticated(  # never waits: the count is written once its minute is over
+                claimed_client_id=claimed_client_id(request),
+                address=request.client.host if request.client else None,
+                reason=problem.reason if problem.error is not None else "no access token",
+            )
             return unauthenticated_response(problem)
         except Refused as refused:
-            await self._refused(request, operation, principal, purpose, "refused", f"{refused.code}: {refused.message}")
+            await self._refused(request, operation, principal, purpose, f"{refused.code}: {refused.message}")
             return _refusal(refused)
         return Access(
             view=policy.view(principal.roles, purpose),
@@ -116,56 +117,42 @@ class SecuredGate:
         forbidden = [error for error in errors if (error.extensions or {}).get("code") == "FORBIDDEN"]
         if disclosure.personal or disclosure.withheld or access.subjects or forbidden:
             audit: AuditWriter = request.state.audit
-            await audit.append(self._event(operation, access, disclosure, selection.operation, errors))
+            await audit.append(self._event(request, operation, access, disclosure, selection.operation, errors))
         return extensions_of(disclosure)
 
     def _event(
         self,
+        request: Request,
         operation: Any,
         access: Access,
         disclosure: Disclosure,
         operation_name: str | None,
         errors: list[GraphQLError],
     ) -> AuditEvent:
-        principal = access.principal
         codes = sorted({str((error.extensions or {}).get("code", "ERROR")) for error in errors})
-        outcome = "partial" if errors or disclosure.withheld else "ok"
-        return AuditEvent(
-            at=datetime.now(UTC),
-            client_id=principal.client_id if principal else None,
-            roles=sorted(principal.roles) if principal else (),
-            purpose=access.purpose,
-            case_id=access.case_id,
+        return audit_event(
+            "partial" if errors or disclosure.withheld else "ok",
+            caller=Caller.of(access),
+            actor=None,  # a client system asked; no person is named
             operation=operation_name,
-            document_hash=_document_hash(operation.query),
-            subjects=sorted(access.subjects),
-            revealed=disclosure.revealed,
-            masked=disclosure.masked,
-            withheld=disclosure.withheld,
-            outcome=outcome,
+            document_hash=document_hash(request.state.engine, operation.query),
+            subjects=access.subjects,
+            disclosure=disclosure,
             detail=("errors: " + ", ".join(codes)) if codes else None,
-            policy_version=access.policy_version,
         )
 
     async def _refused(
-        self,
-        request: Request,
-        operation: Any | None,
-        principal: Principal | None,
-        purpose: str | None,
-        outcome: str,
-        detail: str,
+        self, request: Request, operation: Any | None, principal: Principal | None, purpose: str | None, detail: str
     ) -> None:
-        query = operation.query if operation is not None else ""
-        event = AuditEvent(
-            at=datetime.now(UTC),
-            client_id=principal.client_id if principal else None,
-            roles=sorted(principal.roles) if principal else (),
-            purpose=purpose,
-            case_id=request.headers.get(CASE_HEADER, "")[:_CASE_ID_MAX] or None,
-            operation=self._selections(query, operation.operation_name).operation if operation else None,
-            document_hash=_document_hash(query) if operation else None,
-            outcome=outcome,
+        """One event per refusal of an authenticated caller (no purpose, a forbidden one, a bad header...)."""
+        event = audit_event(
+            "refused",
+            caller=Caller.refused(
+                principal, purpose=purpose, case_id=request.headers.get(CASE_HEADER, "")[:_CASE_ID_MAX] or None
+            ),
+            actor=None,
+            operation=self._selections(operation.query, operation.operation_name).operation if operation else None,
+            document_hash=document_hash(request.state.engine, operation.query) if operation else None,
             detail=detail,
         )
         audit: AuditWriter = request.state.audit

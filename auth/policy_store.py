@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from auth.audit import AuditEvent, AuditLog
+from auth.audit import AuditLog, Caller, audit_event
 from auth.policy import CompiledPolicy, Policy, load_policy
 from auth.tables import policy_version
 
@@ -54,13 +54,13 @@ def apply_audited_policy(engine: sa.Engine, text: str, *, applied_by: str, sourc
         latest = connection.execute(sa.select(sa.func.max(policy_version.c.version))).scalar_one()
     intended = (latest or 0) + 1
     AuditLog(engine).append(
-        AuditEvent(
-            at=datetime.now(UTC),
-            client_id=None,
-            outcome="policy-applied",
+        audit_event(
+            "policy-applied",
+            caller=Caller.the_hub(policy_version=intended),
+            actor=applied_by,
             operation="policy apply",
+            document_hash=None,  # the policy is named by its SHA-256 in the detail: it holds no personal data
             detail=f"version {intended} (sha256 {policy.sha256[:16]}) by {applied_by} from {source}",
-            policy_version=intended,
         )
     )
     with engine.begin() as connection:

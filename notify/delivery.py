@@ -38,7 +38,7 @@ from typing import Any, Final
 import httpx2
 import sqlalchemy as sa
 
-from auth.audit import AuditEvent, AuditLog
+from auth.audit import AuditLog, Caller, DisclosedFields, audit_event
 from auth.tables import oauth_client
 from notify.clock import utc
 from notify.payloads import render
@@ -243,21 +243,27 @@ class _Sender:
 
     def _audit_first_send(self, head: Mapping[Any, Any]) -> None:
         """One audit event per delivery, before anything leaves (AuditUnavailable: nothing is sent)."""
-        disclosure = head["disclosure"]
+        disclosure = head["disclosure"]  # as change detection stored it with the delivery
         seq = self._audit.append(
-            AuditEvent(
-                at=self._clock(),
-                client_id=head["client_id"],
-                roles=list(head["roles"]),
-                purpose=PURPOSE,
+            audit_event(
+                "webhook",
+                caller=Caller(
+                    client_id=head["client_id"],
+                    roles=list(head["roles"]),
+                    purpose=PURPOSE,
+                    policy_version=disclosure.get("policy_version"),
+                ),
+                actor=None,  # the hub sends on its own, for the subscription
                 operation=f"webhook {head['event_type']}",
+                document_hash=None,  # no client document: the payload is the event type's own
                 subjects=[head["id_number"]],
-                revealed=disclosure.get("revealed", []),
-                masked=disclosure.get("masked", []),
-                withheld=disclosure.get("withheld", []),
-                outcome="webhook",
+                disclosure=DisclosedFields(
+                    revealed=disclosure.get("revealed", []),
+                    masked=disclosure.get("masked", []),
+                    withheld=disclosure.get("withheld", []),
+                ),
                 detail=f"event {head['event_id']}, subscription {head['subscription_id']}, term {head['term']}",
-                policy_version=disclosure.get("policy_version"),
+                at=self._clock(),
             )
         )
         with self._engine.begin() as connection:

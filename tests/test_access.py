@@ -6,6 +6,7 @@ Every test runs on SQLite and PostgreSQL, against the demo policy and one client
 from __future__ import annotations
 
 import base64
+import functools
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ from starlette.testclient import TestClient
 from adapters.idnumber import to_legacy
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
-from auth.audit import verify
+from auth.audit import AuditWriter, verify
 from auth.authenticate import REVOCATION_REFRESH_SECONDS
 from auth.server import load_ring
 from auth.tables import audit_event
@@ -63,6 +64,12 @@ class Hub:
         client_id = self.client(f"{role}-{purpose}{suffix}", roles=[role], purposes=[purpose], regions=regions)
         return self.token(client_id)
 
+    def write_counted_refusals(self) -> None:
+        """What the hub's audit writer does each minute and at shutdown, now: write the counted 401s."""
+        writer: AuditWriter = self.http.app_state["audit"]
+        assert self.http.portal is not None
+        self.http.portal.call(functools.partial(writer.write_refusals, everything=True))
+
     def events(self) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
             rows = connection.execute(sa.select(audit_event).order_by(audit_event.c.seq)).mappings().all()
@@ -79,18 +86,23 @@ def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 # --- tokens -------------------------------------------------------------------------------------
 
 
-def test_no_token_is_401_and_the_refusal_is_audited(hub: Hub) -> None:
+def test_no_token_is_401_and_the_refusal_is_counted_then_audited(hub: Hub) -> None:
+    hub.write_counted_refusals()  # what earlier tests left counted
     before = len(hub.events())
     body = post(hub.http, MEMBERS, None, status=401, n=SMALL)
     assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert body.get("data") is None
+    # the 401 did not wait for the trail: it is counted, and written with its minute's count
+    assert len(hub.events()) == before
+    hub.write_counted_refusals()
     events = hub.events()
     assert len(events) == before + 1
     assert (events[-1]["outcome"], events[-1]["client_id"], events[-1]["operation"]) == (
         "unauthenticated",
         None,
-        "Members",
+        None,
     )
+    assert events[-1]["detail"] == "1 refusal: no access token (1); from testclient"
 
 
 def test_a_malformed_body_without_a_token_is_401_not_400(hub: Hub) -> None:

@@ -79,9 +79,45 @@ def test_triggers_refuse_changes_even_to_the_tables_owner(pg_engine: sa.Engine, 
     assert verify(pg_engine).ok
 
 
+@pytest.mark.parametrize("table", ["audit_event", "audit_subject"])
+@pytest.mark.parametrize("change", list(CHANGES))
+def test_replica_mode_does_not_skip_the_triggers(pg_engine: sa.Engine, table: str, change: str) -> None:
+    # given a trail of three events, and a connection as the store's superuser in replica mode, which
+    # skips every trigger not enabled ALWAYS (what logical replication's apply workers run in)
+    with pytest.raises(sa.exc.DBAPIError) as refused, pg_engine.begin() as connection:
+        assert connection.execute(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar_one()
+        connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
+        # when a row is updated, rows deleted, or the table truncated
+        connection.execute(sa.text(CHANGES[change].format(table=table)))
+
+    # then it is refused all the same, and the trail is as it was
+    assert f"the audit trail is append-only: {change.upper()} on {table} is not allowed" in str(refused.value)
+    assert counts(pg_engine) == (3, 3)
+    assert verify(pg_engine).ok
+
+
+def test_every_trigger_of_the_trail_is_enabled_always(pg_engine: sa.Engine) -> None:
+    # given a store migrated from scratch, when its triggers on the trail are listed
+    with pg_engine.connect() as connection:
+        triggers = connection.execute(
+            sa.text(
+                "SELECT tgrelid::regclass::text, tgname, tgenabled FROM pg_trigger "
+                "WHERE NOT tgisinternal AND tgrelid IN ('audit_event'::regclass, 'audit_subject'::regclass) "
+                "ORDER BY 1, 2"
+            )
+        ).all()
+    # then each of the four fires in every replication role ('A'), not only in origin mode ('O')
+    assert [tuple(row) for row in triggers] == [
+        ("audit_event", "audit_event_append_only", "A"),
+        ("audit_event", "audit_event_no_truncate", "A"),
+        ("audit_subject", "audit_subject_append_only", "A"),
+        ("audit_subject", "audit_subject_no_truncate", "A"),
+    ]
+
+
 @pytest.fixture
 def app_engine(postgres: ThrowawayPostgres, pg_url: str, pg_engine: sa.Engine) -> Iterator[sa.Engine]:
-    """An engine logged in as a role granted what auth/audit.py's docstring says, and nothing more."""
+    """An engine logged in as a role granted what auth/audit/writer.py's docstring says, and nothing more."""
     role = f"audit_app_{make_url(pg_url).database}"
     with pg_engine.begin() as connection:
         connection.execute(sa.text(f"CREATE ROLE {role} LOGIN"))
@@ -129,9 +165,10 @@ def test_migration_0003_downgrades_and_upgrades(pg_engine: sa.Engine) -> None:
     # then the trail can be changed again (what 0003 prevents)
     with pg_engine.begin() as connection:
         connection.execute(sa.text("UPDATE audit_event SET outcome = 'edited' WHERE seq = 2"))
-    assert verify(pg_engine).first_bad_seq == 2
 
-    # when it is redone, then changes are refused once more
+    # when it is redone, then the change shows (verified at head: the checker reads the newest columns)
     command.upgrade(alembic_config(pg_engine), "head")
+    assert verify(pg_engine).first_bad_seq == 2
+    # and changes are refused once more
     with pytest.raises(sa.exc.DBAPIError, match="append-only"), pg_engine.begin() as connection:
         connection.execute(sa.text("DELETE FROM audit_event WHERE seq = 2"))

@@ -1,0 +1,58 @@
+"""The audit trail (DESIGN §3): one append-only, hash-chained event per request or change, its check, its look-up.
+
+- `auth.audit.event`: `AuditEvent`, its one builder `audit_event`, and the keyed `document_digest`;
+- `auth.audit.writer`: `AuditLog` (append to the chain), `AuditWriter` (a running hub's group commit,
+  and the counted unauthenticated refusals of `auth.audit.refusals`);
+- `auth.audit.verifier`: `verify`, naming the first broken link (`chain_hash`, `content_digest`);
+- `auth.audit.lookup`: `access_log`, who read a given person's data.
+"""
+
+from auth.audit.event import (
+    DOCUMENT_HASH_PREFIX,
+    AuditEvent,
+    AuditUnavailable,
+    Caller,
+    Disclosed,
+    DisclosedFields,
+    audit_event,
+    document_digest,
+    document_hash,
+)
+from auth.audit.lookup import AccessLogEntry, access_log
+from auth.audit.refusals import UNAUTHENTICATED
+from auth.audit.verifier import (
+    GENESIS_HASH,
+    HASHED_COLUMNS,
+    HASHED_WHEN_SET,
+    VerifyReport,
+    chain_hash,
+    content_digest,
+    format_report,
+    verify,
+)
+from auth.audit.writer import AuditLog, AuditWriter
+
+__all__ = [
+    "DOCUMENT_HASH_PREFIX",
+    "GENESIS_HASH",
+    "HASHED_COLUMNS",
+    "HASHED_WHEN_SET",
+    "UNAUTHENTICATED",
+    "AccessLogEntry",
+    "AuditEvent",
+    "AuditLog",
+    "AuditUnavailable",
+    "AuditWriter",
+    "Caller",
+    "Disclosed",
+    "DisclosedFields",
+    "VerifyReport",
+    "access_log",
+    "audit_event",
+    "chain_hash",
+    "content_digest",
+    "document_digest",
+    "document_hash",
+    "format_report",
+    "verify",
+]

@@ -1,0 +1,234 @@
+"""Checking the audit trail: each event's link (`content_digest`, `chain_hash`) and `verify`, naming a broken one.
+
+The chain. Events are numbered 1, 2, 3... in one linear sequence (`seq`). Each stores `prev_hash`, the
+`hash` of the event before it (64 zeros for the first), and its own `hash`:
+`sha256(f"{seq}:{prev_hash}:{digest}")`, where `digest` is SHA-256 over a canonical serialisation of
+every other stored column (`content_digest`, `chain_hash`).
+
+Columns added after events were written (`actor`, migration 0007) are covered once set: an event that
+leaves one null is digested exactly as before the column existed, so events written earlier still
+verify, while setting the column on any event, or clearing it on an event that had it, changes the
+digest and is found.
+
+What `verify` detects, walking the chain in `seq` order and naming the first broken link:
+- an edited event: its stored hash no longer matches its contents (named: that seq); an editor who also
+  recomputes the hash breaks the next event's `prev_hash` instead (named: the next seq);
+- a deleted event in the middle, or the first ones: a gap in `seq` (named: the event after the gap);
+- an event inserted out of chain: a `prev_hash` that is not its predecessor's hash, or a gap;
+- `audit_subject` rows that disagree with their event's subjects (a row removed to hide an access from
+  `access_log`, or added to invent one), or that name no event (e.g. left behind by a deleted event).
+What it cannot detect from the database alone:
+- deleting the newest events (truncating the tail) with their subject rows: what remains is a valid,
+  shorter chain. It is detected only against an anchor kept elsewhere: `verify` reports the head
+  (`last_seq`, `last_hash`); record it outside the database (the CLI output in an external log, a
+  ticket, a timestamping service) and pass it back as `anchor=(seq, hash)` later;
+- rewriting the chain from some event on, hashes recomputed (the hash is unkeyed, so anyone able to
+  write the tables can): again only an external anchor at or after that point shows it.
+Append-only storage (migrations 0003 and 0007, see auth/audit/writer.py) makes both need a database
+superuser or the tables' owner.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import orjson
+import sqlalchemy as sa
+
+from auth.tables import audit_event, audit_subject
+
+GENESIS_HASH: Final = "0" * 64
+
+# The columns `chain_hash` covers, in the table's order: every stored column but `hash`. Spelled out so
+# that adding a column is a decision about old events' hashes (a test holds this to the table).
+HASHED_COLUMNS: Final = (
+    "seq", "at", "client_id", "actor", "roles", "purpose", "case_id", "operation", "document_hash", "subjects",
+    "revealed", "masked", "withheld", "outcome", "detail", "policy_version", "prev_hash",
+)  # fmt: skip
+# Columns added after events were written: digested only when set, so the events before them still verify.
+HASHED_WHEN_SET: Final = frozenset({"actor"})
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    """The outcome of `verify`.
+
+    `events_checked` counts the events found intact before the first problem (all of them when `ok`).
+    `last_seq` and `last_hash` are the head of the intact part: record them outside the database and
+    pass them back as `verify(..., anchor=(last_seq, last_hash))` to detect a truncated tail later.
+    """
+
+    ok: bool
+    events_checked: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    last_seq: int | None = None
+    last_hash: str | None = None
+
+
+def content_digest(row: Mapping[Any, Any]) -> str:
+    """SHA-256 (hex) of the event's contents: `HASHED_COLUMNS` but `seq` and `prev_hash` (and those of
+    `HASHED_WHEN_SET` that are null), as JSON with keys sorted and `at` in UTC."""
+    payload = {
+        name: row[name]
+        for name in HASHED_COLUMNS
+        if name not in ("seq", "prev_hash") and not (name in HASHED_WHEN_SET and row.get(name) is None)
+    }
+    payload["at"] = utc(row["at"]).isoformat(timespec="microseconds")
+    return hashlib.sha256(orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def chain_hash(row: Mapping[Any, Any]) -> str:
+    """The event's link: `sha256(f"{seq}:{prev_hash}:{content_digest}")` (hex), as `audit_append` makes it."""
+    return hashlib.sha256(f"{row['seq']}:{row['prev_hash']}:{content_digest(row)}".encode()).hexdigest()
+
+
+def utc(moment: datetime) -> datetime:
+    """A stored time as an aware UTC instant, whichever backend returned it."""
+    # SQLite hands back the naive UTC time it was given; PostgreSQL an aware one in the session's zone.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def verify(engine: sa.Engine, *, anchor: tuple[int, str] | None = None, batch_size: int = 1000) -> VerifyReport:
+    """Walk the chain in seq order and name its first broken link (see the module docstring).
+
+    Streams events and subject rows side by side (server-side cursors on PostgreSQL), so memory stays
+    constant however long the trail. It checks the trail as it was when the check began.
+    `anchor` is a `(seq, hash)` head recorded earlier: that event must still be there, unchanged.
+    """
+    with engine.connect() as connection:
+        _read_snapshot(connection)  # the two streams see the same trail, however many appends meanwhile
+        options = {"yield_per": batch_size}
+        events = connection.execute(
+            sa.select(*(audit_event.c[name] for name in (*HASHED_COLUMNS, "hash"))).order_by(audit_event.c.seq),
+            execution_options=options,
+        )
+        subject_rows = connection.execute(
+            sa.select(audit_subject.c.seq, audit_subject.c.subject).order_by(audit_subject.c.seq),
+            execution_options=options,
+        )
+        with events, subject_rows:  # closes the server-side cursors when the walk stops early
+            subjects = _Peekable((seq, subject) for seq, subject in subject_rows)
+            return _walk(events.mappings(), subjects, anchor=anchor)
+
+
+def format_report(report: VerifyReport) -> str:
+    """One line for the command line."""
+    if report.ok and report.last_seq is None:
+        return "audit trail ok: no events yet"
+    if report.ok:
+        return (
+            f"audit trail ok: {report.events_checked} events checked; "
+            f"head seq {report.last_seq} hash {report.last_hash}"
+        )
+    return (
+        f"audit trail BROKEN at seq {report.first_bad_seq}: {report.problem} "
+        f"({report.events_checked} events before it are intact)"
+    )
+
+
+def _read_snapshot(connection: sa.Connection) -> None:
+    """Make every statement of this transaction read one snapshot."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+    elif connection.dialect.name == "sqlite":
+        # pysqlite opens no transaction for a SELECT; this one holds the read snapshot until rollback.
+        connection.exec_driver_sql("BEGIN")
+
+
+class _Peekable:
+    """The `(seq, subject)` rows of audit_subject in seq order, looked at one ahead."""
+
+    def __init__(self, rows: Iterator[tuple[int, str]]) -> None:
+        self._rows = rows
+        self._next: tuple[int, str] | None = next(rows, None)
+
+    def peek(self) -> tuple[int, str] | None:
+        return self._next
+
+    def take(self) -> tuple[int, str]:
+        row = self._next
+        assert row is not None
+        self._next = next(self._rows, None)
+        return row
+
+
+@dataclass
+class _Walk:
+    checked: int = 0
+    last_seq: int = 0
+    last_hash: str = GENESIS_HASH
+    anchor_seen: bool = False
+
+    def broken(self, seq: int, problem: str) -> VerifyReport:
+        return VerifyReport(
+            ok=False,
+            events_checked=self.checked,
+            first_bad_seq=seq,
+            problem=problem,
+            last_seq=self.last_seq or None,
+            last_hash=self.last_hash if self.last_seq else None,
+        )
+
+
+def _walk(events: Iterable[sa.RowMapping], subjects: _Peekable, *, anchor: tuple[int, str] | None) -> VerifyReport:
+    walk = _Walk()
+    for event in events:
+        seq = event["seq"]
+        problem = _link_problem(event, last_seq=walk.last_seq, last_hash=walk.last_hash)
+        if problem is not None:
+            return walk.broken(seq, problem)
+        orphan = subjects.peek()
+        if orphan is not None and orphan[0] < seq:
+            return walk.broken(orphan[0], f"audit_subject rows name seq {orphan[0]}, which has no event")
+        listed: list[str] = []
+        while (row := subjects.peek()) is not None and row[0] == seq:
+            listed.append(subjects.take()[1])
+        if sorted(listed) != sorted(event["subjects"]):
+            return walk.broken(seq, _subjects_problem(expected=event["subjects"], found=listed))
+        if anchor is not None and seq == anchor[0]:
+            if event["hash"] != anchor[1]:
+                return walk.broken(seq, f"seq {seq} is not the event anchored earlier (its hash differs)")
+            walk.anchor_seen = True
+        walk.checked += 1
+        walk.last_seq, walk.last_hash = seq, event["hash"]
+    orphan = subjects.peek()
+    if orphan is not None:
+        return walk.broken(orphan[0], f"audit_subject rows name seq {orphan[0]}, which has no event")
+    if anchor is not None and not walk.anchor_seen:
+        return walk.broken(
+            walk.last_seq + 1,
+            f"the chain ends at seq {walk.last_seq}, but seq {anchor[0]} was anchored earlier: "
+            f"events {walk.last_seq + 1}..{anchor[0]} were deleted",
+        )
+    return VerifyReport(
+        ok=True,
+        events_checked=walk.checked,
+        last_seq=walk.last_seq or None,
+        last_hash=walk.last_hash if walk.last_seq else None,
+    )
+
+
+def _link_problem(event: sa.RowMapping, *, last_seq: int, last_hash: str) -> str | None:
+    seq = event["seq"]
+    if chain_hash(event) != event["hash"]:
+        return f"seq {seq} was edited: its contents no longer match its hash"
+    if seq != last_seq + 1:
+        if seq <= last_seq:  # pragma: no cover - seq is the primary key, read in order
+            return f"seq {seq} repeats or goes back after seq {last_seq}"
+        missing = f"seq {last_seq + 1}" if seq == last_seq + 2 else f"seqs {last_seq + 1}..{seq - 1}"
+        return f"{missing} missing (deleted) before seq {seq}"
+    if event["prev_hash"] != last_hash:
+        before = f"seq {last_seq}'s hash" if last_seq else "the genesis hash (64 zeros)"
+        return f"seq {seq}'s prev_hash is not {before}: seq {seq} was inserted out of chain, or its predecessor changed"
+    return None
+
+
+def _subjects_problem(*, expected: Sequence[str], found: Sequence[str]) -> str:
+    missing = len(set(expected) - set(found))
+    extra = len(set(found) - set(expected))
+    return f"audit_subject rows disagree with the event's subjects ({missing} missing, {extra} not in the event)"
