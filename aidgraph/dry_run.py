@@ -10,11 +10,11 @@ import sqlalchemy as sa
 
 import schema
 from adapters.catalog import DEPARTMENTS
-from auth.access import Access
+from auth.access import access_for
 from auth.audit import AuditLog, Caller, audit_event, document_hash
 from auth.clients import load_client
 from auth.disclosure import SelectionIndex, disclose, extensions_of
-from auth.policy import compile_view, load_policy
+from auth.policy import CompiledPolicy, load_policy
 from resolvers.context import Context
 
 
@@ -43,9 +43,7 @@ def dry_run(
         raise DryRunError(f"no client {client_id!r} is registered")
     if purpose not in client.purposes:
         raise DryRunError(f"purpose {purpose!r} is not allowed for {client_id} ({', '.join(client.purposes)})")
-    principal = client.principal(token_purposes=[purpose])
-    view = compile_view(policy, principal.roles, purpose)
-    access = Access(view=view, regions=client.regions, principal=principal, purpose=purpose)
+    access = access_for(client.principal(token_purposes=[purpose]), purpose, CompiledPolicy(policy, version=None))
     graphql_schema = schema.create_schema()
     context = Context.create(engine, {}, list(DEPARTMENTS), access)
     try:

@@ -15,10 +15,11 @@ from graphql import GraphQLError, GraphQLSchema
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from auth.access import Access
+from auth.access import Access, access_for
 from auth.audit import AuditEvent, AuditWriter, Caller, audit_event, document_hash
 from auth.authenticate import Authenticator, Unauthenticated, claimed_client_id, unauthenticated_response
 from auth.disclosure import Disclosure, SelectionIndex, disclose, extensions_of
+from auth.policy import PolicyError
 from auth.policy_store import PolicyCache
 from auth.principal import Principal
 
@@ -86,7 +87,11 @@ class SecuredGate:
             purpose = choose_purpose(principal, request.headers.get(PURPOSE_HEADER))
             case_id = _case_id(request)
             policies: PolicyCache = request.state.policies
-            policy = policies.current()  # cached; reads the store at most every few seconds
+            try:
+                policy = policies.current()  # cached; reads the store at most every few seconds
+            except PolicyError:
+                # Stored before the hub's checks grew stricter: refused cleanly until a corrected one is applied.
+                raise Refused("FORBIDDEN", "the hub's current access policy no longer passes its checks") from None
             if policy is None:
                 raise Refused("FORBIDDEN", "no access policy has been applied to this hub (aidgraph policy apply)")
         except Unauthenticated as problem:
@@ -100,14 +105,7 @@ class SecuredGate:
         except Refused as refused:
             await self._refused(request, operation, principal, purpose, f"{refused.code}: {refused.message}")
             return _refusal(refused)
-        return Access(
-            view=policy.view(principal.roles, purpose),
-            regions=principal.regions,
-            principal=principal,
-            purpose=purpose,
-            case_id=case_id,
-            policy_version=policy.version,
-        )
+        return access_for(principal, purpose, policy, case_id=case_id)
 
     async def settle(
         self, request: Request, operation: Any, access: Access, errors: list[GraphQLError]

@@ -183,11 +183,20 @@ def test_the_export_command_writes_csv_and_is_audited(
     monkeypatch.setenv("AIDGRAPH_DATABASE_URL", hub.engine.url.render_as_string(hide_password=False))
     out = tmp_path / "students.csv"
     before = len(_events(hub.engine))
-    assert cli.main(["students", "export", "--region", "3505", "--term", TERM, "--out", str(out)]) == 0
+    command = ["students", "export", "--region", "3505", "--term", TERM, "--out", str(out), "--by", "王敏"]
+    assert cli.main(command) == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert [row["id_number"] for row in rows] == sorted([STUDENT, OLDER])
     events = _events(hub.engine)[before:]
     assert [(event["outcome"], event["operation"]) for event in events] == [("export", "students export (cli)")]
+    assert events[0]["actor"] == "王敏"  # the person who ran it is named
+
+
+def test_the_export_command_refuses_a_client_without_the_purpose(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIDGRAPH_DATABASE_URL", hub.engine.url.render_as_string(hide_password=False))
+    client_id = hub.client("housing-review-only", roles=["housing"], purposes=["assistance-review"])
+    command = ["students", "export", "--region", "3505", "--term", TERM, "--client", client_id]
+    assert cli.main(command) != 0
 
 
 def test_the_export_follows_each_roles_policy(hub: Hub) -> None:

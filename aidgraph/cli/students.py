@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ def register(commands: Commands) -> None:
     export.add_argument("--format", choices=("csv", "ndjson"), default="csv")
     export.add_argument("--stage", help="only this stage, e.g. PRIMARY")
     export.add_argument("--client", metavar="CLIENT_ID", help="export as this client sees it (default: the operator)")
+    export.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who exports (for the audit)")
     export.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
     export.set_defaults(run=_students_export)
     notify = actions.add_parser(
@@ -56,7 +58,9 @@ def _students_export(args: argparse.Namespace, context: CommandContext) -> int:
         return fail("students export", access)
     region = prefix_of(args.region)
     operation = "students export (cli)"
-    rows = export_rows(engine, access, term=args.term, region=region, stage=args.stage, operation=operation)
+    rows = export_rows(
+        engine, access, term=args.term, region=region, stage=args.stage, operation=operation, actor=args.by
+    )
     out = args.out.open("wb") if args.out else sys.stdout.buffer
     try:
         for chunk in encode(rows, args.format):
