@@ -39,10 +39,10 @@ from auth.policy import CompiledPolicy
 from auth.policy_store import stored_policy
 from auth.principal import Principal
 from auth.tables import oauth_client
-from notify.clock import now_or
-from notify.payloads import ELIGIBLE, NO_LONGER_ELIGIBLE, iso
-from notify.subscriptions import PURPOSE, Subscription, check_term, intersect_regions
-from notify.tables import webhook_delivery, webhook_detection, webhook_snapshot, webhook_subscription
+from webhooks.clock import now_or
+from webhooks.payloads import ELIGIBLE, NO_LONGER_ELIGIBLE, iso
+from webhooks.subscriptions import PURPOSE, Subscription, check_term, intersect_regions
+from webhooks.tables import webhook_delivery, webhook_detection, webhook_snapshot, webhook_subscription
 
 _T = TypeVar("_T")
 PAGE = 1000

@@ -40,11 +40,11 @@ import sqlalchemy as sa
 
 from auth.audit import AuditEvent, AuditLog
 from auth.tables import oauth_client
-from notify.clock import utc
-from notify.payloads import render
-from notify.signing import signed_headers
-from notify.subscriptions import PURPOSE
-from notify.tables import webhook_attempt, webhook_delivery, webhook_dispatch_lease, webhook_subscription
+from webhooks.clock import utc
+from webhooks.payloads import render
+from webhooks.signing import signed_headers
+from webhooks.subscriptions import PURPOSE
+from webhooks.tables import webhook_attempt, webhook_delivery, webhook_dispatch_lease, webhook_subscription
 
 log = logging.getLogger("aidgraph.notify")
 

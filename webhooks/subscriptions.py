@@ -21,9 +21,9 @@ import sqlalchemy as sa
 
 from auth.clients import normalise_regions
 from auth.tables import oauth_client
-from notify.clock import now_or, utc
-from notify.signing import new_secret
-from notify.tables import webhook_subscription
+from webhooks.clock import now_or, utc
+from webhooks.signing import new_secret
+from webhooks.tables import webhook_subscription
 
 # Only clients allowed to declare this purpose may receive the students' names and reasons.
 PURPOSE: Final = "student-aid"
