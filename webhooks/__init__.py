@@ -1,1 +1,1 @@
-"""Change notifications: webhook subscriptions, change detection over eligible students, signed deliveries."""
+"""Webhooks: subscriptions, signed deliveries with retries and their log, for the event kinds features raise."""

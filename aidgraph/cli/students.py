@@ -91,7 +91,7 @@ def _export_access(engine: sa.Engine, client_id: str | None) -> Access | str:
 
 
 def _students_notify(args: argparse.Namespace, context: CommandContext) -> int:
-    from webhooks.changes import DetectionConflict, detect_changes
+    from resolvers.students.changes import DetectionConflict, detect_changes
     from webhooks.subscriptions import SubscriptionError
 
     try:

@@ -12,9 +12,9 @@ import httpx2
 import sqlalchemy as sa
 
 from auth.clients import register_client
+from resolvers.students.payloads import ELIGIBLE
 from tests.world import make_id
 from webhooks.delivery import DeliveryReport, RetryPolicy, deliver_due
-from webhooks.payloads import ELIGIBLE
 from webhooks.subscriptions import subscribe
 from webhooks.tables import webhook_delivery
 

@@ -16,12 +16,12 @@ from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
 from aidgraph.db import create_engine
 from auth.clients import disable_client
+from resolvers.students.changes import DetectionConflict, _next_generation, detect_changes
 from tests.access import apply_demo_policy
 from tests.webhooks.receiver import running
 from tests.webhooks.support import CLIENT, SECRET, T0, TERM, drain, http, register_student_aid, subscription
 from tests.world import LARGE, LARGE_MEMBERS, SMALL, SMALL_HEAD, STUDENT, write_world
 from tools.pgserver import ThrowawayPostgres
-from webhooks.changes import DetectionConflict, _next_generation, detect_changes
 from webhooks.subscriptions import subscribe
 from webhooks.tables import webhook_snapshot
 

@@ -13,9 +13,9 @@ subscription and term compares with an empty list (everyone eligible is announce
 subscription was made with `announce_existing=False`, which only records the list. Running again
 without new department data enqueues nothing.
 
-Payloads are made here, under the client's policy for the purpose `student-aid`, exactly as its export
-or `eligibleStudents` would show them, and stored with the delivery; what they disclose is recorded with
-them for the audit event written before the first send.
+Payloads are made at detection (`resolvers.students.payloads`), under the client's policy for the purpose
+`student-aid`, exactly as its export or `eligibleStudents` would show them, and stored with the delivery;
+what they disclose is recorded with them for the audit event written before the first send.
 
 Snapshots are kept as generations in the store (`webhook_snapshot`), compared in SQL a page at a time, so
 memory stays at one page of students whatever the term's size.
@@ -32,15 +32,12 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from adapters import students
-from auth.access import Access
 from auth.clients import Client
-from auth.disclosure import Selected, disclose
 from auth.policy import CompiledPolicy
 from auth.policy_store import stored_policy
-from auth.principal import Principal
 from auth.tables import oauth_client
+from resolvers.students.payloads import ELIGIBLE, NO_LONGER_ELIGIBLE, StudentPayloads
 from webhooks.clock import now_or
-from webhooks.payloads import ELIGIBLE, NO_LONGER_ELIGIBLE, iso
 from webhooks.subscriptions import PURPOSE, Subscription, check_term, intersect_regions
 from webhooks.tables import webhook_delivery, webhook_detection, webhook_snapshot, webhook_subscription
 
@@ -140,7 +137,7 @@ def _detect(
             return _compare(
                 connection,
                 subscription,
-                _Payloads(policy, principal),
+                StudentPayloads(policy, principal),
                 term=term,
                 regions=regions,
                 moment=moment,
@@ -151,7 +148,7 @@ def _detect(
 def _compare(
     connection: sa.Connection,
     subscription: Subscription,
-    payloads: _Payloads,
+    payloads: StudentPayloads,
     *,
     term: str,
     regions: Sequence[str],
@@ -278,102 +275,6 @@ def _enqueue(
             for id_number, data, disclosure in events
         ],
     )
-
-
-# The governed fields a payload carries, for its audit event (what was revealed, masked or withheld).
-def _selected(fields: Iterable[tuple[str, str]]) -> tuple[Selected, ...]:
-    return tuple(Selected(f"webhook.{type_name}.{name}", type_name, name) for type_name, name in fields)
-
-
-_ELIGIBLE_FIELDS = _selected(
-    [("Person", "idNumber")]
-    + [("EligibleStudent", name) for name in ("stage", "schoolName", "schoolCode", "grade", "reasons", "aidGranted")]
-    + [("EligibilityReason", name) for name in ("code", "department", "table", "sourceRecord")]
-)
-_GONE_FIELDS = _selected([("Person", "idNumber"), ("EligibilityReason", "code")])
-
-
-class _Payloads:
-    """Event data under the client's policy view for `student-aid`, one `Access` per student."""
-
-    def __init__(self, policy: CompiledPolicy, principal: Principal) -> None:
-        self._view = policy.view(principal.roles, PURPOSE)
-        self._version = policy.version
-        self._principal = principal
-
-    def eligible(self, student: students.EligibleStudent) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        access = self._access()
-        subject = {"id_number": student.id_number}
-        person = self._applied(access, "Person", subject, id_number=student.id_number)
-        reasons = []
-        for reason in student.reasons:
-            values = self._applied(
-                access,
-                "EligibilityReason",
-                subject,
-                code=reason.code,
-                department=reason.department,
-                table=reason.table,
-                source_record=reason.record_key,
-                as_of=reason.as_of,
-            )
-            reasons.append({**values, "as_of": iso(values["as_of"]) if values["as_of"] is not None else None})
-        values = self._applied(
-            access,
-            "EligibleStudent",
-            subject,
-            stage=student.stage,
-            school_name=student.school_name,
-            school_code=student.school_code,
-            grade=student.grade,
-            reasons=reasons,
-            aid_granted=student.aid_granted,
-        )
-        data = {
-            "student": {
-                "id_number": person["id_number"],
-                "stage": values["stage"],
-                "school_code": values["school_code"],
-                "school_name": values["school_name"],
-                "grade": values["grade"],
-            },
-            "reasons": values["reasons"],
-            "aid_granted": values["aid_granted"],
-        }
-        return student.id_number, data, self._disclosure(access, _ELIGIBLE_FIELDS)
-
-    def gone(self, id_number: str, codes: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        access = self._access()
-        subject = {"id_number": id_number}
-        person = self._applied(access, "Person", subject, id_number=id_number)
-        previous = [self._applied(access, "EligibilityReason", subject, code=code)["code"] for code in codes]
-        data = {"student": {"id_number": person["id_number"]}, "previous_reasons": previous}
-        return id_number, data, self._disclosure(access, _GONE_FIELDS)
-
-    def _access(self) -> Access:
-        return Access(
-            view=self._view,
-            regions=self._principal.regions,
-            principal=self._principal,
-            purpose=PURPOSE,
-            policy_version=self._version,
-        )
-
-    def _applied(self, access: Access, type_name: str, subject: dict[str, str], **known: Any) -> dict[str, Any]:
-        """The type's fields as its view leaves them; fields not given are absent (None) to the rules."""
-        values: dict[str, Any] = {rule.attr: None for rule in self._view.types[type_name].rules}
-        values.update(known)
-        access.apply(type_name, values, subject)
-        return {name: values[name] for name in known}
-
-    def _disclosure(self, access: Access, fields: tuple[Selected, ...]) -> dict[str, Any]:
-        found = disclose(access, fields)
-        return {
-            "revealed": found.revealed,
-            "masked": found.masked,
-            "withheld": found.withheld,
-            "policy_version": self._version,
-        }
 
 
 def _codes(student: students.EligibleStudent) -> list[str]:
