@@ -41,9 +41,9 @@ import sqlalchemy as sa
 from auth.audit import AuditEvent, AuditLog
 from auth.tables import oauth_client
 from webhooks.clock import utc
+from webhooks.kinds import event_kind
 from webhooks.payloads import render
 from webhooks.signing import signed_headers
-from webhooks.subscriptions import PURPOSE
 from webhooks.tables import webhook_attempt, webhook_delivery, webhook_dispatch_lease, webhook_subscription
 
 log = logging.getLogger("aidgraph.notify")
@@ -249,7 +249,7 @@ class _Sender:
                 at=self._clock(),
                 client_id=head["client_id"],
                 roles=list(head["roles"]),
-                purpose=PURPOSE,
+                purpose=event_kind(head["event_type"]).purpose,
                 operation=f"webhook {head['event_type']}",
                 subjects=[head["id_number"]],
                 revealed=disclosure.get("revealed", []),

@@ -23,11 +23,10 @@ memory stays at one page of students whatever the term's size.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 
@@ -36,10 +35,12 @@ from auth.clients import Client
 from auth.policy import CompiledPolicy
 from auth.policy_store import stored_policy
 from auth.tables import oauth_client
-from resolvers.students.payloads import ELIGIBLE, NO_LONGER_ELIGIBLE, StudentPayloads
+from resolvers.students.payloads import ELIGIBLE, EVENT_TYPES, NO_LONGER_ELIGIBLE, StudentPayloads
 from webhooks.clock import now_or
-from webhooks.subscriptions import PURPOSE, Subscription, check_term, intersect_regions
-from webhooks.tables import webhook_delivery, webhook_detection, webhook_snapshot, webhook_subscription
+from webhooks.kinds import named_purposes, refused_purposes
+from webhooks.queue import QueuedEvent, enqueue
+from webhooks.subscriptions import Subscription, check_term, intersect_regions
+from webhooks.tables import webhook_detection, webhook_snapshot, webhook_subscription
 
 _T = TypeVar("_T")
 PAGE = 1000
@@ -122,12 +123,12 @@ def _detect(
     client = Client.from_row(row) if row is not None else None
     if client is None or client.disabled:
         return _skip(skipped, "the client is disabled")
-    if PURPOSE not in client.purposes:
-        return _skip(skipped, f"the client may no longer declare the purpose {PURPOSE!r}")
+    refused = refused_purposes(client.purposes, EVENT_TYPES)
+    if refused:
+        return _skip(skipped, f"the client may no longer declare {named_purposes(refused)}")
     if policy is None:
         return _skip(skipped, "no access policy has been applied")
-    principal = client.principal(token_purposes=[PURPOSE])
-    regions = intersect_regions(principal.regions, subscription.regions)
+    regions = intersect_regions(client.regions, subscription.regions)
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             # One snapshot of the department data for the whole comparison; a concurrent detection of
@@ -137,7 +138,7 @@ def _detect(
             return _compare(
                 connection,
                 subscription,
-                StudentPayloads(policy, principal),
+                StudentPayloads(policy, client),
                 term=term,
                 regions=regions,
                 moment=moment,
@@ -171,12 +172,10 @@ def _compare(
         if announce:
             known = _known(connection, keys, old, [s.id_number for s in chunk]) if old is not None else set()
             arrivals = [s for s in chunk if s.id_number not in known]
-            _enqueue(connection, keys, moment, ELIGIBLE, [payloads.eligible(s) for s in arrivals])
-            eligible += len(arrivals)
+            eligible += _enqueue(connection, keys, moment, ELIGIBLE, [payloads.eligible(s) for s in arrivals])
     if old is not None:
         for rows in _departures(connection, keys, old=old, new=new, page=page):
-            _enqueue(connection, keys, moment, NO_LONGER_ELIGIBLE, [payloads.gone(*row) for row in rows])
-            gone += len(rows)
+            gone += _enqueue(connection, keys, moment, NO_LONGER_ELIGIBLE, [payloads.gone(*row) for row in rows])
         connection.execute(
             webhook_snapshot.delete().where(*_of(webhook_snapshot, keys), webhook_snapshot.c.generation == old)
         )
@@ -249,31 +248,15 @@ def _departures(
 
 
 def _enqueue(
-    connection: sa.Connection,
-    keys: dict[str, str],
-    moment: datetime,
-    event_type: str,
-    events: Sequence[tuple[str, dict[str, Any], dict[str, Any]]],
-) -> None:
-    if not events:
-        return
-    connection.execute(
-        webhook_delivery.insert(),
-        [
-            {
-                **keys,
-                "event_id": "evt_" + secrets.token_hex(16),
-                "event_type": event_type,
-                "id_number": id_number,
-                "data": data,
-                "disclosure": disclosure,
-                "occurred_at": moment,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": moment,
-            }
-            for id_number, data, disclosure in events
-        ],
+    connection: sa.Connection, keys: dict[str, str], moment: datetime, kind: str, events: list[QueuedEvent]
+) -> int:
+    return enqueue(
+        connection,
+        subscription_id=keys["subscription_id"],
+        term=keys["term"],
+        kind=kind,
+        occurred_at=moment,
+        events=events,
     )
 
 

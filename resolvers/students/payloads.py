@@ -24,14 +24,16 @@ from typing import Any, Final
 
 from adapters import students
 from auth.access import Access
+from auth.clients import Client
 from auth.disclosure import Selected, disclose
 from auth.policy import CompiledPolicy
-from auth.principal import Principal
+from webhooks.kinds import event_kind
 from webhooks.payloads import iso
-from webhooks.subscriptions import PURPOSE
+from webhooks.queue import QueuedEvent
 
-ELIGIBLE: Final = "student.eligible"
-NO_LONGER_ELIGIBLE: Final = "student.no_longer_eligible"
+# Registered in `webhooks.kinds`, which says the purpose each is presented under.
+ELIGIBLE: Final = event_kind("student.eligible").name
+NO_LONGER_ELIGIBLE: Final = event_kind("student.no_longer_eligible").name
 EVENT_TYPES: Final = (ELIGIBLE, NO_LONGER_ELIGIBLE)
 
 
@@ -49,15 +51,15 @@ _GONE_FIELDS = _selected([("Person", "idNumber"), ("EligibilityReason", "code")]
 
 
 class StudentPayloads:
-    """Event data under the client's policy view for `student-aid`, one `Access` per student."""
+    """Event data under the client's policy view for its kind's purpose, one `Access` per student."""
 
-    def __init__(self, policy: CompiledPolicy, principal: Principal) -> None:
-        self._view = policy.view(principal.roles, PURPOSE)
+    def __init__(self, policy: CompiledPolicy, client: Client) -> None:
+        self._policy = policy
         self._version = policy.version
-        self._principal = principal
+        self._client = client
 
-    def eligible(self, student: students.EligibleStudent) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        access = self._access()
+    def eligible(self, student: students.EligibleStudent) -> QueuedEvent:
+        access = self._access(ELIGIBLE)
         subject = {"id_number": student.id_number}
         person = self._applied(access, "Person", subject, id_number=student.id_number)
         reasons = []
@@ -95,28 +97,30 @@ class StudentPayloads:
             "reasons": values["reasons"],
             "aid_granted": values["aid_granted"],
         }
-        return student.id_number, data, self._disclosure(access, _ELIGIBLE_FIELDS)
+        return QueuedEvent(student.id_number, data, self._disclosure(access, _ELIGIBLE_FIELDS))
 
-    def gone(self, id_number: str, codes: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        access = self._access()
+    def gone(self, id_number: str, codes: list[str]) -> QueuedEvent:
+        access = self._access(NO_LONGER_ELIGIBLE)
         subject = {"id_number": id_number}
         person = self._applied(access, "Person", subject, id_number=id_number)
         previous = [self._applied(access, "EligibilityReason", subject, code=code)["code"] for code in codes]
         data = {"student": {"id_number": person["id_number"]}, "previous_reasons": previous}
-        return id_number, data, self._disclosure(access, _GONE_FIELDS)
+        return QueuedEvent(id_number, data, self._disclosure(access, _GONE_FIELDS))
 
-    def _access(self) -> Access:
+    def _access(self, kind: str) -> Access:
+        purpose = event_kind(kind).purpose
+        principal = self._client.principal(token_purposes=[purpose])
         return Access(
-            view=self._view,
-            regions=self._principal.regions,
-            principal=self._principal,
-            purpose=PURPOSE,
+            view=self._policy.view(principal.roles, purpose),
+            regions=principal.regions,
+            principal=principal,
+            purpose=purpose,
             policy_version=self._version,
         )
 
     def _applied(self, access: Access, type_name: str, subject: dict[str, str], **known: Any) -> dict[str, Any]:
         """The type's fields as its view leaves them; fields not given are absent (None) to the rules."""
-        values: dict[str, Any] = {rule.attr: None for rule in self._view.types[type_name].rules}
+        values: dict[str, Any] = {rule.attr: None for rule in access.view.types[type_name].rules}
         values.update(known)
         access.apply(type_name, values, subject)
         return {name: values[name] for name in known}
