@@ -67,6 +67,11 @@ def refused_purposes(allowed: Iterable[str], kinds: Iterable[str]) -> tuple[str,
     return tuple(dict.fromkeys(purpose for purpose in refused if purpose not in permitted))
 
 
+def may_receive(allowed: Iterable[str], kind: str) -> bool:
+    """Whether a client allowed the purposes `allowed` may be sent an event of `kind` (registered kinds only)."""
+    return kind in KINDS and not refused_purposes(allowed, [kind])
+
+
 def named_purposes(purposes: Iterable[str]) -> str:
     """`the purpose 'student-aid'`, `the purposes 'a', 'b'`: for messages that name what a client lacks."""
     listed = [repr(purpose) for purpose in purposes]

@@ -6,8 +6,21 @@ import pytest
 import sqlalchemy as sa
 
 from auth.clients import register_client
+from auth.tables import oauth_client
+from resolvers.students.changes import detect_changes
 from resolvers.students.payloads import ELIGIBLE
-from tests.webhooks.support import CLIENT, T0, TERM, register_student_aid, subscription
+from tests.webhooks.receiver import running
+from tests.webhooks.support import (
+    CLIENT,
+    SECRET,
+    T0,
+    TERM,
+    drain,
+    http,
+    register_student_aid,
+    statuses,
+    subscription,
+)
 from tests.world import STUDENT
 from webhooks.kinds import KINDS, EventKind, UnknownEventKind
 from webhooks.queue import QueuedEvent, enqueue
@@ -66,3 +79,32 @@ def test_a_client_must_be_allowed_the_purpose_of_every_kind_its_subscription_rec
     made, _ = subscribe(engine, client_id="county-office", url="https://county.example.org/hooks", terms=[TERM])
     # then only the client allowed every kind's purpose has a subscription
     assert list_subscriptions(engine) == [made]
+
+
+def _allow(engine: sa.Engine, client_id: str, purposes: list[str]) -> None:
+    """What an operator changing a registration does (no command changes purposes yet)."""
+    with engine.begin() as connection:
+        connection.execute(oauth_client.update().where(oauth_client.c.client_id == client_id).values(purposes=purposes))
+
+
+def test_a_client_that_lost_a_kinds_purpose_is_neither_detected_for_nor_sent_that_kind(engine: sa.Engine) -> None:
+    # given a subscription of the student-aid system with one event queued
+    register_student_aid(engine)
+    with running(SECRET) as receiver, http() as client:
+        sub = subscription(engine, receiver.url)
+        _queue(engine, sub, ELIGIBLE)
+        [(queued, _, _)] = statuses(engine)
+        # when the client may no longer declare the purpose student-aid, and detection and delivery run
+        _allow(engine, CLIENT, ["comparison"])
+        detected = detect_changes(engine, term=TERM, now=T0)
+        drain(engine, client)
+        held = statuses(engine)
+        # and once it may again
+        _allow(engine, CLIENT, ["comparison", "student-aid"])
+        drain(engine, client)
+    # then detection skipped it, saying why, and the event waited unsent until the purpose came back
+    assert [item.skipped for item in detected.subscriptions] == [
+        "the client may no longer declare the purpose 'student-aid'"
+    ]
+    assert held == [(queued, "pending", 0)]
+    assert receiver.event_ids == [queued] and statuses(engine) == [(queued, "delivered", 1)]
