@@ -24,7 +24,7 @@ from auth.authenticate import Authenticator
 from auth.gate import SecuredGate
 from auth.policy_store import PolicyCache
 from auth.server import TokenService, oauth_routes
-from notify.dispatcher import Dispatcher
+from webhooks.dispatcher import Dispatcher
 
 
 class State(TypedDict):

@@ -94,8 +94,8 @@ def _export_access(engine: sa.Engine, client_id: str | None) -> Access | str:
 
 
 def _students_notify(args: argparse.Namespace, context: CommandContext) -> int:
-    from notify.changes import DetectionConflict, detect_changes
-    from notify.subscriptions import SubscriptionError
+    from resolvers.students.changes import DetectionConflict, detect_changes
+    from webhooks.subscriptions import SubscriptionError
 
     try:
         report = detect_changes(context.store(), term=args.term)

@@ -34,7 +34,7 @@ def register(commands: Commands) -> None:
 
 
 def _webhooks_add(args: argparse.Namespace, context: CommandContext) -> int:
-    from notify.subscriptions import SubscriptionError, subscribe
+    from webhooks.subscriptions import SubscriptionError, subscribe
 
     try:
         subscription, secret = subscribe(
@@ -56,7 +56,7 @@ def _webhooks_add(args: argparse.Namespace, context: CommandContext) -> int:
 
 
 def _webhooks_list(_args: argparse.Namespace, context: CommandContext) -> int:
-    from notify.subscriptions import list_subscriptions
+    from webhooks.subscriptions import list_subscriptions
 
     for item in list_subscriptions(context.store()):
         state = "active" if item.active else "disabled"
@@ -65,7 +65,7 @@ def _webhooks_list(_args: argparse.Namespace, context: CommandContext) -> int:
 
 
 def _webhooks_log(args: argparse.Namespace, context: CommandContext) -> int:
-    from notify.log import delivery_log
+    from webhooks.log import delivery_log
 
     entries = delivery_log(context.store(), subscription_id=args.subscription, status=args.status, limit=args.limit)
     for entry in entries:
@@ -77,7 +77,7 @@ def _webhooks_log(args: argparse.Namespace, context: CommandContext) -> int:
 
 
 def _webhooks_deliver(_args: argparse.Namespace, context: CommandContext) -> int:
-    from notify.delivery import deliver_due, http_client
+    from webhooks.delivery import deliver_due, http_client
 
     with http_client() as http:
         report = deliver_due(context.store(), http=http)

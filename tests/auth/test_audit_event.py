@@ -3,7 +3,7 @@
 On SQLite and PostgreSQL: the students export, a policy's dry run and a policy change write events
 that carry the client, the acting person and the keyed document hash; no module of the hub builds an
 `AuditEvent` by hand (GraphQL answers and refusals, webhooks: tests/test_access.py,
-tests/auth/test_audit_refusals.py, tests/notify/test_delivery.py).
+tests/auth/test_audit_refusals.py, tests/webhooks/test_delivery.py).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from tests.conftest import BACKENDS
 from tests.world import SMALL, STUDENT
 
 ROOT = Path(__file__).parents[2]
-HUB_PACKAGES = ("adapters", "aidgraph", "auth", "notify", "resolvers", "schema")
+HUB_PACKAGES = ("adapters", "aidgraph", "auth", "resolvers", "schema", "webhooks")
 BUILDER_MODULE = Path("auth/audit/event.py")
 TERM = "2026-2027-1"
 MEMBERS = f'query Members {{ household(householdNumber: "{SMALL}") {{ members {{ idNumber name }} }} }}'

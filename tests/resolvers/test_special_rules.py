@@ -156,7 +156,7 @@ def test_the_sql_hiv_condition_selects_exactly_the_hiv_codes(engine: sa.Engine) 
 # --- one home ---------------------------------------------------------------------------------
 
 _HIV_CODE_TEXT = re.compile(r"\b(B2[0-4]|Z21|R75|O98\.?7)\b")
-_PACKAGES: Final = ("adapters", "aidgraph", "auth", "notify", "resolvers", "schema", "tools")
+_PACKAGES: Final = ("adapters", "aidgraph", "auth", "resolvers", "schema", "tools", "webhooks")
 
 
 def test_the_hiv_list_is_written_in_one_place() -> None:

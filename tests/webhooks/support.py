@@ -12,11 +12,11 @@ import httpx2
 import sqlalchemy as sa
 
 from auth.clients import register_client
-from notify.delivery import DeliveryReport, RetryPolicy, deliver_due
-from notify.payloads import ELIGIBLE
-from notify.subscriptions import subscribe
-from notify.tables import webhook_delivery
+from resolvers.students.payloads import ELIGIBLE
 from tests.world import make_id
+from webhooks.delivery import DeliveryReport, RetryPolicy, deliver_due
+from webhooks.subscriptions import subscribe
+from webhooks.tables import webhook_delivery
 
 CLIENT = "student-aid-system"
 TERM = "2026-2027-1"

@@ -6,7 +6,7 @@ A Starlette lifespan runs it for as long as the app serves:
         yield {"engine": engine, ..., "dispatcher": dispatcher}
 
 Every worker process may run one: PostgreSQL shares the subscriptions out between them row by row,
-SQLite lets one at a time send (see `notify.delivery`). Stopping lets the delivery in flight finish
+SQLite lets one at a time send (see `webhooks.delivery`). Stopping lets the delivery in flight finish
 (at most one request timeout) and sends nothing more; what is pending stays in the store for the next
 start.
 """
@@ -23,7 +23,7 @@ from types import TracebackType
 import httpx2
 import sqlalchemy as sa
 
-from notify.delivery import DeliveryReport, RetryPolicy, deliver_due, http_client
+from webhooks.delivery import DeliveryReport, RetryPolicy, deliver_due, http_client
 
 log = logging.getLogger("aidgraph.notify")
 

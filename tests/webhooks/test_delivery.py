@@ -15,13 +15,8 @@ import sqlalchemy as sa
 
 from aidgraph.db import create_engine
 from auth.audit import AuditLog, AuditUnavailable, access_log
-from notify.delivery import RetryPolicy, deliver_due
-from notify.dispatcher import Dispatcher
-from notify.log import delivery_log, requeue_failed
-from notify.subscriptions import deactivate
-from notify.tables import webhook_delivery
-from tests.notify.receiver import DROP, running
-from tests.notify.support import (
+from tests.webhooks.receiver import DROP, running
+from tests.webhooks.support import (
     CLIENT,
     FAST,
     SECRET,
@@ -34,6 +29,11 @@ from tests.notify.support import (
     statuses,
     subscription,
 )
+from webhooks.delivery import RetryPolicy, deliver_due
+from webhooks.dispatcher import Dispatcher
+from webhooks.log import delivery_log, requeue_failed
+from webhooks.subscriptions import deactivate
+from webhooks.tables import webhook_delivery
 
 
 def test_deliveries_arrive_in_order_exactly_as_enqueued_after_retries(engine: sa.Engine) -> None:

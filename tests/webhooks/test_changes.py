@@ -16,14 +16,14 @@ from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
 from aidgraph.db import create_engine
 from auth.clients import disable_client
-from notify.changes import DetectionConflict, _next_generation, detect_changes
-from notify.subscriptions import subscribe
-from notify.tables import webhook_snapshot
+from resolvers.students.changes import DetectionConflict, _next_generation, detect_changes
 from tests.access import apply_demo_policy
-from tests.notify.receiver import running
-from tests.notify.support import CLIENT, SECRET, T0, TERM, drain, http, register_student_aid, subscription
+from tests.webhooks.receiver import running
+from tests.webhooks.support import CLIENT, SECRET, T0, TERM, drain, http, register_student_aid, subscription
 from tests.world import LARGE, LARGE_MEMBERS, SMALL, SMALL_HEAD, STUDENT, write_world
 from tools.pgserver import ThrowawayPostgres
+from webhooks.subscriptions import subscribe
+from webhooks.tables import webhook_snapshot
 
 PUPIL = STUDENT  # at 南安市实验小学, xd=3 (junior secondary), grade 2
 PUPIL_CERTIFICATE = f"{PUPIL}42"

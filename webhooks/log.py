@@ -10,8 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from notify.clock import now_or, utc
-from notify.tables import webhook_attempt, webhook_delivery
+from webhooks.clock import now_or, utc
+from webhooks.tables import webhook_attempt, webhook_delivery
 
 STATUSES = ("pending", "delivered", "failed")
 

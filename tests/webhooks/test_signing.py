@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx2
 import pytest
 
-from notify.signing import (
+from tests.webhooks.receiver import running
+from webhooks.signing import (
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     InvalidSignature,
@@ -18,7 +19,6 @@ from notify.signing import (
     verify,
     verify_headers,
 )
-from tests.notify.receiver import running
 
 SECRET = "whsec_" + "k" * 40
 BODY = b'{"id":"evt_1","subscription":"sub_1","type":"student.eligible"}'

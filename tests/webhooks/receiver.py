@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from notify.signing import EVENT_ID_HEADER, InvalidSignature, verify_headers
+from webhooks.signing import EVENT_ID_HEADER, InvalidSignature, verify_headers
 
 DROP = "drop"
 

@@ -13,9 +13,9 @@ subscription and term compares with an empty list (everyone eligible is announce
 subscription was made with `announce_existing=False`, which only records the list. Running again
 without new department data enqueues nothing.
 
-Payloads are made here, under the client's policy for the purpose `student-aid`, exactly as its export
-or `eligibleStudents` would show them, and stored with the delivery; what they disclose is recorded with
-them for the audit event written before the first send.
+Payloads are made at detection (`resolvers.students.payloads`), under the client's policy for the purpose
+`student-aid`, exactly as its export or `eligibleStudents` would show them, and stored with the delivery;
+what they disclose is recorded with them for the audit event written before the first send.
 
 Snapshots are kept as generations in the store (`webhook_snapshot`), compared in SQL a page at a time, so
 memory stays at one page of students whatever the term's size.
@@ -23,26 +23,24 @@ memory stays at one page of students whatever the term's size.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 
 from adapters import students
-from auth.access import Access
 from auth.clients import Client
-from auth.disclosure import Selected, disclose
 from auth.policy import CompiledPolicy
 from auth.policy_store import stored_policy
-from auth.principal import Principal
 from auth.tables import oauth_client
-from notify.clock import now_or
-from notify.payloads import ELIGIBLE, NO_LONGER_ELIGIBLE, iso
-from notify.subscriptions import PURPOSE, Subscription, check_term, intersect_regions
-from notify.tables import webhook_delivery, webhook_detection, webhook_snapshot, webhook_subscription
+from resolvers.students.payloads import ELIGIBLE, EVENT_TYPES, NO_LONGER_ELIGIBLE, StudentPayloads
+from webhooks.clock import now_or
+from webhooks.kinds import named_purposes, refused_purposes
+from webhooks.queue import QueuedEvent, enqueue
+from webhooks.subscriptions import Subscription, check_term, intersect_regions
+from webhooks.tables import webhook_detection, webhook_snapshot, webhook_subscription
 
 _T = TypeVar("_T")
 PAGE = 1000
@@ -125,12 +123,12 @@ def _detect(
     client = Client.from_row(row) if row is not None else None
     if client is None or client.disabled:
         return _skip(skipped, "the client is disabled")
-    if PURPOSE not in client.purposes:
-        return _skip(skipped, f"the client may no longer declare the purpose {PURPOSE!r}")
+    refused = refused_purposes(client.purposes, EVENT_TYPES)
+    if refused:
+        return _skip(skipped, f"the client may no longer declare {named_purposes(refused)}")
     if policy is None:
         return _skip(skipped, "no access policy has been applied")
-    principal = client.principal(token_purposes=[PURPOSE])
-    regions = intersect_regions(principal.regions, subscription.regions)
+    regions = intersect_regions(client.regions, subscription.regions)
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             # One snapshot of the department data for the whole comparison; a concurrent detection of
@@ -140,7 +138,7 @@ def _detect(
             return _compare(
                 connection,
                 subscription,
-                _Payloads(policy, principal),
+                StudentPayloads(policy, client),
                 term=term,
                 regions=regions,
                 moment=moment,
@@ -151,7 +149,7 @@ def _detect(
 def _compare(
     connection: sa.Connection,
     subscription: Subscription,
-    payloads: _Payloads,
+    payloads: StudentPayloads,
     *,
     term: str,
     regions: Sequence[str],
@@ -174,12 +172,10 @@ def _compare(
         if announce:
             known = _known(connection, keys, old, [s.id_number for s in chunk]) if old is not None else set()
             arrivals = [s for s in chunk if s.id_number not in known]
-            _enqueue(connection, keys, moment, ELIGIBLE, [payloads.eligible(s) for s in arrivals])
-            eligible += len(arrivals)
+            eligible += _enqueue(connection, keys, moment, ELIGIBLE, [payloads.eligible(s) for s in arrivals])
     if old is not None:
         for rows in _departures(connection, keys, old=old, new=new, page=page):
-            _enqueue(connection, keys, moment, NO_LONGER_ELIGIBLE, [payloads.gone(*row) for row in rows])
-            gone += len(rows)
+            gone += _enqueue(connection, keys, moment, NO_LONGER_ELIGIBLE, [payloads.gone(*row) for row in rows])
         connection.execute(
             webhook_snapshot.delete().where(*_of(webhook_snapshot, keys), webhook_snapshot.c.generation == old)
         )
@@ -252,128 +248,16 @@ def _departures(
 
 
 def _enqueue(
-    connection: sa.Connection,
-    keys: dict[str, str],
-    moment: datetime,
-    event_type: str,
-    events: Sequence[tuple[str, dict[str, Any], dict[str, Any]]],
-) -> None:
-    if not events:
-        return
-    connection.execute(
-        webhook_delivery.insert(),
-        [
-            {
-                **keys,
-                "event_id": "evt_" + secrets.token_hex(16),
-                "event_type": event_type,
-                "id_number": id_number,
-                "data": data,
-                "disclosure": disclosure,
-                "occurred_at": moment,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": moment,
-            }
-            for id_number, data, disclosure in events
-        ],
+    connection: sa.Connection, keys: dict[str, str], moment: datetime, kind: str, events: list[QueuedEvent]
+) -> int:
+    return enqueue(
+        connection,
+        subscription_id=keys["subscription_id"],
+        term=keys["term"],
+        kind=kind,
+        occurred_at=moment,
+        events=events,
     )
-
-
-# The governed fields a payload carries, for its audit event (what was revealed, masked or withheld).
-def _selected(fields: Iterable[tuple[str, str]]) -> tuple[Selected, ...]:
-    return tuple(Selected(f"webhook.{type_name}.{name}", type_name, name) for type_name, name in fields)
-
-
-_ELIGIBLE_FIELDS = _selected(
-    [("Person", "idNumber")]
-    + [("EligibleStudent", name) for name in ("stage", "schoolName", "schoolCode", "grade", "reasons", "aidGranted")]
-    + [("EligibilityReason", name) for name in ("code", "department", "table", "sourceRecord")]
-)
-_GONE_FIELDS = _selected([("Person", "idNumber"), ("EligibilityReason", "code")])
-
-
-class _Payloads:
-    """Event data under the client's policy view for `student-aid`, one `Access` per student."""
-
-    def __init__(self, policy: CompiledPolicy, principal: Principal) -> None:
-        self._view = policy.view(principal.roles, PURPOSE)
-        self._version = policy.version
-        self._principal = principal
-
-    def eligible(self, student: students.EligibleStudent) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        access = self._access()
-        subject = {"id_number": student.id_number}
-        person = self._applied(access, "Person", subject, id_number=student.id_number)
-        reasons = []
-        for reason in student.reasons:
-            values = self._applied(
-                access,
-                "EligibilityReason",
-                subject,
-                code=reason.code,
-                department=reason.department,
-                table=reason.table,
-                source_record=reason.record_key,
-                as_of=reason.as_of,
-            )
-            reasons.append({**values, "as_of": iso(values["as_of"]) if values["as_of"] is not None else None})
-        values = self._applied(
-            access,
-            "EligibleStudent",
-            subject,
-            stage=student.stage,
-            school_name=student.school_name,
-            school_code=student.school_code,
-            grade=student.grade,
-            reasons=reasons,
-            aid_granted=student.aid_granted,
-        )
-        data = {
-            "student": {
-                "id_number": person["id_number"],
-                "stage": values["stage"],
-                "school_code": values["school_code"],
-                "school_name": values["school_name"],
-                "grade": values["grade"],
-            },
-            "reasons": values["reasons"],
-            "aid_granted": values["aid_granted"],
-        }
-        return student.id_number, data, self._disclosure(access, _ELIGIBLE_FIELDS)
-
-    def gone(self, id_number: str, codes: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]]:
-        access = self._access()
-        subject = {"id_number": id_number}
-        person = self._applied(access, "Person", subject, id_number=id_number)
-        previous = [self._applied(access, "EligibilityReason", subject, code=code)["code"] for code in codes]
-        data = {"student": {"id_number": person["id_number"]}, "previous_reasons": previous}
-        return id_number, data, self._disclosure(access, _GONE_FIELDS)
-
-    def _access(self) -> Access:
-        return Access(
-            view=self._view,
-            regions=self._principal.regions,
-            principal=self._principal,
-            purpose=PURPOSE,
-            policy_version=self._version,
-        )
-
-    def _applied(self, access: Access, type_name: str, subject: dict[str, str], **known: Any) -> dict[str, Any]:
-        """The type's fields as its view leaves them; fields not given are absent (None) to the rules."""
-        values: dict[str, Any] = {rule.attr: None for rule in self._view.types[type_name].rules}
-        values.update(known)
-        access.apply(type_name, values, subject)
-        return {name: values[name] for name in known}
-
-    def _disclosure(self, access: Access, fields: tuple[Selected, ...]) -> dict[str, Any]:
-        found = disclose(access, fields)
-        return {
-            "revealed": found.revealed,
-            "masked": found.masked,
-            "withheld": found.withheld,
-            "policy_version": self._version,
-        }
 
 
 def _codes(student: students.EligibleStudent) -> list[str]:

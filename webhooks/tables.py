@@ -1,7 +1,7 @@
 """The hub's own tables for change notifications: subscriptions, snapshots, deliveries and their attempts.
 
 Declared on the store's one `metadata`, so the Alembic migrations and the migration test cover them.
-Times are stored in UTC (SQLite keeps them naive; `notify.clock.utc` reads them back).
+Times are stored in UTC (SQLite keeps them naive; `webhooks.clock.utc` reads them back).
 """
 
 from __future__ import annotations

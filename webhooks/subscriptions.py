@@ -1,9 +1,12 @@
-"""Webhook subscriptions: a registered client asks to be told, at a URL, when students' eligibility changes.
+"""Webhook subscriptions: a registered client asks to be told, at a URL, of the events the hub raises.
 
 A subscription belongs to one client and follows named terms, within the client's regions (or a part of
-them). The secret it is signed with is shown once, at subscription, and kept in the store as such: the
-hub needs the secret itself to sign (an HMAC key cannot be kept as a one-way hash, unlike the clients'
-own secrets). It is never logged, listed or part of `Subscription`.
+them). It receives every registered event kind (`received_kinds`), so its client must be allowed each
+kind's purpose.
+
+The secret it is signed with is shown once, at subscription, and kept in the store as such: the hub
+needs the secret itself to sign (an HMAC key cannot be kept as a one-way hash, unlike the clients' own
+secrets). It is never logged, listed or part of `Subscription`.
 """
 
 from __future__ import annotations
@@ -14,19 +17,18 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
 from auth.clients import normalise_regions
 from auth.tables import oauth_client
-from notify.clock import now_or, utc
-from notify.signing import new_secret
-from notify.tables import webhook_subscription
+from webhooks.clock import now_or, utc
+from webhooks.kinds import KINDS, named_purposes, refused_purposes
+from webhooks.signing import new_secret
+from webhooks.tables import webhook_subscription
 
-# Only clients allowed to declare this purpose may receive the students' names and reasons.
-PURPOSE: Final = "student-aid"
 _TERM = re.compile(r"(\d{4})-(\d{4})-([12])")
 _MIN_SECRET = 24
 
@@ -60,6 +62,14 @@ class Subscription:
             active=bool(row["active"]),
             created_at=utc(row["created_at"]),
         )
+
+
+def received_kinds() -> tuple[str, ...]:
+    """The event kinds a subscription receives: every registered one (a subscription does not choose yet).
+
+    The one place a subscription's own choice of kinds would narrow this.
+    """
+    return tuple(KINDS)
 
 
 def check_term(term: str) -> str:
@@ -128,8 +138,9 @@ def subscribe(
             raise SubscriptionError(f"no client {client_id!r} is registered")
         if client.disabled:
             raise SubscriptionError(f"client {client_id!r} is disabled")
-        if PURPOSE not in client.purposes:
-            raise SubscriptionError(f"client {client_id!r} may not declare the purpose {PURPOSE!r}")
+        refused = refused_purposes(client.purposes, received_kinds())
+        if refused:
+            raise SubscriptionError(f"client {client_id!r} may not declare {named_purposes(refused)}")
         wanted = None
         if regions is not None:
             wanted = list(normalise_regions(regions))

@@ -6,9 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from auth.clients import disable_client, register_client
-from notify.subscriptions import SubscriptionError, intersect_regions, list_subscriptions, subscribe
-from notify.tables import webhook_subscription
-from tests.notify.support import CLIENT, TERM, register_student_aid
+from tests.webhooks.support import CLIENT, TERM, register_student_aid
+from webhooks.subscriptions import SubscriptionError, intersect_regions, list_subscriptions, subscribe
+from webhooks.tables import webhook_subscription
 
 
 def test_a_subscription_keeps_its_secret_to_sign_with_and_never_lists_it(engine: sa.Engine) -> None:

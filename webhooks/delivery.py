@@ -40,11 +40,11 @@ import sqlalchemy as sa
 
 from auth.audit import AuditLog, Caller, DisclosedFields, audit_event
 from auth.tables import oauth_client
-from notify.clock import utc
-from notify.payloads import render
-from notify.signing import signed_headers
-from notify.subscriptions import PURPOSE
-from notify.tables import webhook_attempt, webhook_delivery, webhook_dispatch_lease, webhook_subscription
+from webhooks.clock import utc
+from webhooks.kinds import event_kind, may_receive
+from webhooks.payloads import render
+from webhooks.signing import signed_headers
+from webhooks.tables import webhook_attempt, webhook_delivery, webhook_dispatch_lease, webhook_subscription
 
 log = logging.getLogger("aidgraph.notify")
 
@@ -178,6 +178,8 @@ class _Sender:
             head = connection.execute(_HEAD, {"subscription_id": subscription_id}).mappings().first()
             if head is None or not head["active"] or head["disabled"] or head["delivery_id"] in self._attempted:
                 return None
+            if not may_receive(head["purposes"], head["event_type"]):
+                return None  # the client lost the kind's purpose since the event was queued: it waits, unsent
             if utc(head["next_attempt_at"]) > self._clock():
                 return None
             self._attempted.add(head["delivery_id"])
@@ -250,7 +252,7 @@ class _Sender:
                 caller=Caller(
                     client_id=head["client_id"],
                     roles=list(head["roles"]),
-                    purpose=PURPOSE,
+                    purpose=event_kind(head["event_type"]).purpose,
                     policy_version=disclosure.get("policy_version"),
                 ),
                 actor=None,  # the hub sends on its own, for the subscription
@@ -352,6 +354,7 @@ _HEAD = (
         webhook_subscription.c.active,
         webhook_subscription.c.client_id,
         oauth_client.c.roles,
+        oauth_client.c.purposes,
         oauth_client.c.disabled,
     )
     .join(webhook_subscription, webhook_subscription.c.subscription_id == webhook_delivery.c.subscription_id)

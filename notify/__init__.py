@@ -1,1 +1,0 @@
-"""Change notifications: webhook subscriptions, change detection over eligible students, signed deliveries."""
