@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from adapters import students
 from aidgraph.graphql_http import Gate
 from aidgraph.students_export import FORMATS, encode, export_rows
 from resolvers.pagination import region_prefix
+from resolvers.students import eligibility as students
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 STAGES = (

@@ -31,7 +31,6 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from adapters import students
 from auth.access import Access
 from auth.clients import Client
 from auth.disclosure import Selected, disclose
@@ -43,6 +42,7 @@ from notify.clock import now_or
 from notify.payloads import ELIGIBLE, NO_LONGER_ELIGIBLE, iso
 from notify.subscriptions import PURPOSE, Subscription, check_term, intersect_regions
 from notify.tables import webhook_delivery, webhook_detection, webhook_snapshot, webhook_subscription
+from resolvers.students import eligibility as students
 
 _T = TypeVar("_T")
 PAGE = 1000

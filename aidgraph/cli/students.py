@@ -43,8 +43,8 @@ def register(commands: Commands) -> None:
 
 
 def _students_export(args: argparse.Namespace, context: CommandContext) -> int:
-    from adapters.students import term_start
     from aidgraph.students_export import encode, export_rows
+    from resolvers.students.eligibility import term_start
 
     try:
         term_start(args.term)

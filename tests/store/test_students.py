@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from adapters import education, idnumber
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
-from adapters.students import (
+from resolvers.students.eligibility import (
     EligibleStudent,
     count_eligible,
     eligible_page,
