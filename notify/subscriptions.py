@@ -24,6 +24,7 @@ from auth.tables import oauth_client
 from notify.clock import now_or, utc
 from notify.signing import new_secret
 from notify.tables import webhook_subscription
+from resolvers.rules.regions import Region
 
 # Only clients allowed to declare this purpose may receive the students' names and reasons.
 PURPOSE: Final = "student-aid"
@@ -89,9 +90,9 @@ def intersect_regions(client_regions: Sequence[str], wanted: Sequence[str] | Non
     result: list[str] = []
     for region in wanted:
         for allowed in client_regions:
-            inside = region if region.startswith(allowed) else allowed if allowed.startswith(region) else None
-            if inside is not None and inside not in result:
-                result.append(inside)
+            inside = Region(region).intersection(Region(allowed))
+            if inside is not None and inside.prefix not in result:
+                result.append(inside.prefix)
     return tuple(result)
 
 

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from adapters import civil_affairs, disability, education, poverty, registry
 from adapters import vocabulary as v
 from adapters.base import FileSpec
+from resolvers.rules.regions import COUNTY, Region, in_regions
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,6 @@ class EligibleStudent:
 
 
 _TERM = re.compile(r"([0-9]{4})-([0-9]{4})-([12])")
-_PREFIX = re.compile(r"[0-9]{1,12}")
-_COUNTY = 6  # digits of a division code that name a county
 
 
 def term_start(term: str) -> dt.date:
@@ -254,13 +253,8 @@ def _year_of(day: sa.BindParameter[Any]) -> sa.BindParameter[Any]:
 
 
 def _in_region(regions: Sequence[str]) -> sa.ColumnElement[bool]:
-    # Division-code prefixes, as adapters.queries; no prefix at all matches nothing.
-    for region in regions:
-        if not isinstance(region, str) or not _PREFIX.fullmatch(region):
-            raise ValueError(f"region {region!r} is not a division-code prefix (1-12 digits)")
-    return sa.or_(
-        sa.false(), *(_households.c.region_code.like(_value(f"{region}%", sa.String())) for region in regions)
-    )
+    # Rendered into the text (see `_value`); a prefix that is not digits is refused, not read as a pattern.
+    return in_regions(_households.c.region_code, [Region(region) for region in regions], inline=True)
 
 
 _Test = Literal["probe", "exists"]
@@ -356,7 +350,7 @@ def page_statement(
     (cost grows with the page).
     """
     size = _value(limit, sa.Integer())
-    if all(len(region) >= _COUNTY for region in regions):
+    if all(len(region) >= COUNTY for region in regions):
         everyone = _eligible(term=term, regions=regions, stage=stage, after=after, reasons=None)
         local = everyone.cte("local_student").prefix_with("MATERIALIZED")
         # OFFSET 0 keeps the sorted students a subquery of their own: the probes below then run on
