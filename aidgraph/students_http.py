@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from aidgraph.graphql_http import Gate
 from aidgraph.students_export import FORMATS, encode, export_rows
 from resolvers.rules.regions import Region
-from resolvers.students import eligibility as students
+from resolvers.rules.terms import term_start
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 STAGES = (
@@ -41,7 +41,7 @@ class StudentExport:
         term, region = query.get("term", ""), query.get("region", "")
         format_name, stage = query.get("format", "ndjson"), query.get("stage")
         try:
-            students.term_start(term)
+            term_start(term)
         except ValueError as error:
             return _refuse(f"term: {error}")
         try:

@@ -9,7 +9,6 @@ own secrets). It is never logged, listed or part of `Subscription`.
 from __future__ import annotations
 
 import ipaddress
-import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,10 +24,10 @@ from notify.clock import now_or, utc
 from notify.signing import new_secret
 from notify.tables import webhook_subscription
 from resolvers.rules.regions import Region
+from resolvers.rules.terms import Term
 
 # Only clients allowed to declare this purpose may receive the students' names and reasons.
 PURPOSE: Final = "student-aid"
-_TERM = re.compile(r"(\d{4})-(\d{4})-([12])")
 _MIN_SECRET = 24
 
 
@@ -65,10 +64,11 @@ class Subscription:
 
 def check_term(term: str) -> str:
     """`YYYY-YYYY-1` (from 1 September) or `YYYY-YYYY-2` (from 1 March), the years consecutive."""
-    match = _TERM.fullmatch(term.strip())
-    if match is None or int(match[2]) != int(match[1]) + 1:
-        raise SubscriptionError(f"term {term!r}: use YYYY-YYYY-1 or YYYY-YYYY-2 with consecutive years")
-    return match[0]
+    try:
+        Term.parse(term.strip())
+    except ValueError:
+        raise SubscriptionError(f"term {term!r}: use YYYY-YYYY-1 or YYYY-YYYY-2 with consecutive years") from None
+    return term.strip()
 
 
 def check_url(url: str, *, allow_http: bool = False) -> str:

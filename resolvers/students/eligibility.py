@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
-import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,18 @@ from adapters import civil_affairs, disability, education, poverty, registry
 from adapters import vocabulary as v
 from adapters.base import FileSpec
 from resolvers.rules.regions import COUNTY, Region, in_regions
+from resolvers.rules.terms import term_start
+
+__all__ = [
+    "EligibleStudent",
+    "Reason",
+    "count_eligible",
+    "eligible_page",
+    "iter_eligible",
+    "list_statement",
+    "page_statement",
+    "term_start",
+]
 
 
 @dataclass(frozen=True)
@@ -51,20 +62,6 @@ class EligibleStudent:
     enrolment_as_of: dt.datetime
     reasons: tuple[Reason, ...]  # ordered by code, then record_key
     aid_granted: bool  # a student-aid record for the same term exists
-
-
-_TERM = re.compile(r"([0-9]{4})-([0-9]{4})-([12])")
-
-
-def term_start(term: str) -> dt.date:
-    """`YYYY-YYYY-1` starts on 1 September of the first year, `YYYY-YYYY-2` on 1 March of the second."""
-    match = _TERM.fullmatch(term) if isinstance(term, str) else None
-    if match is None or int(match[2]) != int(match[1]) + 1:
-        raise ValueError(
-            f"term {term!r} is not a school term: expected YYYY-YYYY-1 (autumn) or YYYY-YYYY-2 (spring) "
-            "with consecutive years, e.g. 2026-2027-1"
-        )
-    return dt.date(int(match[1]), 9, 1) if match[3] == "1" else dt.date(int(match[2]), 3, 1)
 
 
 _enrolment = education.ENROLMENT.table

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from adapters import registry
-from resolvers.rules import regions
+from resolvers.rules import regions, terms
 from resolvers.rules.regions import EVERYWHERE, Region
 
 SEED = 20260901
@@ -73,3 +73,23 @@ def test_a_region_covers_the_same_codes_in_python_and_sql(engine: sa.Engine) -> 
         counties_sql = dict(connection.execute(sa.select(column, regions.county_sql(column))).all())
         assert counties_sql == {code: regions.county_of(code) for code in codes}
     assert {True, False} <= {region.covers(code) for region in ASKED for code in codes}
+
+
+# --- terms -----------------------------------------------------------------------------------------
+
+
+def test_a_term_starts_on_the_same_day_in_python_and_sql(engine: sa.Engine) -> None:
+    # given stored terms: generated ones, and the edges of the year and of the format
+    rng = random.Random(SEED)
+    years = [rng.randint(1950, 2098) for _ in range(80)]
+    texts = {f"{year}-{year + 1}-{rng.choice([1, 2])}" for year in years}
+    texts |= {"0999-1000-1", "0999-1000-2", "2026-2027-1", "2026-2027-2", "2099-2100-1", "2099-2100-2"}
+    table = sa.Table("rule_form_term", sa.MetaData(), sa.Column("term", sa.String(11), primary_key=True))
+    with engine.begin() as connection:
+        table.create(connection)
+        connection.execute(table.insert(), [{"term": text} for text in texts])
+        # when the start of each is computed in both forms
+        in_sql = dict(connection.execute(sa.select(table.c.term, terms.start_sql(table.c.term))).all())
+    # then the days agree: 1 September of the first year, 1 March of the second
+    assert in_sql == {text: terms.term_start(text) for text in texts}
+    assert {day.month for day in in_sql.values()} == {9, 3}
