@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from adapters import civil_affairs, disability, education, poverty, registry
 from adapters import vocabulary as v
 from adapters.base import FileSpec
+from resolvers.rules import dibao as dibao_rule
 from resolvers.rules.regions import COUNTY, Region, in_regions
 from resolvers.rules.terms import term_start
 
@@ -113,12 +114,6 @@ def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
     standard = civil_affairs.DIBAO_STANDARD.table
     assessed = _households.alias("assessed_household")
 
-    # Covered on D: within the award, or within the gradual-exit window after it ended.
-    dibao_active = sa.and_(
-        dibao.c.start_date <= day,
-        sa.or_(dibao.c.end_date.is_(None), dibao.c.end_date >= day, dibao.c.gradual_exit_until >= day),
-    )
-
     # The household's monitoring record in force on D is the latest one entered on or before D.
     latest_monitoring = ~sa.exists().where(
         newer_monitoring.c.household_number == monitored.c.household_number,
@@ -164,27 +159,15 @@ def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
     )
 
     return [
-        # Two sources for one reason: as one EXISTS with an OR, neither index could serve it.
-        _Source(
-            "DIBAO",
-            civil_affairs.DIBAO,
-            dibao,
-            sa.and_(
-                dibao.c.household_number == student.household_number,
-                dibao.c.coverage == _value(v.DibaoCoverage.WHOLE_HOUSEHOLD.name),
-                dibao_active,
-            ),
-        ),
-        _Source(
-            "DIBAO",
-            civil_affairs.DIBAO,
-            dibao,
-            # A single-person award covers only the member it names, never the rest of the household.
-            sa.and_(
-                dibao.c.id_number == student.id_number,
-                dibao.c.coverage == _value(v.DibaoCoverage.SINGLE_PERSON.name),
-                dibao_active,
-            ),
+        # Two sources for one reason, one per way an award covers a person (each served by its index).
+        *(
+            _Source(
+                "DIBAO",
+                civil_affairs.DIBAO,
+                dibao,
+                dibao_rule.covered_on_sql(dibao, way=way, person=getattr(student, way.shared), day=day),
+            )
+            for way in dibao_rule.WAYS
         ),
         _Source(
             "EXTREME_POVERTY",

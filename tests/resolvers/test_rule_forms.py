@@ -16,12 +16,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from adapters import registry
-from resolvers.rules import regions, terms
+from adapters import civil_affairs, registry
+from adapters import vocabulary as v
+from resolvers.rules import dibao, regions, terms
 from resolvers.rules.regions import EVERYWHERE, Region
 
 SEED = 20260901
 NANAN, ANXI, LICHENG = "350583", "350524", "350502"
+WHOLE, SINGLE = v.DibaoCoverage.WHOLE_HOUSEHOLD.name, v.DibaoCoverage.SINGLE_PERSON.name
 
 
 def _store(connection: sa.Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -93,3 +95,76 @@ def test_a_term_starts_on_the_same_day_in_python_and_sql(engine: sa.Engine) -> N
     # then the days agree: 1 September of the first year, 1 March of the second
     assert in_sql == {text: terms.term_start(text) for text in texts}
     assert {day.month for day in in_sql.values()} == {9, 3}
+
+
+# --- dibao coverage --------------------------------------------------------------------------------
+
+DAYS = [dt.date(2026, 3, 1), dt.date(2026, 9, 1), dt.date(2027, 2, 28)]
+
+
+def _awards(rng: random.Random, persons: list[dict[str, Any]], homes: list[str]) -> list[dict[str, Any]]:
+    awards: list[dict[str, Any]] = []
+
+    def award(start: dt.date, end: dt.date | None, exit_until: dt.date | None, **who: Any) -> None:
+        home = who.get("household_number") or rng.choice(homes)
+        coverage = who.get("coverage") or rng.choice([WHOLE, SINGLE])
+        named = who.get("id_number", rng.choice([None, *(p["id_number"] for p in persons)]))
+        if coverage == SINGLE and named is None:
+            named = rng.choice(persons)["id_number"]  # the ingest refuses a single-person award naming nobody
+        key = f"A{len(awards):04d}"
+        awards.append({"record_key": key, "household_number": home, "coverage": coverage, "id_number": named})
+        awards[-1] |= {"start_date": start, "end_date": end, "gradual_exit_until": exit_until}
+
+    base = dt.date(2026, 1, 1)
+    for _ in range(50):
+        start = base + dt.timedelta(days=rng.randint(-900, 400))
+        end = rng.choice([None, start + dt.timedelta(days=rng.randint(0, 700))])
+        exit_until = None if end is None or rng.random() < 0.4 else end + dt.timedelta(days=rng.randint(1, 365))
+        award(start, end, exit_until)
+    one = dt.timedelta(days=1)
+    for day in DAYS:
+        for coverage in (WHOLE, SINGLE):
+            # starting on the day or the day after; ending on the day or the day before; a gradual exit
+            # ending on the day or the day before, and a window that was never set
+            award(day, None, None, coverage=coverage)
+            award(day + one, None, None, coverage=coverage)
+            award(day - 400 * one, day, None, coverage=coverage)
+            award(day - 400 * one, day - one, None, coverage=coverage)
+            award(day - 400 * one, day - 200 * one, day, coverage=coverage)
+            award(day - 400 * one, day - 200 * one, day - one, coverage=coverage)
+    return awards
+
+
+def test_dibao_coverage_on_a_day_is_the_same_in_python_and_sql(engine: sa.Engine) -> None:
+    # given persons in five households (one household has nobody registered) and awards of both kinds:
+    # generated ones, and ones starting, ending and leaving gradual exit around the days asked
+    rng = random.Random(SEED)
+    homes = [f"{NANAN}{number:06d}" for number in range(1, 6)]
+    people = [
+        {"record_key": f"P{n:02d}", "id_number": f"P{n:02d}", "name": "张三", "household_number": rng.choice(homes[:4])}
+        for n in range(14)
+    ]
+    awards = _awards(rng, people, homes)
+    award, person = civil_affairs.DIBAO.table, registry.PERSONS.table
+    with engine.begin() as connection:
+        _store(connection, registry.PERSONS.table, people)
+        _store(connection, award, awards)
+        covered: set[bool] = set()
+        for day in DAYS:
+            # when each (award, person) pair is judged on each day
+            on_day = sa.literal(day, sa.Date())
+            ways = (dibao.covered_on_sql(award, way=w, person=person.c[w.shared], day=on_day) for w in dibao.WAYS)
+            query = sa.select(award.c.record_key, person.c.id_number, sa.or_(*ways))
+            rows = connection.execute(query.select_from(award.join(person, sa.true())))
+            in_sql = {(key, id_number): bool(answer) for key, id_number, answer in rows}
+            in_python = {
+                (a["record_key"], p["id_number"]): dibao.covered_on(
+                    a, id_number=p["id_number"], household_number=p["household_number"], day=day
+                )
+                for a in awards
+                for p in people
+            }
+            # then the answers agree
+            assert in_sql == in_python, day
+            covered |= set(in_python.values())
+    assert covered == {True, False}
