@@ -26,6 +26,7 @@ from adapters import civil_affairs, disability, education, poverty, registry
 from adapters import vocabulary as v
 from adapters.base import FileSpec
 from resolvers.rules import dibao as dibao_rule
+from resolvers.rules import income
 from resolvers.rules.regions import COUNTY, Region, in_regions
 from resolvers.rules.terms import term_start
 
@@ -110,8 +111,6 @@ def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
     monitored = poverty.MONITORED.table
     newer_monitoring = monitored.alias("newer_monitoring")
     check = civil_affairs.ECONOMIC_CHECK.table
-    newer_check = check.alias("newer_check")
-    standard = civil_affairs.DIBAO_STANDARD.table
     assessed = _households.alias("assessed_household")
 
     # The household's monitoring record in force on D is the latest one entered on or before D.
@@ -125,37 +124,11 @@ def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
         sa.or_(monitored.c.eliminated_on.is_(None), monitored.c.eliminated_on <= day),
     )
 
-    # Income assessment (DESIGN §4) of the latest check on or before D; null amounts count as 0.
-    latest_check = ~sa.exists().where(
-        newer_check.c.household_number == check.c.household_number,
-        newer_check.c.checked_on > check.c.checked_on,
-        newer_check.c.checked_on <= day,
-    )
-    counted = check.c.annual_income - sa.func.coalesce(check.c.basic_pension, _number(0))
-    claimed = sa.func.coalesce(check.c.employment_cost, _number(0))
-    rigid = sa.func.coalesce(check.c.medical_expense, _number(0)) + sa.func.coalesce(
-        check.c.education_expense, _number(0)
-    )
-    # Ten times the net income, so that min(employment cost, 30% of counted income) needs no division.
-    tenfold_net = (counted - rigid) * _number(10) - sa.case(
-        (claimed * _number(10) <= counted * _number(3), claimed * _number(10)), else_=counted * _number(3)
-    )
-    # The standard of the checked household's county, for the check's year and the household's kind.
-    # Looked up through the household itself, not the student's columns: the student is then named
-    # only by household number, so PostgreSQL may answer the EXISTS from one hashed set of households;
-    # and as a scalar subquery, so the planner cannot join every check to every county's standard first.
-    local_standard = (
-        sa.select(standard.c.monthly_standard)
-        .where(
-            standard.c.county_code == sa.func.substr(assessed.c.region_code, _number(1), _number(6)),
-            standard.c.year == sa.extract("year", check.c.checked_on),
-            standard.c.residence_kind == assessed.c.residence_kind,
-        )
-        .scalar_subquery()
-    )
-    # max(0, net) / persons / 12 < 2 x standard, multiplied out: no division, no rounding. No standard: no answer.
-    below_twice_standard = sa.case((tenfold_net > _number(0), tenfold_net), else_=_number(0)) < (
-        local_standard * check.c.persons * _number(240)
+    # The standard is looked up through the checked household itself, not the student's columns: the
+    # student is then named only by household number, so PostgreSQL may answer the EXISTS from one
+    # hashed set of households.
+    local_standard = income.standard_sql(
+        civil_affairs.DIBAO_STANDARD.table, household=assessed, checked_on=check.c.checked_on
     )
 
     return [
@@ -218,10 +191,9 @@ def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
             check,
             sa.and_(
                 check.c.household_number == student.household_number,
-                check.c.checked_on <= day,
-                latest_check,
+                income.latest_check_sql(check, day=day),
                 assessed.c.household_number == check.c.household_number,
-                below_twice_standard,
+                income.below_twice_standard_sql(check, standard=local_standard),
             ),
         ),
     ]

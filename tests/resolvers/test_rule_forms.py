@@ -10,20 +10,25 @@ pass on records that never reach a branch.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
 from adapters import civil_affairs, registry
 from adapters import vocabulary as v
-from resolvers.rules import dibao, regions, terms
+from resolvers.rules import dibao, income, regions, terms
+from resolvers.rules import expressions as e
 from resolvers.rules.regions import EVERYWHERE, Region
 
 SEED = 20260901
 NANAN, ANXI, LICHENG = "350583", "350524", "350502"
 WHOLE, SINGLE = v.DibaoCoverage.WHOLE_HOUSEHOLD.name, v.DibaoCoverage.SINGLE_PERSON.name
+URBAN, RURAL = v.ResidenceKind.URBAN.name, v.ResidenceKind.RURAL.name
+CENT = Decimal("0.01")
 
 
 def _store(connection: sa.Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> None:
@@ -36,6 +41,10 @@ def _store(connection: sa.Connection, table: sa.Table, rows: Iterable[Mapping[st
 def _answers(connection: sa.Connection, query: sa.Select[Any]) -> dict[Any, Any]:
     """key -> answer, with SQLite's 0/1 read as booleans and NULL as None (unknown)."""
     return {row[0]: None if row[1] is None else bool(row[1]) for row in connection.execute(query)}
+
+
+def _money(rng: random.Random, low: int, high: int) -> Decimal:
+    return Decimal(rng.randint(low * 100, high * 100)) * CENT
 
 
 # --- regions ---------------------------------------------------------------------------------------
@@ -95,6 +104,174 @@ def test_a_term_starts_on_the_same_day_in_python_and_sql(engine: sa.Engine) -> N
     # then the days agree: 1 September of the first year, 1 March of the second
     assert in_sql == {text: terms.term_start(text) for text in texts}
     assert {day.month for day in in_sql.values()} == {9, 3}
+
+
+# --- the income assessment -------------------------------------------------------------------------
+
+STANDARDS = {(NANAN, 2026, URBAN): Decimal("930.00"), (NANAN, 2026, RURAL): Decimal("850.55")}
+STANDARDS |= {(NANAN, 2025, URBAN): Decimal("900.10"), (ANXI, 2026, URBAN): Decimal("800.01")}
+STANDARDS |= {(LICHENG, 2025, RURAL): Decimal("777.77")}  # no urban standard in 鲤城区; no 2025 for Anxi
+
+
+class Checks:
+    """Households and their economic checks: generated ones, and one household per edge case."""
+
+    def __init__(self) -> None:
+        self.households: list[dict[str, Any]] = []
+        self.checks: list[dict[str, Any]] = []
+
+    def household(self, county: str, kind: str | None) -> str:
+        number = f"H{len(self.households):05d}"
+        self.households.append({"record_key": number, "household_number": number, "region_code": f"{county}101201"})
+        self.households[-1]["residence_kind"] = kind
+        return number
+
+    def check(self, household: str, day: dt.date, persons: int, annual_income: Decimal, **amounts: Any) -> None:
+        self.checks.append(
+            {
+                "record_key": f"{household}|{day}",
+                "household_number": household,
+                "checked_on": day,
+                "persons": persons,
+                "annual_income": annual_income,
+                **{name: amounts.get(name) for name in ("medical_expense", "education_expense", "employment_cost")},
+                "basic_pension": amounts.get("basic_pension"),
+            }
+        )
+
+
+def _generated(rng: random.Random, world: Checks) -> None:
+    for _ in range(60):
+        home = world.household(rng.choice([NANAN, ANXI, LICHENG]), rng.choice([URBAN, URBAN, RURAL, None]))
+        for day in rng.sample([dt.date(2025, 3, 1), dt.date(2025, 11, 20), dt.date(2026, 6, 30)], rng.randint(1, 3)):
+            amounts = {
+                name: rng.choice([None, _money(rng, 0, 5000), _money(rng, 0, 40000)])
+                for name in ("medical_expense", "education_expense", "employment_cost", "basic_pension")
+            }
+            world.check(home, day, rng.choice([1, 2, 3, 4, 6, 99]), _money(rng, 0, 150000), **amounts)
+
+
+def _edges(rng: random.Random, world: Checks) -> None:
+    day = dt.date(2026, 6, 30)
+    standard = STANDARDS[(NANAN, 2026, URBAN)]
+    for times, persons, step, _draw in itertools.product((1, 2), (1, 3, 7), (-1, 0, 1), range(4)):
+        # per-capita monthly income at, a fen below and a fen above the standard (times 1 or 2), less
+        # amounts in fen drawn at random: most of them a binary float cannot hold exactly
+        pension, medical, education = (_money(rng, 0, 5000) for _ in range(3))
+        net = standard * times * persons * 12 + step * CENT
+        world.check(
+            world.household(NANAN, URBAN),
+            day,
+            persons,
+            net + pension + medical + education,
+            basic_pension=pension,
+            medical_expense=medical,
+            education_expense=education,
+        )
+    for counted in (Decimal("1000.10"), Decimal("33333.30"), Decimal("0.10")):
+        for step in (-1, 0, 1):
+            # the employment cost at, a fen below and a fen above 30% of the counted income
+            cost = counted * Decimal("0.3") + step * CENT
+            world.check(
+                world.household(NANAN, URBAN), day, 2, counted + 100, basic_pension=Decimal(100), employment_cost=cost
+            )
+    # no counted income (the pension is the whole income), with and without costs; less than none
+    world.check(world.household(NANAN, URBAN), day, 1, Decimal("1500.00"), basic_pension=Decimal("1500.00"))
+    world.check(
+        world.household(NANAN, RURAL),
+        day,
+        2,
+        Decimal("1500.00"),
+        basic_pension=Decimal("1500.00"),
+        employment_cost=Decimal(9),
+    )
+    world.check(world.household(NANAN, URBAN), day, 1, Decimal("0.00"), medical_expense=Decimal("10.00"))
+    world.check(world.household(NANAN, URBAN), day, 1, Decimal("100.00"), basic_pension=Decimal("300.00"))
+
+
+def _standard_rows() -> list[dict[str, Any]]:
+    return [
+        {"record_key": f"{county}|{year}|{kind}", "county_code": county, "year": year, "residence_kind": kind}
+        | {"monthly_standard": amount}
+        for (county, year, kind), amount in STANDARDS.items()
+    ]
+
+
+# The conditions compared; each with its Python form for one check and the standard that applies.
+INCOME_CONDITIONS = {
+    "below standard": (
+        income.BELOW_STANDARD,
+        lambda check, standard: income.assess(check, standard=standard).below_standard,
+    ),
+    "below twice the standard": (
+        income.BELOW_TWICE_STANDARD,
+        lambda check, standard: income.assess(check, standard=standard).below_twice_standard,
+    ),
+    "employment cost capped": (
+        income.CAP_APPLIED,
+        lambda check, standard: income.assess(check, standard=standard).cap_applied,
+    ),
+    "net income above zero": (
+        income.COUNTED_INCOME > income.DEDUCTIONS,
+        lambda check, standard: e.evaluate(income.COUNTED_INCOME > income.DEDUCTIONS, check),
+    ),
+}
+
+
+def test_the_income_assessment_gives_the_same_verdicts_in_python_and_sql(engine: sa.Engine) -> None:
+    # given households, the dibao standards, and generated and edge-case checks
+    world = Checks()
+    _generated(random.Random(SEED), world)
+    _edges(random.Random(SEED), world)
+    households, checks = registry.HOUSEHOLDS.table, civil_affairs.ECONOMIC_CHECK.table
+    standards = civil_affairs.DIBAO_STANDARD.table
+    with engine.begin() as connection:
+        _store(connection, households, world.households)
+        _store(connection, standards, _standard_rows())
+        _store(connection, checks, world.checks)
+        standard = income.standard_sql(standards, household=households, checked_on=checks.c.checked_on)
+        joined = checks.join(households, households.c.household_number == checks.c.household_number)
+        verdicts = {}
+        for name, (condition, python) in INCOME_CONDITIONS.items():
+            # when each verdict is computed in SQL, and in Python with the standard Python finds
+            query = sa.select(checks.c.record_key, income.condition_sql(condition, checks, standard=standard))
+            in_sql = _answers(connection, query.select_from(joined))
+            in_python = {}
+            for check in world.checks:
+                home = next(h for h in world.households if h["household_number"] == check["household_number"])
+                found = income.standard_for(_standard_rows(), household=home, check=check)
+                in_python[check["record_key"]] = python(check, found)
+            # then every check gets the same verdict
+            assert in_sql == in_python, name
+            verdicts[name] = set(in_python.values())
+    assert all({True, False} <= answers for answers in verdicts.values()), verdicts
+    # and some checks had no standard to be compared with (no standard for the county, year or kind)
+    assert None in verdicts["below standard"]
+
+
+def test_the_latest_check_on_a_day_is_the_same_in_python_and_sql(engine: sa.Engine) -> None:
+    # given households with up to three checks each
+    world = Checks()
+    _generated(random.Random(SEED), world)
+    checks = civil_affairs.ECONOMIC_CHECK.table
+    days = sorted({check["checked_on"] for check in world.checks})
+    days += [day + dt.timedelta(days=step) for day in days for step in (-1, 1)] + [dt.date(2020, 1, 1)]
+    with engine.begin() as connection:
+        _store(connection, checks, world.checks)
+        for day in days:
+            # when the check that decides on each day (a check's own day, the days either side) is found
+            query = sa.select(checks.c.record_key).where(
+                income.latest_check_sql(checks, day=sa.literal(day, sa.Date()))
+            )
+            in_sql = set(connection.execute(query).scalars())
+            in_python = set()
+            for home in world.households:
+                own = [check for check in world.checks if check["household_number"] == home["household_number"]]
+                latest = income.latest_check(own, day=day)
+                if latest is not None:
+                    in_python.add(latest["record_key"])
+            # then it is the same one
+            assert in_sql == in_python, day
 
 
 # --- dibao coverage --------------------------------------------------------------------------------
