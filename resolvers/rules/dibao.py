@@ -1,4 +1,4 @@
-"""Dibao coverage (DESIGN §4): whom a minimum living guarantee award covers, and whether it is in force on a
+"""Dibao coverage (docs/domain.md): whom a minimum living guarantee award covers, and whether it is in force on a
 day, gradual exit included; as Python and as SQL from the definition below.
 
 A whole-household award covers every member of the household it was filed under; a single-person

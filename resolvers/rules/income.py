@@ -1,4 +1,4 @@
-"""The income assessment (DESIGN §4; seeds 000, 001, 004): a household's latest economic check against the
+"""The income assessment (docs/domain.md): a household's latest economic check against the
 dibao standard of its county, as Python with its working and as SQL, both from the definition below.
 
     counted income   = nsr - jcylj                              (the basic pension is not counted)
@@ -74,7 +74,7 @@ _NEWER_BY_DAY = e.all_of(
 
 @dataclass(frozen=True)
 class Assessment:
-    """The working of one check's assessment, each part as DESIGN §4 names it."""
+    """The working of one check's assessment, each part as docs/domain.md names it."""
 
     counted_income: Decimal  # annual income less the basic pension
     medical_expense: Decimal

@@ -1,4 +1,4 @@
-"""School terms (DESIGN §4): `YYYY-YYYY-1` starts on 1 September of the first year, `YYYY-YYYY-2` on 1 March
+"""School terms (docs/domain.md): `YYYY-YYYY-1` starts on 1 September of the first year, `YYYY-YYYY-2` on 1 March
 of the second; as Python and as SQL over a column of terms."""
 
 from __future__ import annotations

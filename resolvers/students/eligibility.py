@@ -6,8 +6,9 @@ on the term's start date (a few index probes per student walked; `page_statement
 walk depends on the region); then a UNION ALL of one SELECT per reason joins that page to the
 reason's table, giving one row per (student, reason, source record). Every reason is declared once
 (`_sources`) and used in both places, so the filter and the list cannot disagree. A count tests the
-same reasons as EXISTS; the whole list is one statement of hash joins, read in batches.
-docs/students.md has the plans and timings.
+same reasons as EXISTS; the whole list is one statement of hash joins, read in batches. The rules
+other features share (regions, terms, dibao coverage, the income assessment) come from
+resolvers/rules/. docs/students.md has the plans and timings.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Dibao coverage says what DESIGN §4 says: whom an award covers, and through its gradual exit."""
+"""Dibao coverage says what docs/domain.md says: whom an award covers, and through its gradual exit."""
 
 from __future__ import annotations
 

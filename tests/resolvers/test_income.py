@@ -1,4 +1,4 @@
-"""The income assessment says what DESIGN §4 says: hand-worked checks, standards and latest checks."""
+"""The income assessment says what docs/domain.md says: hand-worked checks, standards and latest checks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Regions as DESIGN §3 uses them: a division code as asked, the prefix it stands for, what it holds."""
+"""Regions as the access model uses them: a division code as asked, the prefix it stands for, what it holds."""
 
 from __future__ import annotations
 

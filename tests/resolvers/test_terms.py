@@ -1,4 +1,4 @@
-"""School terms as text: they print as written, and start on DESIGN §4's days."""
+"""School terms as text: they print as written, and start on the days docs/domain.md gives."""
 
 from __future__ import annotations
 
