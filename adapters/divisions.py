@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from resolvers.rules.regions import Region
+
 COUNTY_NAMES: dict[str, str] = {
     "350502": "鲤城区",
     "350503": "丰泽区",
@@ -18,23 +20,6 @@ COUNTY_NAMES: dict[str, str] = {
 
 
 def counties_under(region: str) -> list[str]:
-    """Known counties inside a division-code prefix (`35`, `3505`, `350583`, ...)."""
-    prefix = prefix_of(region)[:6]
-    return sorted(code for code in COUNTY_NAMES if code.startswith(prefix))
-
-
-def prefix_of(code: str) -> str:
-    """The prefix a division code stands for: trailing zero levels name the level above.
-
-    `350000` (Fujian) -> `35`, `350500` (Quanzhou) -> `3505`, `350583101000` (a township) -> `350583101`.
-    Prefixes given as such (`3505`) are returned unchanged.
-    """
-    if len(code) == 12:
-        for cut in (9, 6):
-            if code[cut:] == "0" * (12 - cut):
-                code = code[:cut]
-    if len(code) == 6:
-        for cut in (4, 2):
-            if code[cut:] == "0" * (6 - cut):
-                code = code[:cut]
-    return code
+    """Known counties that overlap a division-code prefix (`35`, `3505`, `350583`, `350583101`, ...)."""
+    asked = Region.of(region)
+    return sorted(code for code in COUNTY_NAMES if asked.overlaps(Region(code)))

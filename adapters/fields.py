@@ -10,6 +10,7 @@ from enum import Enum
 from typing import Any
 
 from adapters import idnumber
+from resolvers.rules.terms import Term
 
 Parser = Callable[[str], Any]
 
@@ -129,7 +130,6 @@ def code_list(table: Mapping[str, Enum], separator: str = ";") -> Parser:
 
 _HOUSEHOLD_NUMBER = re.compile(r"[0-9A-Za-z-]{1,32}")
 _ICD10 = re.compile(r"[A-Z]\d{2}(\.[0-9A-Z]{1,4})?")
-_TERM = re.compile(r"(\d{4})-(\d{4})-([12])")
 _PHONE = re.compile(r"\+?\d{7,15}")
 
 
@@ -148,9 +148,10 @@ def icd10(value: str) -> str:
 
 def term(value: str) -> str:
     """A school term `YYYY-YYYY-1` (autumn) or `YYYY-YYYY-2` (spring)."""
-    match = _TERM.fullmatch(value)
-    if match is None or int(match[2]) != int(match[1]) + 1:
-        raise ValueError(f"{value!r} is not a term of the form YYYY-YYYY-1 or YYYY-YYYY-2")
+    try:
+        Term.parse(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a term of the form YYYY-YYYY-1 or YYYY-YYYY-2") from None
     return value
 
 

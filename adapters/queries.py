@@ -11,15 +11,14 @@ import sqlalchemy as sa
 from adapters import poverty, registry
 from adapters import vocabulary as v
 from adapters.store import Record
+from resolvers.rules.regions import Region, county_sql, in_regions
 
 _households = registry.HOUSEHOLDS.table
 _monitored = poverty.MONITORED.table
 
 
 def _in_region(regions: Sequence[str]) -> sa.ColumnElement[bool]:
-    # Prefix matches on the division code; the index on region_code serves them (LIKE 'prefix%').
-    # No prefix at all matches nothing: a caller who may see none of the region sees an empty one.
-    return sa.or_(sa.false(), *(_households.c.region_code.like(f"{region}%") for region in regions))
+    return in_regions(_households.c.region_code, [Region(region) for region in regions])
 
 
 def households_page(
@@ -62,7 +61,7 @@ def key_target_counts(connection: sa.Connection, *, regions: Sequence[str]) -> l
             .label("newest"),
         )
     ).subquery()
-    county = sa.func.substr(_households.c.region_code, 1, 6).label("county_code")
+    county = county_sql(_households.c.region_code).label("county_code")
     unstable = latest.c.kind == v.MonitoringKind.LIFTED_UNSTABLE.name
     epidemic = latest.c.risk_causes.like(f"%{v.Cause.EPIDEMIC.name}%")
     persons = sa.func.coalesce(latest.c.persons, 0)

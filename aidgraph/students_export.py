@@ -1,6 +1,6 @@
 """The whole term's eligible students as CSV or NDJSON, in constant memory, as the policy allows.
 
-Rows come from `adapters.students.iter_eligible` (keyset pages computed in SQL); the students' names
+Rows come from `resolvers.students.eligibility.iter_eligible` (keyset pages computed in SQL); the students' names
 are read per page; the caller's policy view is applied to every row; and every page is an audit
 event naming its students, so an export of any size is read and recorded in bounded memory.
 """
@@ -15,10 +15,11 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from adapters import registry, students
+from adapters import registry
 from auth.access import Access
 from auth.audit import AuditLog, Caller, audit_event, document_hash
 from auth.disclosure import Selected, disclose
+from resolvers.students import eligibility as students
 
 FORMATS = ("csv", "ndjson")
 PAGE = 2000

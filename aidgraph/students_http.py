@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from adapters import students
 from aidgraph.graphql_http import Gate
 from aidgraph.students_export import FORMATS, encode, export_rows
-from resolvers.pagination import region_prefix
+from resolvers.rules.regions import Region
+from resolvers.rules.terms import term_start
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 STAGES = (
@@ -41,19 +41,19 @@ class StudentExport:
         term, region = query.get("term", ""), query.get("region", "")
         format_name, stage = query.get("format", "ndjson"), query.get("stage")
         try:
-            students.term_start(term)
+            term_start(term)
         except ValueError as error:
             return _refuse(f"term: {error}")
-        if not (2 <= len(region) <= 12 and region.isdigit()):
-            return _refuse(f"region: {region!r} is not a division code or prefix (2 to 12 digits, e.g. 350583)")
+        try:
+            prefix = Region.parse(region).prefix
+        except ValueError as error:
+            return _refuse(f"region: {error}")
         if format_name not in FORMATS:
             return _refuse(f"format: {format_name!r} is not one of {', '.join(FORMATS)}")
         if stage is not None and stage not in STAGES:
             return _refuse(f"stage: {stage!r} is not one of {', '.join(STAGES)}")
         engine: sa.Engine = request.state.engine
-        rows = export_rows(
-            engine, access, term=term, region=region_prefix(region), stage=stage, operation="students export"
-        )
+        rows = export_rows(engine, access, term=term, region=prefix, stage=stage, operation="students export")
         filename = f"eligible-students-{region}-{term}.{format_name}"
         return StreamingResponse(
             encode(rows, format_name),  # a plain iterator: Starlette runs it in a thread, page by page

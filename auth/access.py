@@ -26,6 +26,7 @@ from auth.policy import (
     weaker,
 )
 from auth.principal import Principal
+from resolvers.rules.regions import Region, covered
 
 EVERYWHERE: tuple[str, ...] = ("",)
 """The regions of the hub's own computations: every division code starts with the empty prefix."""
@@ -33,13 +34,7 @@ EVERYWHERE: tuple[str, ...] = ("",)
 
 def visible_prefixes(asked: str, regions: tuple[str, ...]) -> list[str]:
     """The parts of the asked region prefix that lie inside the caller's regions (none: nothing visible)."""
-    found = set()
-    for region in regions:
-        if asked.startswith(region):
-            return [asked]
-        if region.startswith(asked):
-            found.add(region)
-    return sorted(found)
+    return [part.prefix for part in Region(asked).within(map(Region, regions))]
 
 
 @dataclass
@@ -63,7 +58,7 @@ class Access:
         return cls(view=unrestricted_view(), regions=EVERYWHERE, today=today or dt.date.today())
 
     def covers(self, division_code: str | None) -> bool:
-        return division_code is not None and any(division_code.startswith(region) for region in self.regions)
+        return covered(division_code, map(Region, self.regions))
 
     def visible(self, asked_prefix: str) -> list[str]:
         return visible_prefixes(asked_prefix, self.regions)

@@ -15,9 +15,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from adapters.divisions import prefix_of
 from auth.principal import Principal
 from auth.tables import oauth_client
+from resolvers.rules.regions import Region
 
 # scrypt at n=2^14, r=8, p=1 costs ~16 MiB and some tens of milliseconds: cheap for one token
 # request, expensive for anyone who steals the table and tries to guess. The parameters are stored
@@ -149,7 +149,8 @@ def normalise_regions(regions: Iterable[str]) -> tuple[str, ...]:
         code = region.strip()
         if not code.isascii() or not code.isdigit():
             raise ClientError(f"region {region!r} is not a division code (digits only)")
-        prefix = prefix_of(code)
+        # Only 6- and 12-digit codes stand for a shorter prefix; other lengths are judged as given.
+        prefix = Region.of(code).prefix if len(code) in _REGION_LENGTHS else code
         if len(prefix) not in _REGION_LENGTHS:
             raise ClientError(f"region {region!r} is not a division-code prefix of 2, 4, 6, 9 or 12 digits")
         result.append(prefix)
@@ -157,7 +158,9 @@ def normalise_regions(regions: Iterable[str]) -> tuple[str, ...]:
         raise ClientError("a client needs at least one region")
     # A region inside another one adds nothing: `3505,350583` is `3505`.
     return tuple(
-        dict.fromkeys(code for code in result if not any(code.startswith(other) and code != other for other in result))
+        dict.fromkeys(
+            code for code in result if not any(Region(other).covers(code) and code != other for other in result)
+        )
     )
 
 

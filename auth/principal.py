@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from resolvers.rules.regions import Region, covered
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -24,7 +26,7 @@ class Principal:
 
     def covers(self, division_code: str) -> bool:
         """Whether a 6- or 12-digit division code lies inside one of the client's regions."""
-        return any(division_code.startswith(prefix) for prefix in self.regions)
+        return covered(division_code, map(Region, self.regions))
 
 
 PURPOSE_SCOPE = "purpose:"

@@ -45,9 +45,9 @@ sys.path[:0] = [str(REPOSITORY)]
 
 from household import load_demo, start_server  # noqa: E402
 
-from adapters import students  # noqa: E402
 from aidgraph.db import create_engine  # noqa: E402
 from aidgraph.students_export import PAGE as EXPORT_PAGE  # noqa: E402
+from resolvers.students import eligibility as students  # noqa: E402
 from tools.demo.dates import TERM  # noqa: E402
 from tools.pgserver import ThrowawayPostgres  # noqa: E402
 
@@ -336,7 +336,7 @@ def explain_hub(url: str, term: str, region: str) -> None:
     """Where the hub's time goes in PostgreSQL: its statements as its engine runs them, and with JIT switched.
 
     The first page's statements are captured as the hub's code sends them, timed, and shown with
-    EXPLAIN ANALYZE; the export's reading is timed through `adapters.students.iter_eligible` alone,
+    EXPLAIN ANALYZE; the export's reading is timed through `resolvers.students.eligibility.iter_eligible` alone,
     without HTTP, policy or audit.
     """
     engine = create_engine(url)
@@ -361,7 +361,7 @@ def explain_hub(url: str, term: str, region: str) -> None:
         reading = {jit: _export_reading_s(connection, term, region, jit=jit) for jit in (other_jit, hub_jit)}
     engine.dispose()
     print(
-        f"\nthe export's reading alone (adapters.students.iter_eligible, batch {EXPORT_PAGE}): "
+        f"\nthe export's reading alone (resolvers.students.eligibility.iter_eligible, batch {EXPORT_PAGE}): "
         f"{reading[hub_jit]:.2f} s as the hub runs it (jit={hub_jit}), {reading[other_jit]:.2f} s with jit={other_jit}"
     )
 

@@ -1,10 +1,10 @@
-"""The plan and timings of issue 4's page statement (adapters/students.py) on the demo store.
+"""The plan and timings of issue 4's page statement (resolvers/students/eligibility.py) on the demo store.
 
     .venv/bin/python bench/students_plan.py [--households 3000] [--regions 3505,350583] [--limit 50] [--runs 5]
 
 Starts a throwaway PostgreSQL server, generates the demo (default size unless --households) and
 ingests it there and into a SQLite file. For each region (the city walks the term's enrolments in
-id order, a county reads its students first: see adapters/students.py) it prints PostgreSQL's
+id order, a county reads its students first: see resolvers/students/eligibility.py) it prints PostgreSQL's
 EXPLAIN (ANALYZE, BUFFERS) of the first page's statement exactly as `eligible_page` sends it
 (every value is rendered into the text, so the plan is the one the hub gets), then the median
 time of a page, the count and the whole list through `iter_eligible` on both backends.
@@ -27,10 +27,10 @@ import sqlalchemy as sa
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPOSITORY)]
 
-from adapters import students  # noqa: E402
 from adapters.catalog import DEPARTMENTS  # noqa: E402
 from adapters.ingest import ingest_folder  # noqa: E402
 from aidgraph.db import create_engine, migrate  # noqa: E402
+from resolvers.students import eligibility as students  # noqa: E402
 from tools.demo import generate  # noqa: E402
 from tools.pgserver import ThrowawayPostgres  # noqa: E402
 

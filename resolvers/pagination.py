@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from adapters import divisions
 from resolvers.records import bad_input
+from resolvers.rules.regions import Region
 
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
@@ -19,6 +19,7 @@ def page_size(first: int | None) -> int:
 
 def region_prefix(region: str) -> str:
     """A division code or prefix, 2 (province) to 12 (village) digits; `350500` means all of `3505`."""
-    if not (2 <= len(region) <= 12 and region.isdigit()):
-        raise bad_input(f"region: {region!r} is not a division code or prefix (2 to 12 digits, e.g. 350583)")
-    return divisions.prefix_of(region)
+    try:
+        return Region.parse(region).prefix
+    except ValueError as error:
+        raise bad_input(f"region: {error}") from None

@@ -8,9 +8,9 @@ from decimal import Decimal
 import strawberry
 
 from adapters import civil_affairs as department
-from adapters import vocabulary as v
 from resolvers.context import Context
 from resolvers.prefetch import reads
+from resolvers.rules import dibao
 from schema.enums import (
     Cause,
     ChildWelfareCategory,
@@ -96,8 +96,9 @@ class PersonCivilAffairs:
     def dibao(self, info: Info) -> list[DibaoRecord]:
         named = info.context.records(department.DIBAO, "id_number", self.id_number)
         of_household = info.context.records(department.DIBAO, "household_number", self.household_number)
-        whole = [r for r in of_household if r["coverage"] == v.DibaoCoverage.WHOLE_HOUSEHOLD.name]
-        return build_all(info.context.access, DibaoRecord, department.DIBAO, [*whole, *named])
+        awards = [*of_household, *named]
+        covering = dibao.covering(awards, id_number=self.id_number, household_number=self.household_number)
+        return build_all(info.context.access, DibaoRecord, department.DIBAO, covering)
 
     @strawberry.field
     @reads((department.EXTREME_POVERTY, "id_number"))

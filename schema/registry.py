@@ -13,6 +13,7 @@ from adapters.store import LoadRequest, Record
 from auth.access import Access
 from resolvers.context import Context
 from resolvers.prefetch import Read, plan_for, prefetch, reads
+from resolvers.rules.regions import county_of
 from schema.civil_affairs import HouseholdCivilAffairs, PersonCivilAffairs
 from schema.disability import PersonDisability
 from schema.education import PersonEducation
@@ -98,7 +99,7 @@ class Household:
             department.HOUSEHOLDS,
             record,
             key=household_number,
-            county_code=record["region_code"][:6],
+            county_code=county_of(record["region_code"]),
             civil_affairs=HouseholdCivilAffairs(household_number=household_number),
             housing=Housing(key=household_number, by="household_number"),
             poverty=HouseholdPoverty(household_number=household_number),

@@ -1,6 +1,6 @@
 """`eligibleStudents(region, term)`: proactive student aid (seed 001, DESIGN §4 and §6).
 
-The list is computed set-based in SQL (adapters.students), a few statements per page; the students
+The list is computed set-based in SQL (resolvers.students.eligibility), a few statements per page; the students
 themselves are then read in one batch and built as `Person`s, so the policy and the region filter
 apply to them as to any person.
 """
@@ -13,12 +13,13 @@ from typing import Any
 
 import strawberry
 
-from adapters import fields, registry, students
+from adapters import fields, registry
 from adapters.store import LoadRequest
 from resolvers.context import Context
 from resolvers.cursors import CursorKind
 from resolvers.pagination import page_size, region_prefix
 from resolvers.records import bad_input
+from resolvers.students import eligibility as students
 from schema.enums import Stage
 from schema.pages import PageInfo
 from schema.records import as_utc

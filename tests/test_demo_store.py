@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from adapters import store
-from adapters.divisions import prefix_of
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
+from resolvers.rules.regions import Region
 from tests.schema.documents import HOUSEHOLD_PICTURE, HOUSEHOLDS, KEY_TARGETS
 from tools.demo import ANNEX2
 
@@ -58,7 +58,7 @@ def test_a_demo_household_picture_is_complete(client: TestClient) -> None:
     # given a household of the demo from the first page of Nan'an
     page = client.post("/graphql", json={"query": HOUSEHOLDS, "variables": {"region": "350583", "first": 5}}).json()
     numbers = [edge["node"]["householdNumber"] for edge in page["data"]["households"]["edges"]]
-    assert len(numbers) == 5 and all(prefix_of(number[:6]).startswith("350583") for number in numbers)
+    assert len(numbers) == 5 and all(Region.of(number[:6]).prefix.startswith("350583") for number in numbers)
     # when its picture is asked for
     body = client.post("/graphql", json={"query": HOUSEHOLD_PICTURE, "variables": {"householdNumber": numbers[0]}})
     # then it answers without errors, with members

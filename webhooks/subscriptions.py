@@ -12,7 +12,6 @@ secrets). It is never logged, listed or part of `Subscription`.
 from __future__ import annotations
 
 import ipaddress
-import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,12 +23,13 @@ import sqlalchemy as sa
 
 from auth.clients import normalise_regions
 from auth.tables import oauth_client
+from resolvers.rules.regions import Region
+from resolvers.rules.terms import Term
 from webhooks.clock import now_or, utc
 from webhooks.kinds import KINDS, named_purposes, refused_purposes
 from webhooks.signing import new_secret
 from webhooks.tables import webhook_subscription
 
-_TERM = re.compile(r"(\d{4})-(\d{4})-([12])")
 _MIN_SECRET = 24
 
 
@@ -74,10 +74,11 @@ def received_kinds() -> tuple[str, ...]:
 
 def check_term(term: str) -> str:
     """`YYYY-YYYY-1` (from 1 September) or `YYYY-YYYY-2` (from 1 March), the years consecutive."""
-    match = _TERM.fullmatch(term.strip())
-    if match is None or int(match[2]) != int(match[1]) + 1:
-        raise SubscriptionError(f"term {term!r}: use YYYY-YYYY-1 or YYYY-YYYY-2 with consecutive years")
-    return match[0]
+    try:
+        Term.parse(term.strip())
+    except ValueError:
+        raise SubscriptionError(f"term {term!r}: use YYYY-YYYY-1 or YYYY-YYYY-2 with consecutive years") from None
+    return term.strip()
 
 
 def check_url(url: str, *, allow_http: bool = False) -> str:
@@ -99,9 +100,9 @@ def intersect_regions(client_regions: Sequence[str], wanted: Sequence[str] | Non
     result: list[str] = []
     for region in wanted:
         for allowed in client_regions:
-            inside = region if region.startswith(allowed) else allowed if allowed.startswith(region) else None
-            if inside is not None and inside not in result:
-                result.append(inside)
+            inside = Region(region).intersection(Region(allowed))
+            if inside is not None and inside.prefix not in result:
+                result.append(inside.prefix)
     return tuple(result)
 
 

@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from adapters.divisions import prefix_of
 from aidgraph.cli.context import CommandContext, fail
 from auth.access import Access, PurposeNotAllowed, access_for, operator_access
 from auth.clients import load_client
@@ -43,20 +42,22 @@ def register(commands: Commands) -> None:
 
 
 def _students_export(args: argparse.Namespace, context: CommandContext) -> int:
-    from adapters.students import term_start
     from aidgraph.students_export import encode, export_rows
+    from resolvers.rules.regions import Region
+    from resolvers.rules.terms import term_start
 
     try:
         term_start(args.term)
     except ValueError as error:
         return fail("students export", f"term: {error}")
-    if not (2 <= len(args.region) <= 12 and args.region.isdigit()):
-        return fail("students export", f"region {args.region!r} is not a division code or prefix")
+    try:
+        region = Region.parse(args.region).prefix
+    except ValueError as error:
+        return fail("students export", f"region {error}")
     engine = context.store()
     access = _export_access(engine, args.client)
     if isinstance(access, str):
         return fail("students export", access)
-    region = prefix_of(args.region)
     operation = "students export (cli)"
     rows = export_rows(
         engine, access, term=args.term, region=region, stage=args.stage, operation=operation, actor=args.by

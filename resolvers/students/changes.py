@@ -30,11 +30,11 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
-from adapters import students
 from auth.clients import Client
 from auth.policy import CompiledPolicy
 from auth.policy_store import stored_policy
 from auth.tables import oauth_client
+from resolvers.students import eligibility as students
 from resolvers.students.payloads import ELIGIBLE, EVENT_TYPES, NO_LONGER_ELIGIBLE, StudentPayloads
 from webhooks.clock import now_or
 from webhooks.kinds import named_purposes, refused_purposes

@@ -22,11 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from adapters import students
 from auth.access import Access
 from auth.clients import Client
 from auth.disclosure import Selected, disclose
 from auth.policy import CompiledPolicy
+from resolvers.students import eligibility as students
 from webhooks.kinds import event_kind
 from webhooks.payloads import iso
 from webhooks.queue import QueuedEvent

@@ -16,12 +16,12 @@ import sqlalchemy as sa
 from adapters import education, idnumber
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
-from adapters.students import (
+from resolvers.rules.terms import term_start
+from resolvers.students.eligibility import (
     EligibleStudent,
     count_eligible,
     eligible_page,
     iter_eligible,
-    term_start,
 )
 from tests.world import make_id
 

@@ -6,8 +6,9 @@ on the term's start date (a few index probes per student walked; `page_statement
 walk depends on the region); then a UNION ALL of one SELECT per reason joins that page to the
 reason's table, giving one row per (student, reason, source record). Every reason is declared once
 (`_sources`) and used in both places, so the filter and the list cannot disagree. A count tests the
-same reasons as EXISTS; the whole list is one statement of hash joins, read in batches.
-docs/students.md has the plans and timings.
+same reasons as EXISTS; the whole list is one statement of hash joins, read in batches. The rules
+other features share (regions, terms, dibao coverage, the income assessment) come from
+resolvers/rules/. docs/students.md has the plans and timings.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import itertools
-import re
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,6 +26,21 @@ import sqlalchemy as sa
 from adapters import civil_affairs, disability, education, poverty, registry
 from adapters import vocabulary as v
 from adapters.base import FileSpec
+from resolvers.rules import dibao as dibao_rule
+from resolvers.rules import income
+from resolvers.rules.regions import COUNTY, Region, in_regions
+from resolvers.rules.terms import term_start
+
+__all__ = [
+    "EligibleStudent",
+    "Reason",
+    "count_eligible",
+    "eligible_page",
+    "iter_eligible",
+    "list_statement",
+    "page_statement",
+    "term_start",
+]
 
 
 @dataclass(frozen=True)
@@ -50,22 +65,6 @@ class EligibleStudent:
     enrolment_as_of: dt.datetime
     reasons: tuple[Reason, ...]  # ordered by code, then record_key
     aid_granted: bool  # a student-aid record for the same term exists
-
-
-_TERM = re.compile(r"([0-9]{4})-([0-9]{4})-([12])")
-_PREFIX = re.compile(r"[0-9]{1,12}")
-_COUNTY = 6  # digits of a division code that name a county
-
-
-def term_start(term: str) -> dt.date:
-    """`YYYY-YYYY-1` starts on 1 September of the first year, `YYYY-YYYY-2` on 1 March of the second."""
-    match = _TERM.fullmatch(term) if isinstance(term, str) else None
-    if match is None or int(match[2]) != int(match[1]) + 1:
-        raise ValueError(
-            f"term {term!r} is not a school term: expected YYYY-YYYY-1 (autumn) or YYYY-YYYY-2 (spring) "
-            "with consecutive years, e.g. 2026-2027-1"
-        )
-    return dt.date(int(match[1]), 9, 1) if match[3] == "1" else dt.date(int(match[2]), 3, 1)
 
 
 _enrolment = education.ENROLMENT.table
@@ -113,15 +112,7 @@ def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
     monitored = poverty.MONITORED.table
     newer_monitoring = monitored.alias("newer_monitoring")
     check = civil_affairs.ECONOMIC_CHECK.table
-    newer_check = check.alias("newer_check")
-    standard = civil_affairs.DIBAO_STANDARD.table
     assessed = _households.alias("assessed_household")
-
-    # Covered on D: within the award, or within the gradual-exit window after it ended.
-    dibao_active = sa.and_(
-        dibao.c.start_date <= day,
-        sa.or_(dibao.c.end_date.is_(None), dibao.c.end_date >= day, dibao.c.gradual_exit_until >= day),
-    )
 
     # The household's monitoring record in force on D is the latest one entered on or before D.
     latest_monitoring = ~sa.exists().where(
@@ -134,61 +125,23 @@ def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
         sa.or_(monitored.c.eliminated_on.is_(None), monitored.c.eliminated_on <= day),
     )
 
-    # Income assessment (DESIGN §4) of the latest check on or before D; null amounts count as 0.
-    latest_check = ~sa.exists().where(
-        newer_check.c.household_number == check.c.household_number,
-        newer_check.c.checked_on > check.c.checked_on,
-        newer_check.c.checked_on <= day,
-    )
-    counted = check.c.annual_income - sa.func.coalesce(check.c.basic_pension, _number(0))
-    claimed = sa.func.coalesce(check.c.employment_cost, _number(0))
-    rigid = sa.func.coalesce(check.c.medical_expense, _number(0)) + sa.func.coalesce(
-        check.c.education_expense, _number(0)
-    )
-    # Ten times the net income, so that min(employment cost, 30% of counted income) needs no division.
-    tenfold_net = (counted - rigid) * _number(10) - sa.case(
-        (claimed * _number(10) <= counted * _number(3), claimed * _number(10)), else_=counted * _number(3)
-    )
-    # The standard of the checked household's county, for the check's year and the household's kind.
-    # Looked up through the household itself, not the student's columns: the student is then named
-    # only by household number, so PostgreSQL may answer the EXISTS from one hashed set of households;
-    # and as a scalar subquery, so the planner cannot join every check to every county's standard first.
-    local_standard = (
-        sa.select(standard.c.monthly_standard)
-        .where(
-            standard.c.county_code == sa.func.substr(assessed.c.region_code, _number(1), _number(6)),
-            standard.c.year == sa.extract("year", check.c.checked_on),
-            standard.c.residence_kind == assessed.c.residence_kind,
-        )
-        .scalar_subquery()
-    )
-    # max(0, net) / persons / 12 < 2 x standard, multiplied out: no division, no rounding. No standard: no answer.
-    below_twice_standard = sa.case((tenfold_net > _number(0), tenfold_net), else_=_number(0)) < (
-        local_standard * check.c.persons * _number(240)
+    # The standard is looked up through the checked household itself, not the student's columns: the
+    # student is then named only by household number, so PostgreSQL may answer the EXISTS from one
+    # hashed set of households.
+    local_standard = income.standard_sql(
+        civil_affairs.DIBAO_STANDARD.table, household=assessed, checked_on=check.c.checked_on
     )
 
     return [
-        # Two sources for one reason: as one EXISTS with an OR, neither index could serve it.
-        _Source(
-            "DIBAO",
-            civil_affairs.DIBAO,
-            dibao,
-            sa.and_(
-                dibao.c.household_number == student.household_number,
-                dibao.c.coverage == _value(v.DibaoCoverage.WHOLE_HOUSEHOLD.name),
-                dibao_active,
-            ),
-        ),
-        _Source(
-            "DIBAO",
-            civil_affairs.DIBAO,
-            dibao,
-            # A single-person award covers only the member it names, never the rest of the household.
-            sa.and_(
-                dibao.c.id_number == student.id_number,
-                dibao.c.coverage == _value(v.DibaoCoverage.SINGLE_PERSON.name),
-                dibao_active,
-            ),
+        # Two sources for one reason, one per way an award covers a person (each served by its index).
+        *(
+            _Source(
+                "DIBAO",
+                civil_affairs.DIBAO,
+                dibao,
+                dibao_rule.covered_on_sql(dibao, way=way, person=getattr(student, way.shared), day=day),
+            )
+            for way in dibao_rule.WAYS
         ),
         _Source(
             "EXTREME_POVERTY",
@@ -239,10 +192,9 @@ def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
             check,
             sa.and_(
                 check.c.household_number == student.household_number,
-                check.c.checked_on <= day,
-                latest_check,
+                income.latest_check_sql(check, day=day),
                 assessed.c.household_number == check.c.household_number,
-                below_twice_standard,
+                income.below_twice_standard_sql(check, standard=local_standard),
             ),
         ),
     ]
@@ -254,13 +206,8 @@ def _year_of(day: sa.BindParameter[Any]) -> sa.BindParameter[Any]:
 
 
 def _in_region(regions: Sequence[str]) -> sa.ColumnElement[bool]:
-    # Division-code prefixes, as adapters.queries; no prefix at all matches nothing.
-    for region in regions:
-        if not isinstance(region, str) or not _PREFIX.fullmatch(region):
-            raise ValueError(f"region {region!r} is not a division-code prefix (1-12 digits)")
-    return sa.or_(
-        sa.false(), *(_households.c.region_code.like(_value(f"{region}%", sa.String())) for region in regions)
-    )
+    # Rendered into the text (see `_value`); a prefix that is not digits is refused, not read as a pattern.
+    return in_regions(_households.c.region_code, [Region(region) for region in regions], inline=True)
 
 
 _Test = Literal["probe", "exists"]
@@ -356,7 +303,7 @@ def page_statement(
     (cost grows with the page).
     """
     size = _value(limit, sa.Integer())
-    if all(len(region) >= _COUNTY for region in regions):
+    if all(len(region) >= COUNTY for region in regions):
         everyone = _eligible(term=term, regions=regions, stage=stage, after=after, reasons=None)
         local = everyone.cte("local_student").prefix_with("MATERIALIZED")
         # OFFSET 0 keeps the sorted students a subquery of their own: the probes below then run on
