@@ -20,6 +20,7 @@ from resolvers.cursors import CursorKind
 from resolvers.pagination import page_size, region_prefix
 from resolvers.records import bad_input
 from resolvers.students import eligibility as students
+from resolvers.students.presented import presented_student
 from schema.enums import Stage
 from schema.pages import PageInfo
 from schema.records import as_utc
@@ -118,27 +119,26 @@ async def eligible_students(
 
 def _node(context: Context, entry: students.EligibleStudent, persons: dict[str, Any]) -> EligibleStudent:
     access = context.access
-    subject = {"id_number": entry.id_number}
-    reasons = []
-    for reason in entry.reasons:
-        values: dict[str, Any] = {
-            "code": EligibilityReasonCode[reason.code],
-            "department": reason.department,
-            "table": reason.table,
-            "source_record": reason.record_key,
-            "as_of": as_utc(reason.as_of),
-        }
-        access.apply("EligibilityReason", values, subject)
-        reasons.append(EligibilityReason(**values))
+    shown = presented_student(access, entry)
+    reasons = None
+    if shown["reasons"] is not None:
+        reasons = [
+            EligibilityReason(
+                code=EligibilityReasonCode[reason["code"]] if reason["code"] is not None else None,
+                department=reason["department"],
+                table=reason["table"],
+                source_record=reason["source_record"],
+                as_of=as_utc(reason["as_of"]) if reason["as_of"] is not None else None,
+            )
+            for reason in shown["reasons"]
+        ]
     person = persons.get(entry.id_number)
-    values = {
-        "student": Person.from_record(access, person) if person is not None else None,
-        "stage": Stage[entry.stage],
-        "school_name": entry.school_name,
-        "school_code": entry.school_code,
-        "grade": entry.grade,
-        "reasons": reasons,
-        "aid_granted": entry.aid_granted,
-    }
-    access.apply("EligibleStudent", values, subject)
-    return EligibleStudent(**values)
+    return EligibleStudent(
+        student=Person.from_record(access, person) if person is not None else None,
+        stage=Stage[shown["stage"]] if shown["stage"] is not None else None,
+        school_name=shown["school_name"],
+        school_code=shown["school_code"],
+        grade=shown["grade"],
+        reasons=reasons,
+        aid_granted=shown["aid_granted"],
+    )

@@ -128,6 +128,10 @@ def _detect(
         return _skip(skipped, f"the client may no longer declare {named_purposes(refused)}")
     if policy is None:
         return _skip(skipped, "no access policy has been applied")
+    payloads = StudentPayloads(policy, client)
+    refusal = payloads.refusal()
+    if refusal is not None:  # being announced is being on the list: the same entry point governs both
+        return _skip(skipped, refusal)
     regions = intersect_regions(client.regions, subscription.regions)
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
@@ -138,7 +142,7 @@ def _detect(
             return _compare(
                 connection,
                 subscription,
-                StudentPayloads(policy, client),
+                payloads,
                 term=term,
                 regions=regions,
                 moment=moment,

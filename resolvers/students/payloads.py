@@ -22,11 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Final
 
-from auth.access import Access
+from auth.access import Access, access_for
 from auth.clients import Client
 from auth.disclosure import Selected, disclose
 from auth.policy import CompiledPolicy
 from resolvers.students import eligibility as students
+from resolvers.students.presented import presented_person, presented_reason_codes, presented_student
 from webhooks.kinds import event_kind
 from webhooks.payloads import iso
 from webhooks.queue import QueuedEvent
@@ -60,70 +61,44 @@ class StudentPayloads:
 
     def eligible(self, student: students.EligibleStudent) -> QueuedEvent:
         access = self._access(ELIGIBLE)
-        subject = {"id_number": student.id_number}
-        person = self._applied(access, "Person", subject, id_number=student.id_number)
-        reasons = []
-        for reason in student.reasons:
-            values = self._applied(
-                access,
-                "EligibilityReason",
-                subject,
-                code=reason.code,
-                department=reason.department,
-                table=reason.table,
-                source_record=reason.record_key,
-                as_of=reason.as_of,
-            )
-            reasons.append({**values, "as_of": iso(values["as_of"]) if values["as_of"] is not None else None})
-        values = self._applied(
-            access,
-            "EligibleStudent",
-            subject,
-            stage=student.stage,
-            school_name=student.school_name,
-            school_code=student.school_code,
-            grade=student.grade,
-            reasons=reasons,
-            aid_granted=student.aid_granted,
-        )
+        person = presented_person(access, student.id_number)
+        shown = presented_student(access, student)
+        reasons = shown["reasons"]
+        if reasons is not None:
+            reasons = [
+                {**reason, "as_of": iso(reason["as_of"]) if reason["as_of"] is not None else None} for reason in reasons
+            ]
         data = {
             "student": {
                 "id_number": person["id_number"],
-                "stage": values["stage"],
-                "school_code": values["school_code"],
-                "school_name": values["school_name"],
-                "grade": values["grade"],
+                "stage": shown["stage"],
+                "school_code": shown["school_code"],
+                "school_name": shown["school_name"],
+                "grade": shown["grade"],
             },
-            "reasons": values["reasons"],
-            "aid_granted": values["aid_granted"],
+            "reasons": reasons,
+            "aid_granted": shown["aid_granted"],
         }
         return QueuedEvent(student.id_number, data, self._disclosure(access, _ELIGIBLE_FIELDS))
 
     def gone(self, id_number: str, codes: list[str]) -> QueuedEvent:
         access = self._access(NO_LONGER_ELIGIBLE)
-        subject = {"id_number": id_number}
-        person = self._applied(access, "Person", subject, id_number=id_number)
-        previous = [self._applied(access, "EligibilityReason", subject, code=code)["code"] for code in codes]
+        person = presented_person(access, id_number)
+        previous = presented_reason_codes(access, id_number, codes)
         data = {"student": {"id_number": person["id_number"]}, "previous_reasons": previous}
         return QueuedEvent(id_number, data, self._disclosure(access, _GONE_FIELDS))
 
+    def refusal(self) -> str | None:
+        """Why this client may not be told of students at all: the `eligibleStudents` entry point's answer."""
+        for kind in EVENT_TYPES:
+            problem = self._access(kind).enter("eligibleStudents")
+            if problem is not None:
+                return problem
+        return None
+
     def _access(self, kind: str) -> Access:
         purpose = event_kind(kind).purpose
-        principal = self._client.principal(token_purposes=[purpose])
-        return Access(
-            view=self._policy.view(principal.roles, purpose),
-            regions=principal.regions,
-            principal=principal,
-            purpose=purpose,
-            policy_version=self._version,
-        )
-
-    def _applied(self, access: Access, type_name: str, subject: dict[str, str], **known: Any) -> dict[str, Any]:
-        """The type's fields as its view leaves them; fields not given are absent (None) to the rules."""
-        values: dict[str, Any] = {rule.attr: None for rule in access.view.types[type_name].rules}
-        values.update(known)
-        access.apply(type_name, values, subject)
-        return {name: values[name] for name in known}
+        return access_for(self._client.principal(token_purposes=[purpose]), purpose, self._policy)
 
     def _disclosure(self, access: Access, fields: tuple[Selected, ...]) -> dict[str, Any]:
         found = disclose(access, fields)

@@ -16,8 +16,9 @@ from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
 from aidgraph.db import create_engine
 from auth.clients import disable_client
+from auth.policy_store import apply_policy
 from resolvers.students.changes import DetectionConflict, _next_generation, detect_changes
-from tests.access import apply_demo_policy
+from tests.access import DEMO_POLICY_TEXT, apply_demo_policy
 from tests.webhooks.receiver import running
 from tests.webhooks.support import CLIENT, SECRET, T0, TERM, drain, http, register_student_aid, subscription
 from tests.world import LARGE, LARGE_MEMBERS, SMALL, SMALL_HEAD, STUDENT, write_world
@@ -226,6 +227,22 @@ def test_nothing_is_detected_for_a_disabled_client_or_without_a_policy(engine: s
     # then both skip the subscription and say why, enqueueing nothing
     assert _counts(without_policy) == [(0, 0, 0, False, "no access policy has been applied")]
     assert _counts(disabled) == [(0, 0, 0, False, "the client is disabled")]
+
+
+def test_nothing_is_announced_where_the_policy_closes_the_list(engine: sa.Engine, tmp_path: Path) -> None:
+    # given a subscription, under a policy that names entry points and opens eligibleStudents to no one
+    _ingest(engine, _world(tmp_path))
+    register_student_aid(engine)
+    subscription(engine, "https://aid.example.org/")
+    closed = DEMO_POLICY_TEXT + "\neducation:\n  student-aid:\n    Query.household: allow\n"
+    with engine.begin() as connection:
+        apply_policy(connection, closed, applied_by="tests")
+    # when detection runs
+    found = detect_changes(engine, term=TERM, now=T0)
+    # then being announced is refused like being listed: nothing is enqueued, and it says why
+    assert _counts(found) == [
+        (0, 0, 0, False, "eligibleStudents is not granted to this client's roles for the purpose 'student-aid'")
+    ]
 
 
 def test_a_term_that_is_not_a_term_is_refused(engine: sa.Engine) -> None:
