@@ -17,6 +17,7 @@ import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from adapters.catalog import DEPARTMENTS
 from adapters.sources import RecordSource
@@ -116,6 +117,8 @@ class GraphQLEndpoint:
                 context_value=context,
                 operation_name=operation.operation_name,
             )
+        except CannotGetOperationTypeError as error:  # before anything ran: nothing read, nothing to audit
+            return bad_request(error.as_http_error_reason())
         finally:
             context.connection.close()
         errors = result.errors or []
