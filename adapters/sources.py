@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -17,14 +18,20 @@ from adapters.base import Column, Department, FileSpec, RowError
 from adapters.store import LoadRequest, Record
 
 log = logging.getLogger(__name__)
+_DIGIT_RUN = re.compile(r"[0-9]{6,}[0-9Xx]*")
 
 
 class SourceUnavailable(Exception):
-    """A department's source failed or timed out; only its part of an answer is lost."""
+    """A department's source failed or timed out; only its part of an answer is lost.
 
-    def __init__(self, department: str, reason: str) -> None:
-        super().__init__(f"department {department} is unavailable: {reason}")
+    Its text names only the department, and may be shown to a client; `detail` says what went
+    wrong (the driver's message, naming tables and statements), for the log alone.
+    """
+
+    def __init__(self, department: str, detail: str) -> None:
+        super().__init__(f"the {department.replace('_', ' ')} department's system did not answer")
         self.department = department
+        self.detail = detail
 
 
 class RecordSource(Protocol):
@@ -61,8 +68,7 @@ class LiveSource:
         try:
             return [self._load(request.spec, request.by, request.keys) for request in requests]
         except sa.exc.SQLAlchemyError as error:
-            reason = str(error.orig if isinstance(error, sa.exc.DBAPIError) else error).splitlines()[0]
-            raise SourceUnavailable(self.department.name, reason) from None
+            raise SourceUnavailable(self.department.name, _detail(error)) from None
 
     def dispose(self) -> None:
         self._engine.dispose()
@@ -76,16 +82,34 @@ class LiveSource:
         found: dict[str, list[Record]] = defaultdict(list)
         with self._engine.connect() as connection:
             rows = connection.execute(query).all()
+        skipped = 0
         for row in rows:
             cells = {c.native: _cell_text(row._mapping[c.native], c) for c in spec.columns}
             try:
                 record: dict[str, Any] = spec.parse(cells)
-            except RowError as error:
-                log.warning("%s.%s: row skipped: %s", self.department.name, spec.name, error)
+            except RowError:
+                skipped += 1
                 continue
             record["as_of"] = as_of
             found[record[by]].append(record)
+        if skipped:
+            # counted, not quoted: a row's fault quotes its cells (ids, names); an ingest of the
+            # department's export keeps each rejected row with its reason
+            name = self.department.name
+            log.warning("%s.%s: %d rows skipped, not valid in the department's format", name, spec.name, skipped)
         return found
+
+
+def _detail(error: sa.exc.SQLAlchemyError) -> str:
+    """What the driver said, for the log: its error's type and first line, without the statement or
+    its parameters (SQLAlchemy appends both), and with digit runs cut, since the only values a
+    statement here carries are the keys it looks up (ids, household numbers), which a database may
+    quote back (`invalid input syntax for type bigint: "..."`)."""
+    cause = error.orig if isinstance(error, sa.exc.DBAPIError) and error.orig is not None else error
+    lines = str(cause).splitlines()
+    state = getattr(cause, "sqlstate", None)
+    kind = f"{type(cause).__name__} ({state})" if state else type(cause).__name__
+    return f"{kind}: {_DIGIT_RUN.sub('…', lines[0] if lines else '')}"
 
 
 def _is_id(column: Column) -> bool:

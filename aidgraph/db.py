@@ -23,6 +23,8 @@ def normalize_url(url: str) -> str:
 
 def create_engine(url: str, **options: Any) -> sa.Engine:
     url = normalize_url(url)
+    # A statement's parameters are resident ids: kept out of SQLAlchemy's log and its error messages.
+    options.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, **options)
         sa.event.listen(engine, "connect", _sqlite_pragmas)

@@ -7,7 +7,6 @@ no multipart, no subscriptions), and each request's store connection is closed i
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -18,13 +17,15 @@ import strawberry
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 
 from adapters.catalog import DEPARTMENTS
 from adapters.sources import RecordSource
 from auth.access import Access
 from auth.audit import AuditUnavailable
+from auth.request_log import RequestLog, describe_exception, new_request_id
 from resolvers.context import Context
-from schema.hardening import mask_unexpected_error
+from schema.errors import present_errors
 
 _DEPARTMENTS = list(DEPARTMENTS)
 log = logging.getLogger(__name__)
@@ -116,19 +117,27 @@ class GraphQLEndpoint:
                 context_value=context,
                 operation_name=operation.operation_name,
             )
+        except CannotGetOperationTypeError as error:  # before anything ran: nothing read, nothing to audit
+            return bad_request(error.as_http_error_reason())
         finally:
             context.connection.close()
         errors = result.errors or []
+        log_fields = RequestLog(
+            request_id=new_request_id(), query=operation.query, operation_name=operation.operation_name
+        )
         try:
             extensions = await self._gate.settle(request, operation, access, errors)
-        except AuditUnavailable:
-            log.exception("the audit event could not be written; the answer is withheld")
+        except AuditUnavailable as error:
+            log.error(
+                "%s: the audit event could not be written; the answer is withheld\n%s",
+                str(log_fields),
+                describe_exception(error),
+            )
             message = "the audit trail is unavailable, so nothing can be returned; try again later"
             return bad_request(message, 503, "AUDIT_UNAVAILABLE")
         payload: dict[str, Any] = {"data": result.data}
         if errors:
-            request_id = uuid.uuid4().hex[:16]
-            payload["errors"] = [mask_unexpected_error(error, request_id=request_id) for error in errors]
+            payload["errors"] = present_errors(errors, request=log_fields)
         if extensions:
             payload["extensions"] = extensions
         return _json(payload)

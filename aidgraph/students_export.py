@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from adapters import registry
 from auth.access import Access
 from auth.audit import AuditLog, Caller, audit_event, document_hash
+from auth.csv_cells import csv_row
 from auth.disclosure import Selected, disclose
 from resolvers.students import eligibility as students
 
@@ -138,29 +139,29 @@ def _page_rows(
     yield from rows
 
 
+BOM = "\ufeff"
+CHUNK = 64 * 1024  # characters of CSV gathered before they are sent
+
+
 def encode(rows: Iterator[dict[str, Any]], format_name: str) -> Iterator[bytes]:
-    """The rows as CSV (a header, lists joined by ';') or as NDJSON, chunk by chunk."""
+    """The rows as CSV (a header, lists joined by ';') or as NDJSON, chunk by chunk.
+
+    The CSV is UTF-8 with a byte-order mark, the one sign by which a spreadsheet knows UTF-8 from the
+    local code page (it garbles the Chinese names otherwise); NDJSON is read by programs, which a BOM
+    would only trip. Its cells are made by `auth.csv_cells`, so none can start a formula.
+    """
     if format_name == "ndjson":
         for row in rows:
             yield orjson.dumps(row) + b"\n"
         return
     buffer = io.StringIO()
+    buffer.write(BOM)
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(csv_row(COLUMNS))
     for row in rows:
-        writer.writerow(
-            [";".join(str(v) for v in value) if isinstance(value, list) else _cell(value) for value in row.values()]
-        )
-        if buffer.tell() > 64 * 1024:
+        writer.writerow(csv_row(row.values()))
+        if buffer.tell() > CHUNK:
             yield buffer.getvalue().encode()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue().encode()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    return str(value)

@@ -67,6 +67,9 @@ class Context:
         try:
             return self.cache.get(spec, by, key)
         except SourceUnavailable as error:
+            # its text names the department only; the endpoint adds the request id and logs the detail
             raise GraphQLError(
-                str(error), extensions={"code": "SOURCE_UNAVAILABLE", "department": error.department}
+                str(error),
+                extensions={"code": "SOURCE_UNAVAILABLE", "department": error.department},
+                original_error=error,
             ) from None

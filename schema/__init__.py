@@ -6,11 +6,22 @@ from collections.abc import Sequence
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
+from strawberry.types import ExecutionContext
 
 from schema.hardening import DEFAULT_LIMITS, ExecutorWithoutSuggestions, Limits, schema_extensions
 from schema.query import Query
 
-__all__ = ["Limits", "create_schema", "sdl"]
+__all__ = ["HubSchema", "Limits", "create_schema", "sdl"]
+
+
+class HubSchema(strawberry.Schema):
+    """strawberry's Schema, logging no errors: strawberry logs each error's text, which quotes the
+    document (ids in its literals, values of its variables). Whoever runs a document presents and
+    logs its errors; over HTTP that is `schema.hardening.present_errors`, under the request's id."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        return None
 
 
 def create_schema(
@@ -19,7 +30,7 @@ def create_schema(
     """Parsing and validating a large document costs milliseconds: both are always cached (DESIGN §7),
     and the limits are checked while parsing and validating, so a repeated document is checked once.
     Outside development, introspection is refused and error messages suggest no field names."""
-    return strawberry.Schema(
+    return HubSchema(
         query=Query,
         extensions=[*schema_extensions(limits, development=development), *extensions],
         execution_context_class=None if development else ExecutorWithoutSuggestions,

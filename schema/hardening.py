@@ -10,7 +10,6 @@ hidden outside development mode, using graphql-core's own rule and `hide_suggest
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -46,8 +45,6 @@ from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRul
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
 from resolvers.pagination import DEFAULT_PAGE, MAX_PAGE
-
-log = logging.getLogger(__name__)
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 CACHE_SIZE = 128  # distinct documents kept parsed and validated; strawberry's default
@@ -317,24 +314,3 @@ def schema_extensions(limits: Limits, *, development: bool) -> list[Callable[[],
         functools.partial(AddValidationRules, rules),
         functools.partial(CachedValidation, hide_suggestions=not development),
     ]
-
-
-def mask_unexpected_error(error: GraphQLError, *, request_id: str) -> dict[str, Any]:
-    """The error as the client sees it. Errors the hub or graphql raised on purpose (a GraphQLError,
-    usually with `extensions.code`) pass through; any other exception behind an error is a bug or an
-    outage whose text may expose internals, so the client gets the request id and the log gets the
-    exception."""
-    original = error.original_error
-    deliberate = original is None or isinstance(original, GraphQLError) or "code" in (error.extensions or {})
-    if deliberate:
-        return dict(error.formatted)
-    log.error("request %s: unexpected error at %s", request_id, error.path, exc_info=original)
-    masked: dict[str, Any] = {
-        "message": f"internal error (request {request_id})",
-        "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-    }
-    if error.locations is not None:
-        masked["locations"] = [location.formatted for location in error.locations]
-    if error.path is not None:
-        masked["path"] = error.path
-    return masked

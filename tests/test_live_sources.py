@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import logging
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +15,8 @@ from starlette.testclient import TestClient
 from adapters import idnumber
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
+from adapters.sources import LiveSource, SourceUnavailable
+from adapters.store import LoadRequest
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
 from tests.world import LARGE_MEMBERS, SMALL_HEAD, write_world
@@ -42,7 +46,8 @@ CREATE TABLE lxbt (sfzh text, btlx text, yje numeric(10, 2), qsrq date, zzrq dat
 """
 
 
-def _department_database(server: ThrowawayPostgres, ddl: str, rows: list[tuple[str, dict]]) -> str:
+def department_database(server: ThrowawayPostgres, ddl: str, rows: list[tuple[str, dict]]) -> str:
+    """A database of its own on the throwaway server, holding a department's native tables and rows."""
     url = server.create_database(f"department_{next(_numbers)}")
     engine = sa.create_engine(url)
     with engine.begin() as connection:
@@ -63,7 +68,7 @@ def hub(store_url: str, engine: sa.Engine, tmp_path: Path, postgres: ThrowawayPo
     # and medical and disability living in their own PostgreSQL databases, ids in their old spellings
     legacy = idnumber.to_legacy(SMALL_HEAD)
     holder = LARGE_MEMBERS[2][0]
-    medical = _department_database(
+    medical = department_database(
         postgres,
         MEDICAL_TABLES,
         [
@@ -75,7 +80,7 @@ def hub(store_url: str, engine: sa.Engine, tmp_path: Path, postgres: ThrowawayPo
             ("INSERT INTO jsxx VALUES ('JSBAD', :id, '7', '2026', NULL, 1, 1, 0, 0, 0, NULL, NULL)", {"id": legacy}),
         ],
     )
-    disability = _department_database(
+    disability = department_database(
         postgres,
         DISABILITY_TABLES,
         [
@@ -138,5 +143,54 @@ def test_an_unreachable_department_gives_a_partial_answer(store_url: str, engine
     assert person["medical"] is None
     assert person["civilAffairs"]["dibao"][0]["coverage"] == "WHOLE_HOUSEHOLD"
     [error] = body["errors"]
-    assert error["extensions"] == {"code": "SOURCE_UNAVAILABLE", "department": "medical"}
+    extensions = dict(error["extensions"])
+    request_id = extensions.pop("requestId")
+    assert extensions == {"code": "SOURCE_UNAVAILABLE", "department": "medical"}
+    assert error["message"] == f"the medical department's system did not answer (request id {request_id})"
     assert error["path"][:2] == ["person", "medical"]
+
+
+def test_a_failing_department_database_is_named_to_the_client_and_explained_in_the_log(
+    store_url: str, engine: sa.Engine, tmp_path: Path, postgres: ThrowawayPostgres, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given disability configured on a database that answers, but lacks its `cjr` table
+    world = write_world(tmp_path / "world")
+    for name in ("registry", "civil_affairs"):
+        ingest_folder(engine, DEPARTMENTS[name], world / name)
+    disability = department_database(
+        postgres, DISABILITY_TABLES.replace("CREATE TABLE cjr", "CREATE TABLE cjr_old"), []
+    )
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f"departments:\n  disability: {{url: '{disability}'}}\n")
+    app = create_app(Settings(database_url=store_url, sources_file=sources), open_access=True)
+    # when a person's disability certificate is asked for
+    with TestClient(app) as client, caplog.at_level(logging.DEBUG):
+        response = client.post("/graphql", json={"query": PICTURE, "variables": {"idNumber": LARGE_MEMBERS[2][0]}})
+    # then the client is told that the department did not answer, with a request id, and nothing of why
+    [error] = response.json()["errors"]
+    request_id = error["extensions"]["requestId"]
+    assert error["message"] == f"the disability department's system did not answer (request id {request_id})"
+    assert error["extensions"] == {"code": "SOURCE_UNAVAILABLE", "department": "disability", "requestId": request_id}
+    assert "cjr" not in response.text and "relation" not in response.text
+    # and the log says why, under that request id
+    [line] = [record.getMessage() for record in caplog.records if request_id in record.getMessage()]
+    assert 'relation "cjr" does not exist' in line and "disability" in line
+
+
+def test_a_database_quoting_back_a_key_has_it_cut_from_the_detail(tmp_path: Path) -> None:
+    # given a department database that, failing, quotes the key it was asked for (as a cast error does)
+    holder = LARGE_MEMBERS[2][0]
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'disability.db'}")
+
+    def fail(*_args: object) -> None:
+        raise sqlite3.OperationalError(f'invalid input syntax for type bigint: "{holder}"')
+
+    sa.event.listen(engine, "before_cursor_execute", fail)
+    source = LiveSource(DEPARTMENTS["disability"], engine)
+    # when the holder's certificate is read
+    with pytest.raises(SourceUnavailable) as failed:
+        source.fetch_now([LoadRequest(DEPARTMENTS["disability"].file("cjr"), "id_number", [holder])])
+    source.dispose()
+    # then the detail for the log says what failed, without the key; the error's text names the department only
+    assert failed.value.detail == 'OperationalError: invalid input syntax for type bigint: "…"'
+    assert str(failed.value) == "the disability department's system did not answer"

@@ -152,7 +152,7 @@ def test_the_export_as_csv(hub: Hub) -> None:
         headers={"Authorization": f"Bearer {bearer}"},
     )
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert [row["id_number"] for row in rows] == sorted([STUDENT, OLDER])
     assert rows[0]["reasons"] == ";".join(REASONS)
     assert {row["aid_granted"] for row in rows} == {"0", "1"}
@@ -185,7 +185,7 @@ def test_the_export_command_writes_csv_and_is_audited(
     before = len(_events(hub.engine))
     command = ["students", "export", "--region", "3505", "--term", TERM, "--out", str(out), "--by", "王敏"]
     assert cli.main(command) == 0
-    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert [row["id_number"] for row in rows] == sorted([STUDENT, OLDER])
     events = _events(hub.engine)[before:]
     assert [(event["outcome"], event["operation"]) for event in events] == [("export", "students export (cli)")]
