@@ -21,6 +21,7 @@ from auth.audit import AuditLog, Caller, audit_event, document_hash
 from auth.csv_cells import csv_row
 from auth.disclosure import Selected, disclose
 from resolvers.students import eligibility as students
+from resolvers.students.presented import presented_person, presented_student
 
 FORMATS = ("csv", "ndjson")
 PAGE = 2000
@@ -98,28 +99,8 @@ def _page_rows(
     )
     rows = []
     for entry in page:
-        person = {"id_number": entry.id_number, "name": names.get(entry.id_number)}
-        access.apply("Person", person, {"id_number": entry.id_number})
-        reason_rows = []
-        for reason in entry.reasons:
-            values = {
-                "code": reason.code,
-                "department": reason.department,
-                "table": reason.table,
-                "source_record": reason.record_key,
-                "as_of": reason.as_of,
-            }
-            access.apply("EligibilityReason", values, {"id_number": entry.id_number})
-            reason_rows.append(values)
-        student: dict[str, Any] = {
-            "stage": entry.stage,
-            "school_name": entry.school_name,
-            "school_code": entry.school_code,
-            "grade": entry.grade,
-            "aid_granted": entry.aid_granted,
-            "reasons": reason_rows,
-        }
-        access.apply("EligibleStudent", student, {"id_number": entry.id_number})
+        person = presented_person(access, entry.id_number, name=names.get(entry.id_number))
+        student = presented_student(access, entry)
         reasons = student["reasons"] or []
         rows.append(
             {
