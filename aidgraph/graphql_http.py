@@ -23,6 +23,7 @@ from adapters.catalog import DEPARTMENTS
 from adapters.sources import RecordSource
 from auth.access import Access
 from auth.audit import AuditUnavailable
+from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
 from auth.request_log import RequestLog, describe_exception, new_request_id
 from resolvers.context import Context
 from schema.errors import present_errors
@@ -123,7 +124,10 @@ class GraphQLEndpoint:
             context.connection.close()
         errors = result.errors or []
         log_fields = RequestLog(
-            request_id=new_request_id(), query=operation.query, operation_name=operation.operation_name
+            request_id=new_request_id(),
+            query=operation.query,
+            operation_name=operation.operation_name,
+            document_key=_document_key(engine),
         )
         try:
             extensions = await self._gate.settle(request, operation, access, errors)
@@ -141,3 +145,11 @@ class GraphQLEndpoint:
         if extensions:
             payload["extensions"] = extensions
         return _json(payload)
+
+
+def _document_key(engine: sa.Engine) -> bytes | None:
+    """The key of the document hash a log line carries; a line without it still names the request."""
+    try:
+        return hub_key(engine, DOCUMENT_KEY)
+    except HubKeyUnavailable:
+        return None

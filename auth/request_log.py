@@ -14,6 +14,8 @@ import traceback
 
 from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast, parse
 
+from auth.audit.event import document_digest
+
 _NAME_SHOWN = 100  # characters of an operation name; a GraphQL name cannot hold more than letters, digits, _
 
 
@@ -28,22 +30,31 @@ class RequestLog:
     parsing again costs nothing on the paths that log (a failure), and nothing on those that do not.
     """
 
-    __slots__ = ("_operation_name", "_query", "request_id")
+    __slots__ = ("_document_key", "_operation_name", "_query", "request_id")
 
-    def __init__(self, *, request_id: str, query: str | None = None, operation_name: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        request_id: str,
+        query: str | None = None,
+        operation_name: str | None = None,
+        document_key: bytes | None = None,
+    ) -> None:
         self.request_id = request_id
         self._query = query
         self._operation_name = operation_name
+        self._document_key = document_key
 
     def fields(self) -> dict[str, str]:
         """The one place a request's log fields are built. The keyed document hash of the audit trail
-        (HMAC with the hub's document key, handed to the constructor) joins here as `document`, so
-        that a log line and an audit event of the same document can be matched, neither holding its
-        text."""
+        (HMAC with the hub's document key, handed to the constructor) is `document`, so that a log
+        line and an audit event of the same document can be matched, neither holding its text."""
         fields = {"request": self.request_id}
         operation = self.operation()
         if operation is not None:
             fields["operation"] = operation
+        if self._query is not None and self._document_key is not None:
+            fields["document"] = document_digest(self._document_key, self._query)
         return fields
 
     def operation(self) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auth.audit.event import document_digest
 from auth.request_log import RequestLog, describe_exception, new_request_id
 
 SECRET = "350583195003101116"  # stands for any value a document or an exception's text may quote
@@ -19,6 +20,17 @@ def test_the_fields_name_the_request_and_its_operation_but_never_hold_the_docume
     assert str(RequestLog(request_id="r-5", query="{ __typename }")) == "request=r-5"
     # and neither its text nor its repr holds the document
     assert SECRET not in repr(RequestLog(request_id="r-6", query=DOCUMENT))
+
+
+def test_a_line_carries_the_keyed_hash_the_audit_event_stores() -> None:
+    # given the hub's document key
+    key = bytes(range(32))
+    # when a request's fields are made with it
+    fields = RequestLog(request_id="r-7", query=DOCUMENT, document_key=key).fields()
+    # then they hold the audit trail's keyed hash of the document, which a line can be matched on
+    assert fields["document"] == document_digest(key, DOCUMENT)
+    assert fields["document"] != document_digest(bytes(32), DOCUMENT)  # keyed: another key, another value
+    assert SECRET not in str(fields)
 
 
 def test_request_ids_are_fresh() -> None:
