@@ -13,9 +13,10 @@ from adapters.catalog import DEPARTMENTS
 from auth.access import Access
 from auth.audit import AuditLog, Caller, audit_event, document_hash
 from auth.clients import load_client
-from auth.disclosure import SelectionIndex, disclose, extensions_of
+from auth.disclosure import disclose, extensions_of
 from auth.policy import compile_view, load_policy
 from resolvers.context import Context
+from schema.analysis import analyse
 
 
 class DryRunError(ValueError):
@@ -47,12 +48,13 @@ def dry_run(
     view = compile_view(policy, principal.roles, purpose)
     access = Access(view=view, regions=client.regions, principal=principal, purpose=purpose)
     graphql_schema = schema.create_schema()
-    context = Context.create(engine, {}, list(DEPARTMENTS), access)
+    analysis = analyse(graphql_schema, query, None)
+    context = Context.create(engine, {}, list(DEPARTMENTS), access, analysis=analysis)
     try:
         result = asyncio.run(graphql_schema.execute(query, variable_values=variables, context_value=context))
     finally:
         context.connection.close()
-    disclosure = disclose(access, SelectionIndex(graphql_schema._schema)(query, None).fields)
+    disclosure = disclose(access, analysis.profile.fields)
     AuditLog(engine).append(
         audit_event(
             "dry-run",

@@ -24,6 +24,7 @@ from adapters.sources import RecordSource
 from auth.access import Access
 from auth.audit import AuditUnavailable
 from resolvers.context import Context
+from schema.analysis import analyse
 from schema.hardening import mask_unexpected_error
 
 _DEPARTMENTS = list(DEPARTMENTS)
@@ -108,7 +109,9 @@ class GraphQLEndpoint:
             return parsed
         engine: sa.Engine = request.state.engine
         live_sources: dict[str, RecordSource] = request.state.live_sources
-        context = Context.create(engine, live_sources, _DEPARTMENTS, access)
+        # One analysis per (document, operation), cached: the fetch plans, limits and disclosure profile.
+        analysis = analyse(self._schema, operation.query, operation.operation_name)
+        context = Context.create(engine, live_sources, _DEPARTMENTS, access, analysis=analysis)
         try:
             result = await self._schema.execute(
                 operation.query,

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from schema.analysis import AnalysisInContext
 from schema.hardening import DEFAULT_LIMITS, ExecutorWithoutSuggestions, Limits, schema_extensions
 from schema.query import Query
 
@@ -21,7 +22,7 @@ def create_schema(
     Outside development, introspection is refused and error messages suggest no field names."""
     return strawberry.Schema(
         query=Query,
-        extensions=[*schema_extensions(limits, development=development), *extensions],
+        extensions=[*schema_extensions(limits, development=development), AnalysisInContext, *extensions],
         execution_context_class=None if development else ExecutorWithoutSuggestions,
     )
 
