@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from typing import TypedDict
 
@@ -24,6 +25,7 @@ from auth.authenticate import Authenticator
 from auth.gate import SecuredGate
 from auth.policy_store import PolicyCache
 from auth.server import TokenService, oauth_routes
+from schema.analysis import disclosure_profile
 from webhooks.dispatcher import Dispatcher
 
 
@@ -79,7 +81,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     gate: Gate = OpenGate()
     if not open_access:
         authenticator = Authenticator(tokens, keys=service.keys, external=settings.trusted_external_issuer())
-        gate = SecuredGate(authenticator, graphql_schema._schema)
+        gate = SecuredGate(authenticator, functools.partial(disclosure_profile, graphql_schema))
     routes = [
         Route("/graphql", GraphQLEndpoint(graphql_schema, gate).handle, methods=["POST"]),
         Route("/students/export", StudentExport(gate).handle, methods=["GET"]),

@@ -13,9 +13,10 @@ from adapters.catalog import DEPARTMENTS
 from auth.access import access_for
 from auth.audit import AuditLog, Caller, audit_event, document_hash
 from auth.clients import load_client
-from auth.disclosure import SelectionIndex, disclose, extensions_of
+from auth.disclosure import disclose, extensions_of
 from auth.policy import CompiledPolicy, load_policy
 from resolvers.context import Context
+from schema.analysis import analyse
 
 
 class DryRunError(ValueError):
@@ -45,12 +46,13 @@ def dry_run(
         raise DryRunError(f"purpose {purpose!r} is not allowed for {client_id} ({', '.join(client.purposes)})")
     access = access_for(client.principal(token_purposes=[purpose]), purpose, CompiledPolicy(policy, version=None))
     graphql_schema = schema.create_schema()
-    context = Context.create(engine, {}, list(DEPARTMENTS), access)
+    analysis = analyse(graphql_schema, query, None)
+    context = Context.create(engine, {}, list(DEPARTMENTS), access, analysis=analysis)
     try:
         result = asyncio.run(graphql_schema.execute(query, variable_values=variables, context_value=context))
     finally:
         context.connection.close()
-    disclosure = disclose(access, SelectionIndex(graphql_schema._schema)(query, None).fields)
+    disclosure = disclose(access, analysis.profile.fields)
     AuditLog(engine).append(
         audit_event(
             "dry-run",

@@ -26,6 +26,7 @@ from auth.audit import AuditUnavailable
 from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
 from auth.request_log import RequestLog, describe_exception, new_request_id
 from resolvers.context import Context
+from schema.analysis import analyse
 from schema.errors import present_errors
 
 _DEPARTMENTS = list(DEPARTMENTS)
@@ -110,7 +111,9 @@ class GraphQLEndpoint:
             return parsed
         engine: sa.Engine = request.state.engine
         live_sources: dict[str, RecordSource] = request.state.live_sources
-        context = Context.create(engine, live_sources, _DEPARTMENTS, access)
+        # One analysis per (document, operation), cached: the fetch plans, limits and disclosure profile.
+        analysis = analyse(self._schema, operation.query, operation.operation_name)
+        context = Context.create(engine, live_sources, _DEPARTMENTS, access, analysis=analysis)
         try:
             result = await self._schema.execute(
                 operation.query,

@@ -9,16 +9,17 @@ or not the trail can be written, and a flood of them adds one event per source a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from auth.access import Access, access_for
 from auth.audit import AuditEvent, AuditWriter, Caller, audit_event, document_hash
 from auth.authenticate import Authenticator, Unauthenticated, claimed_client_id, unauthenticated_response
-from auth.disclosure import Disclosure, SelectionIndex, disclose, extensions_of
+from auth.disclosure import Disclosure, DisclosureProfile, disclose, extensions_of
 from auth.policy import PolicyError
 from auth.policy_store import PolicyCache
 from auth.principal import Principal
@@ -75,9 +76,12 @@ def _refusal(refused: Refused) -> Response:
 class SecuredGate:
     """Tokens, purposes, policies and the audit trail around every GraphQL request (DESIGN §3)."""
 
-    def __init__(self, authenticator: Authenticator, schema: GraphQLSchema) -> None:
+    def __init__(
+        self, authenticator: Authenticator, profile_of: Callable[[str, str | None], DisclosureProfile]
+    ) -> None:
+        """`profile_of(query, operation_name)`: the disclosure profile from the schema's cached analysis."""
         self._authenticator = authenticator
-        self._selections = SelectionIndex(schema)
+        self._profile_of = profile_of
 
     async def admit(self, request: Request, operation: Any | None) -> Access | Response:
         principal: Principal | None = None
@@ -110,12 +114,12 @@ class SecuredGate:
     async def settle(
         self, request: Request, operation: Any, access: Access, errors: list[GraphQLError]
     ) -> dict[str, Any]:
-        selection = self._selections(operation.query, operation.operation_name)
-        disclosure = disclose(access, selection.fields)
+        profile = self._profile_of(operation.query, operation.operation_name)
+        disclosure = disclose(access, profile.fields)
         forbidden = [error for error in errors if (error.extensions or {}).get("code") == "FORBIDDEN"]
         if disclosure.personal or disclosure.withheld or access.subjects or forbidden:
             audit: AuditWriter = request.state.audit
-            await audit.append(self._event(request, operation, access, disclosure, selection.operation, errors))
+            await audit.append(self._event(request, operation, access, disclosure, profile.operation, errors))
         return extensions_of(disclosure)
 
     def _event(
@@ -149,7 +153,7 @@ class SecuredGate:
                 principal, purpose=purpose, case_id=request.headers.get(CASE_HEADER, "")[:_CASE_ID_MAX] or None
             ),
             actor=None,
-            operation=self._selections(operation.query, operation.operation_name).operation if operation else None,
+            operation=self._profile_of(operation.query, operation.operation_name).operation if operation else None,
             document_hash=document_hash(request.state.engine, operation.query) if operation else None,
             detail=detail,
         )

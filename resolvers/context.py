@@ -1,9 +1,10 @@
-"""The typed context every resolver receives: the request's store connection, record cache, access and cursors."""
+"""The typed context every resolver receives: the request's connection, record cache, access, cursors and analysis."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from graphql import GraphQLError
@@ -15,6 +16,9 @@ from auth.access import Access
 from auth.hub_keys import CURSOR_KEY, hub_key
 from resolvers.cache import RecordCache
 from resolvers.cursors import Cursors
+
+if TYPE_CHECKING:
+    from resolvers.prefetch import FetchPlans
 
 
 class RequestConnection:
@@ -48,10 +52,17 @@ class Context:
     cache: RecordCache
     access: Access
     cursors: Cursors
+    analysis: FetchPlans | None = None  # the operation's analysis (schema/analysis.py), made before execution
 
     @classmethod
     def create(
-        cls, engine: sa.Engine, live_sources: Mapping[str, RecordSource], departments: list[str], access: Access
+        cls,
+        engine: sa.Engine,
+        live_sources: Mapping[str, RecordSource],
+        departments: list[str],
+        access: Access,
+        *,
+        analysis: FetchPlans | None = None,
     ) -> Context:
         """Departments with a live source are read from it; all others from the hub's store."""
         connection = RequestConnection(engine)
@@ -60,7 +71,7 @@ class Context:
         # Cursors are bound to the client they are handed to: useless to any other.
         client_id = access.principal.client_id if access.principal is not None else None
         cursors = Cursors(lambda: hub_key(engine, CURSOR_KEY), client_id=client_id)
-        return cls(connection=connection, cache=RecordCache(sources), access=access, cursors=cursors)
+        return cls(connection=connection, cache=RecordCache(sources), access=access, cursors=cursors, analysis=analysis)
 
     def records(self, spec: FileSpec, by: str, key: str | None) -> list[Record]:
         """Records for a resolver; a failed department becomes an error on that field only."""

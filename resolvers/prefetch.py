@@ -1,22 +1,18 @@
 """Fetching ahead: from a query's selection, every record list it will read, in one batch per level.
 
-Resolvers declare what they read (`@reads(spec, by)`); an entry point walks the selection of
-its result, collects those declarations, and fetches them all at once: a household's picture
-costs one batch for the household level and one for its members, whatever their number. The
+Resolvers declare what they read (`@reads(spec, by)`); the document's analysis collects those
+declarations below each entry point (schema/analysis.py), and the entry point fetches them all at
+once: a household's picture costs one batch for the household level and one for its members,
+whatever their number. The
 resolvers themselves then run synchronously from the request's cache (DESIGN §7: the cost is in
 resolving, so nothing per field awaits).
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from strawberry.types.base import StrawberryList, StrawberryOptional
-from strawberry.types.nodes import SelectedField, Selection
-from strawberry.utils.str_converters import to_camel_case
+from typing import Any, Protocol, TypeVar
 
 from adapters.base import FileSpec
 from adapters.sources import SourceUnavailable
@@ -56,78 +52,27 @@ class Plan:
     children: tuple[Child, ...]
 
 
-def plan(cls: type, selections: Sequence[Selection], roots: Mapping[type, str]) -> Plan:
-    """What a selection under an object of `cls` will read; `roots` maps person/household types to their key."""
-    found: set[Read] = set()
-    children: list[Child] = []
-    _walk(cls, selections, roots, found, children)
-    return Plan(frozenset(found), tuple(children))
+def declared_reads(function: object) -> tuple[Read, ...]:
+    """What a resolver declared with `@reads`, for the analysis that plans a document's fetches."""
+    return getattr(function, _READS, ())
 
 
-def _walk(
-    cls: type, selections: Sequence[Selection], roots: Mapping[type, str], found: set[Read], children: list[Child]
-) -> None:
-    index = _fields(cls)
-    for selected in _flatten(selections):
-        entry = index.get(selected.name)
-        if entry is None:
-            continue
-        declared, child_type = entry
-        if child_type is not None and child_type in roots:
-            children.append(Child(declared, plan(child_type, selected.selections, roots), roots[child_type]))
-            continue
-        found.update(declared)
-        if child_type is not None:
-            _walk(child_type, selected.selections, roots, found, children)
+class FetchPlans(Protocol):
+    """The fetch plans of the operation being executed (schema/analysis.py makes them, once per document)."""
 
-
-def _flatten(selections: Iterable[Selection]) -> Iterable[SelectedField]:
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            yield selection
-        else:  # fragment spread or inline fragment
-            yield from _flatten(selection.selections)
-
-
-@functools.cache
-def _fields(cls: type) -> dict[str, tuple[tuple[Read, ...], type | None]]:
-    """GraphQL field name -> (what its resolver reads, the object type it leads to)."""
-    index: dict[str, tuple[tuple[Read, ...], type | None]] = {}
-    for field in cls.__strawberry_definition__.fields:  # type: ignore[attr-defined]
-        resolver = field.base_resolver
-        declared = getattr(resolver.wrapped_func, _READS, ()) if resolver is not None else ()
-        target = field.type
-        while isinstance(target, StrawberryList | StrawberryOptional):
-            target = target.of_type
-        child = target if hasattr(target, "__strawberry_definition__") else None
-        index[field.graphql_name or to_camel_case(field.python_name)] = (declared, child)
-    return index
-
-
-_PLANS: dict[tuple[int, type, tuple[str, ...]], tuple[object, Plan]] = {}
+    def plan(self, entry_point: str, path: tuple[str, ...] = ()) -> Plan: ...
 
 
 def plan_for(info: Any, cls: type, roots: Mapping[type, str], path: tuple[str, ...] = ()) -> Plan:
-    """The plan of the field being resolved (below `path`, e.g. edges.node), cached per parsed document.
+    """The plan below the entry point being resolved (and below `path` in it, e.g. edges.node).
 
-    Parsed documents are cached (ParserCache), so the same query reuses the same AST node; the node is
-    kept beside its plan, so an id can never be mistaken for another document's.
+    A look-up in the request's analysis by the entry point's response key (`info.path`); the analysis
+    already planned `cls` with `roots`, the types a prefetch starts from.
     """
-    node = info._raw_info.field_nodes[0]
-    key = (id(node), cls, path)
-    hit = _PLANS.get(key)
-    if hit is not None and hit[0] is node:
-        return hit[1]
-    selections: Sequence[Selection] = info.selected_fields[0].selections
-    for name in path:
-        selections = [
-            child for selected in _flatten(selections) if selected.name == name for child in selected.selections
-        ]
-    result = plan(cls, selections, roots)
-    if len(_PLANS) >= 1024:
-        _PLANS.clear()
-    _PLANS[key] = (node, result)
-    return result
+    analysis: FetchPlans | None = info.context.analysis
+    if analysis is None:  # nothing fetched ahead: each resolver reads on the spot (correct, only slower)
+        return Plan(frozenset(), ())
+    return analysis.plan(info.path.key, path)
 
 
 async def prefetch(context: Context, fetch_plan: Plan, records: Sequence[Record], default_key: str) -> None:

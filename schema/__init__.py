@@ -9,6 +9,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from schema.analysis import AnalysisInContext
 from schema.hardening import DEFAULT_LIMITS, ExecutorWithoutSuggestions, Limits, schema_extensions
 from schema.query import Query
 
@@ -32,7 +33,7 @@ def create_schema(
     Outside development, introspection is refused and error messages suggest no field names."""
     return HubSchema(
         query=Query,
-        extensions=[*schema_extensions(limits, development=development), *extensions],
+        extensions=[*schema_extensions(limits, development=development), AnalysisInContext, *extensions],
         execution_context_class=None if development else ExecutorWithoutSuggestions,
     )
 

@@ -1,7 +1,8 @@
 """Limits on what one GraphQL document may ask, checked once per document and cached (DESIGN §7).
 
 The shape limits (depth, aliases, root fields, estimated cost) are one graphql-core validation
-rule, so strawberry's validation step runs it and the validation cache keeps its verdict; the
+rule reading the document's analysis (schema/analysis.py), so strawberry's validation step runs it
+and the validation cache keeps its verdict; the
 size limits (tokens, characters) are graphql-core parser options, so an oversized document is
 refused while it is being read. Introspection and "Did you mean ...?" suggestions are refused or
 hidden outside development mode, using graphql-core's own rule and `hide_suggestions` option.
@@ -10,31 +11,18 @@ hidden outside development mode, using graphql-core's own rule and `hide_suggest
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 from graphql import (
     DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
-    GraphQLInterfaceType,
-    GraphQLNamedType,
-    GraphQLObjectType,
     GraphQLSchema,
     GraphQLSyntaxError,
-    InlineFragmentNode,
-    IntValueNode,
     NoSchemaIntrospectionCustomRule,
-    NullValueNode,
     OperationDefinitionNode,
-    SelectionSetNode,
     ValidationRule,
-    get_named_type,
-    get_nullable_type,
-    is_list_type,
     validate,
 )
 from graphql.language import SKIP, VisitorAction
@@ -44,7 +32,8 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from resolvers.pagination import DEFAULT_PAGE, MAX_PAGE
+from schema.analysis import QueryShape as QueryShape
+from schema.analysis import analyse_parsed
 
 TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 CACHE_SIZE = 128  # distinct documents kept parsed and validated; strawberry's default
@@ -64,18 +53,7 @@ class Limits:
     list_factor: int = 10  # the assumed length of a list that takes no `first`, e.g. a household's members
 
 
-class QueryShape(NamedTuple):
-    """What one operation asks for, with every fragment spread counted as its fragment's fields."""
-
-    root_fields: int
-    depth: int
-    aliases: int
-    cost: int
-
-
 DEFAULT_LIMITS = Limits()
-NOTHING = QueryShape(0, 0, 0, 0)
-_INTROSPECTION = frozenset({"__schema", "__type"})  # bounded by the schema; refused outside development
 
 
 _LABELS = {"rootFields": "root fields", "cost": "estimated cost"}
@@ -91,97 +69,27 @@ def too_complex(limit: str, *, found: int, maximum: int, found_text: str | None 
 
 
 class _Measure:
-    """Walks operations through their fragments; each fragment is measured once, so a document
-    spreading fragments into fragments costs linear time however large the shape it describes.
+    """Reads an operation's shape from the document's analysis (schema/analysis.py): one walk per document
+    and operation, shared with the fetch plans and the disclosure profile, each fragment walked once, so a
+    document spreading fragments into fragments costs linear time however large the shape it describes.
     Nesting is bounded before this runs: graphql-core's parser and validator refuse more than 200
     levels, counting levels through fragment spreads."""
 
-    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode], list_factor: int):
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, list_factor: int):
         self._schema = schema
-        self._fragments = fragments
+        self._document = document
         self._list_factor = list_factor
-        self._measured: dict[tuple[str, bool], QueryShape] = {}
-        self._open: set[str] = set()
 
     def operation(self, operation: OperationDefinitionNode) -> QueryShape:
-        root = self._schema.get_root_type(operation.operation)
-        return self._selections(operation.selection_set, root, paged=False)
-
-    def _selections(
-        self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, *, paged: bool
-    ) -> QueryShape:
-        """`paged`: the parent took `first`, so a list here is that page, already counted."""
-        root_fields = depth = aliases = cost = 0
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                if selection.name.value in _INTROSPECTION:
-                    continue
-                inner, factor, inner_paged = self._field(selection, parent, paged=paged)
-                nested = NOTHING
-                if selection.selection_set:
-                    nested = self._selections(selection.selection_set, inner, paged=inner_paged)
-                alias = 1 if selection.alias else 0
-                shape = QueryShape(1, 1 + nested.depth, alias + nested.aliases, 1 + factor * nested.cost)
-            elif isinstance(selection, InlineFragmentNode):
-                condition = selection.type_condition
-                target = self._schema.get_type(condition.name.value) if condition else parent
-                shape = self._selections(selection.selection_set, target, paged=paged)
-            elif isinstance(selection, FragmentSpreadNode):
-                shape = self._fragment(selection.name.value, paged=paged)
-            else:  # pragma: no cover - the three kinds of selection are all there is
-                continue
-            root_fields += shape.root_fields
-            depth = max(depth, shape.depth)
-            aliases += shape.aliases
-            cost += shape.cost
-        return QueryShape(root_fields, depth, aliases, cost)
-
-    def _fragment(self, name: str, *, paged: bool) -> QueryShape:
-        key = (name, paged)
-        fragment = self._fragments.get(name)
-        if key in self._measured:
-            return self._measured[key]
-        if fragment is None or name in self._open:  # unknown and cyclic fragments: reported by graphql's own rules
-            return NOTHING
-        self._open.add(name)
-        condition = self._schema.get_type(fragment.type_condition.name.value)
-        shape = self._selections(fragment.selection_set, condition, paged=paged)
-        self._open.discard(name)
-        self._measured[key] = shape
-        return shape
-
-    def _field(
-        self, node: FieldNode, parent: GraphQLNamedType | None, *, paged: bool
-    ) -> tuple[GraphQLNamedType | None, int, bool]:
-        """The field's named type, the factor its subtree is multiplied by, and whether it is paged."""
-        if not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) or node.name.value not in parent.fields:
-            return None, 1, False  # __typename, or a field graphql's own rules report as unknown
-        definition = parent.fields[node.name.value]
-        inner = get_named_type(definition.type)
-        if "first" in definition.args:
-            return inner, _page_size(node), True
-        if is_list_type(get_nullable_type(definition.type)) and not paged:  # type: ignore[arg-type]
-            return inner, self._list_factor, False
-        return inner, 1, False
-
-
-def _page_size(node: FieldNode) -> int:
-    """The page asked for; a variable may ask for the largest page, and validation (cached per
-    document) cannot see variables."""
-    first = next((argument.value for argument in node.arguments or () if argument.name.value == "first"), None)
-    if first is None or isinstance(first, NullValueNode):
-        return DEFAULT_PAGE
-    if isinstance(first, IntValueNode):
-        return max(0, min(int(first.value), MAX_PAGE))
-    return MAX_PAGE
+        name = operation.name.value if operation.name else None
+        return analyse_parsed(self._schema, self._document, name).shape(self._list_factor)
 
 
 def measure(
     schema: GraphQLSchema, document: DocumentNode, *, list_factor: int = DEFAULT_LIMITS.list_factor
 ) -> dict[str, QueryShape]:
     """The shape of each operation of a document, by operation name ("" for an anonymous one)."""
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    measurer = _Measure(schema, fragments, list_factor)
+    measurer = _Measure(schema, document, list_factor)
     return {
         d.name.value if d.name else "": measurer.operation(d)
         for d in document.definitions
@@ -196,8 +104,7 @@ def limits_rule(limits: Limits) -> type[ASTValidationRule]:
     class QueryLimitsRule(ValidationRule):
         def __init__(self, context: ValidationContext) -> None:
             super().__init__(context)
-            fragments = {d.name.value: d for d in context.document.definitions if isinstance(d, FragmentDefinitionNode)}
-            self._measure = _Measure(context.schema, fragments, limits.list_factor)
+            self._measure = _Measure(context.schema, context.document, limits.list_factor)
 
         def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> VisitorAction:
             shape = self._measure.operation(node)
