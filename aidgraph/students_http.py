@@ -1,7 +1,7 @@
 """`GET /students/export`: the whole term's eligible students for the student-aid system, streamed.
 
 Behind the same gate as /graphql (token, purpose `student-aid`, the policy, regions); rows are
-encoded as they are read and every page is audited before it is sent (aidgraph.students_export).
+encoded as they are read and every page is audited before it is sent (resolvers.students.export).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from aidgraph.graphql_http import Gate
-from aidgraph.students_export import FORMATS, encode, export_rows
 from resolvers.rules.regions import Region
 from resolvers.rules.terms import term_start
+from resolvers.students.export import FORMATS, encode, export_rows
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 STAGES = (

@@ -46,8 +46,8 @@ sys.path[:0] = [str(REPOSITORY)]
 from household import load_demo, start_server  # noqa: E402
 
 from aidgraph.db import create_engine  # noqa: E402
-from aidgraph.students_export import PAGE as EXPORT_PAGE  # noqa: E402
 from resolvers.students import eligibility as students  # noqa: E402
+from resolvers.students.export import PAGE as EXPORT_PAGE  # noqa: E402
 from tools.demo.dates import TERM  # noqa: E402
 from tools.pgserver import ThrowawayPostgres  # noqa: E402
 

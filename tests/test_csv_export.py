@@ -19,10 +19,11 @@ from starlette.testclient import TestClient
 
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
-from aidgraph import cli, students_export
+from aidgraph import cli
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
-from aidgraph.students_export import COLUMNS, encode
+from resolvers.students import export as students_export
+from resolvers.students.export import COLUMNS, encode
 from tests.access import apply_demo_policy
 from tests.conftest import BACKENDS, _fresh_store
 from tests.test_access import Hub

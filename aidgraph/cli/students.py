@@ -42,9 +42,9 @@ def register(commands: Commands) -> None:
 
 
 def _students_export(args: argparse.Namespace, context: CommandContext) -> int:
-    from aidgraph.students_export import encode, export_rows
     from resolvers.rules.regions import Region
     from resolvers.rules.terms import term_start
+    from resolvers.students.export import encode, export_rows
 
     try:
         term_start(args.term)

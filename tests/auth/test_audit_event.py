@@ -17,7 +17,6 @@ import pytest
 import sqlalchemy as sa
 
 from aidgraph.dry_run import dry_run
-from aidgraph.students_export import export_rows
 from auth.access import Access
 from auth.audit import DOCUMENT_HASH_PREFIX, Caller, audit_event, document_hash
 from auth.clients import load_client
@@ -26,6 +25,7 @@ from auth.policy import CompiledPolicy, unrestricted_view
 from auth.policy_store import apply_audited_policy, stored_policy
 from auth.principal import Principal
 from auth.tables import audit_event as audit_event_table
+from resolvers.students.export import export_rows
 from tests.access import DEMO_POLICY_TEXT, register, world_store
 from tests.conftest import BACKENDS
 from tests.world import SMALL, STUDENT

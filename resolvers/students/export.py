@@ -1,8 +1,9 @@
 """The whole term's eligible students as CSV or NDJSON, in constant memory, as the policy allows.
 
-Rows come from `resolvers.students.eligibility.iter_eligible` (keyset pages computed in SQL); the students' names
-are read per page; the caller's policy view is applied to every row; and every page is an audit
-event naming its students, so an export of any size is read and recorded in bounded memory.
+Rows come from `resolvers.students.eligibility.iter_eligible` (keyset pages computed in SQL); the
+students' names are read per page; each row is the one presenter's (`presented`); and every page is
+an audit event naming its students, so an export of any size is read and recorded in bounded memory.
+The HTTP endpoint (`aidgraph/students_http.py`) and `aidgraph students export` both call it.
 """
 
 from __future__ import annotations
