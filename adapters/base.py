@@ -1,9 +1,11 @@
-"""What a department adapter is: its native files, their columns and how each row is validated.
+"""What a department adapter is: its native files, their columns, how each row is validated, its labels.
 
 A department module declares `DEPARTMENT = Department(...)`: for every native file (or
 table of the same name in the department's database) the columns it has, how each cell is
 parsed and translated, and which columns make a record's natural key. The hub's store
 table for that file is derived from the same declaration, so names live in one place.
+Beside its files, the department labels the fields of its GraphQL types (`Labels`), so that
+adding a department never means editing the hub's label table (auth.labels derives it).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.sql.schema import SchemaItem
@@ -19,6 +21,11 @@ from sqlalchemy.sql.schema import SchemaItem
 from adapters.fields import Parser
 
 metadata = sa.MetaData()
+
+Label = Literal["public", "personal", "sensitive", "special"]
+"""A field's sensitivity: `public` structure and aggregates, `personal` identifies or describes a resident,
+`sensitive` health, disability, income, assistance and other finance; `special` is a value's, never a field's
+(auth.labels)."""
 
 RowCheck = Callable[[dict[str, Any]], str | None]
 """A cross-column rule: returns the reason a parsed row is bad, or None."""
@@ -89,11 +96,47 @@ class FileSpec:
         return row
 
 
+def labelled(*, public: str = "", personal: str = "", sensitive: str = "") -> dict[str, Label]:
+    """One type's fields by label, their GraphQL names separated by spaces: `labelled(personal="idNumber name")`."""
+    by_label: dict[Label, str] = {"public": public, "personal": personal, "sensitive": sensitive}
+    return {name: label for label, names in by_label.items() for name in names.split()}
+
+
+@dataclass(frozen=True)
+class Labels:
+    """The sensitivity of a department's GraphQL fields, by their GraphQL names (auth.labels reads them).
+
+    A test checks them against the schema: every field of its types labelled, nothing named that is not there.
+    """
+
+    records: Mapping[str, Mapping[str, Label]]
+    """Record type -> its fields' labels: the types the policy is applied to, once per object."""
+    part_types: Mapping[str, str] = field(default_factory=dict)
+    """Holder (`Person`, `Household`) -> the type of the department's field on it (`person { disability }`):
+    structure only, its fields lead to the records."""
+    part_label: Label | None = None
+    """The label of the department's field on every holder: what appearing in its records says of a resident."""
+    identifies: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Type -> field -> the column holding the id of the resident the field identifies (a minor's identity is
+    special). Fields masked as a resident id need no entry (`idNumber`: auth.labels finds them)."""
+
+    def __post_init__(self) -> None:
+        if bool(self.part_types) != (self.part_label is not None):
+            raise ValueError("a department's field on Person / Household needs both its part types and its label")
+
+
 @dataclass(frozen=True)
 class Department:
     name: str
     encoding: str
     files: tuple[FileSpec, ...]
+    labels: Labels = field(compare=False)
+
+    @property
+    def field_name(self) -> str:
+        """The GraphQL name of its field on Person and Household: its name in camelCase (`civilAffairs`)."""
+        first, *rest = self.name.split("_")
+        return first + "".join(word.capitalize() for word in rest)
 
     def file(self, name: str) -> FileSpec:
         for spec in self.files:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from adapters import columns as c
 from adapters import fields
 from adapters import vocabulary as v
-from adapters.base import Column, Department, FileSpec
+from adapters.base import Column, Department, FileSpec, Labels, labelled
 
 COVERAGE = {"1": v.DibaoCoverage.WHOLE_HOUSEHOLD, "2": v.DibaoCoverage.SINGLE_PERSON}
 SELF_CARE = {"1": v.SelfCare.FULL, "2": v.SelfCare.PARTIAL_LOSS, "3": v.SelfCare.TOTAL_LOSS}
@@ -140,8 +140,37 @@ DIBAO_STANDARD = FileSpec(
     lookups=("county_code",),
 )
 
+LABELS = Labels(
+    part_types={"Person": "PersonCivilAffairs", "Household": "HouseholdCivilAffairs"},
+    part_label="sensitive",
+    records={
+        "DibaoRecord": labelled(
+            public="source",
+            personal="householdNumber idNumber",
+            sensitive="coverage personsCovered monthlyAmount startDate endDate gradualExitUntil",
+        ),
+        "ExtremePovertyRecord": labelled(
+            public="source", personal="idNumber", sensitive="selfCare supportMode monthlyAmount startDate endDate"
+        ),
+        "TemporaryAssistanceRecord": labelled(
+            public="source",
+            personal="caseNumber idNumber householdNumber",
+            sensitive="kind cause amount appliedOn paidOn",
+        ),
+        "ChildWelfareRecord": labelled(
+            public="source", personal="idNumber", sensitive="category monthlyAmount startDate endDate"
+        ),
+        "EconomicCheckRecord": labelled(
+            public="source",
+            personal="householdNumber",
+            sensitive="checkedOn persons annualIncome medicalExpense educationExpense employmentCost basicPension",
+        ),
+    },
+)
+
 DEPARTMENT = Department(
     name="civil_affairs",
     encoding="utf-8-sig",
     files=(DIBAO, EXTREME_POVERTY, TEMPORARY_ASSISTANCE, CHILD_WELFARE, ECONOMIC_CHECK, DIBAO_STANDARD),
+    labels=LABELS,
 )

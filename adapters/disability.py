@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from adapters import columns as c
 from adapters import fields, idnumber
 from adapters import vocabulary as v
-from adapters.base import Column, Department, FileSpec
+from adapters.base import Column, Department, FileSpec, Labels, labelled
 
 CATEGORY = {
     "1": v.DisabilityCategory.VISUAL,
@@ -77,4 +77,19 @@ SUBSIDY = FileSpec(
     checks=(c.starts_before_end,),
 )
 
-DEPARTMENT = Department(name="disability", encoding="utf-8-sig", files=(CERTIFICATE, SUBSIDY))
+LABELS = Labels(
+    part_types={"Person": "PersonDisability"},
+    part_label="sensitive",
+    records={
+        "DisabilityCertificate": labelled(
+            public="source", personal="idNumber", sensitive="certificateNumber category grade issuedOn validUntil"
+        ),
+        "DisabilitySubsidyRecord": labelled(
+            public="source", personal="idNumber", sensitive="kind monthlyAmount startDate endDate"
+        ),
+    },
+    # A certificate number is the holder's id and two digits.
+    identifies={"DisabilityCertificate": {"certificateNumber": "id_number"}},
+)
+
+DEPARTMENT = Department(name="disability", encoding="utf-8-sig", files=(CERTIFICATE, SUBSIDY), labels=LABELS)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from adapters import columns as c
 from adapters import fields
 from adapters import vocabulary as v
-from adapters.base import Column, Department, FileSpec
+from adapters.base import Column, Department, FileSpec, Labels, labelled
 
 STAGE = {
     "1": v.Stage.PRESCHOOL,
@@ -70,4 +70,13 @@ STUDENT_AID = FileSpec(
     lookups=("id_number",),
 )
 
-DEPARTMENT = Department(name="education", encoding="utf-8-sig", files=(ENROLMENT, STUDENT_AID))
+LABELS = Labels(
+    part_types={"Person": "PersonEducation"},
+    part_label="personal",
+    records={
+        "EnrolmentRecord": labelled(public="source", personal="idNumber schoolCode schoolName stage grade term status"),
+        "StudentAidRecord": labelled(public="source", personal="idNumber term", sensitive="programme amount paidOn"),
+    },
+)
+
+DEPARTMENT = Department(name="education", encoding="utf-8-sig", files=(ENROLMENT, STUDENT_AID), labels=LABELS)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from adapters import columns as c
 from adapters import fields
 from adapters import vocabulary as v
-from adapters.base import Column, Department, FileSpec
+from adapters.base import Column, Department, FileSpec, Labels, labelled
 
 GRADE = {"A": v.HouseGrade.A, "B": v.HouseGrade.B, "C": v.HouseGrade.C, "D": v.HouseGrade.D}
 RENOVATION_KIND = {"1": v.RenovationKind.NEW_BUILD, "2": v.RenovationKind.REBUILD, "3": v.RenovationKind.REPAIR}
@@ -70,4 +70,22 @@ SUPPORT = FileSpec(
     checks=(c.starts_before_end,),
 )
 
-DEPARTMENT = Department(name="housing", encoding="gbk", files=(ASSESSMENT, RENOVATION, SUPPORT))
+LABELS = Labels(
+    part_types={"Person": "Housing", "Household": "Housing"},
+    part_label="personal",
+    records={
+        "HouseAssessmentRecord": labelled(
+            public="source", personal="assessmentNumber idNumber householdNumber assessedOn grade assessedBy"
+        ),
+        "RenovationRecord": labelled(
+            public="source",
+            personal="projectNumber idNumber householdNumber kind area status approvedOn remarks",
+            sensitive="subsidy",
+        ),
+        "HousingSupportRecord": labelled(
+            public="source", personal="idNumber householdNumber kind startDate endDate", sensitive="monthlyAmount"
+        ),
+    },
+)
+
+DEPARTMENT = Department(name="housing", encoding="gbk", files=(ASSESSMENT, RENOVATION, SUPPORT), labels=LABELS)

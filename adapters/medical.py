@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from adapters import columns as c
 from adapters import fields
 from adapters import vocabulary as v
-from adapters.base import Column, Department, FileSpec
+from adapters.base import Column, Department, FileSpec, Labels, labelled
 
 SCHEME = {"1": v.InsuranceScheme.RESIDENT, "2": v.InsuranceScheme.EMPLOYEE}
 SUBSIDY = {
@@ -69,4 +69,24 @@ SETTLEMENT = FileSpec(
     checks=(_discharged_after_admission,),
 )
 
-DEPARTMENT = Department(name="medical", encoding="utf-8-sig", files=(INSURANCE, SETTLEMENT))
+LABELS = Labels(
+    part_types={"Person": "PersonMedical"},
+    part_label="sensitive",
+    records={
+        "InsuranceRecord": labelled(
+            public="source",
+            personal="idNumber year scheme",
+            sensitive="personalContribution subsidisedAmount subsidyCategory",
+        ),
+        "SettlementRecord": labelled(
+            public="source",
+            personal="settlementId idNumber",
+            sensitive=(
+                "kind fromDate toDate totalCost basicInsurancePaid criticalIllnessPaid medicalAssistancePaid"
+                " outOfPocket diagnosisCode"
+            ),
+        ),
+    },
+)
+
+DEPARTMENT = Department(name="medical", encoding="utf-8-sig", files=(INSURANCE, SETTLEMENT), labels=LABELS)

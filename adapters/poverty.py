@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from adapters import columns as c
 from adapters import fields
 from adapters import vocabulary as v
-from adapters.base import Column, Department, FileSpec
+from adapters.base import Column, Department, FileSpec, Labels, labelled
 from adapters.civil_affairs import CAUSE
 
 MONITORING_KIND = {
@@ -50,4 +50,22 @@ MONITORED = FileSpec(
     lookups=("household_number",),
 )
 
-DEPARTMENT = Department(name="poverty", encoding="utf-8-sig", files=(REGISTERED_POOR, MONITORED))
+LABELS = Labels(
+    # A person's poverty field shows their household's records.
+    part_types={"Person": "HouseholdPoverty", "Household": "HouseholdPoverty"},
+    part_label="sensitive",
+    records={
+        "RegisteredPoorRecord": labelled(
+            public="source",
+            personal="householdNumber headIdNumber regionCode",
+            sensitive="persons registeredYear liftedYear",
+        ),
+        "MonitoredHouseholdRecord": labelled(
+            public="source",
+            personal="householdNumber",
+            sensitive="kind riskCauses persons enteredOn riskEliminated eliminatedOn perCapitaIncome",
+        ),
+    },
+)
+
+DEPARTMENT = Department(name="poverty", encoding="utf-8-sig", files=(REGISTERED_POOR, MONITORED), labels=LABELS)

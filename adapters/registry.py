@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from adapters import columns as c
 from adapters import fields, idnumber
 from adapters import vocabulary as v
-from adapters.base import Column, Department, FileSpec
+from adapters.base import Column, Department, FileSpec, Labels, labelled
 
 RESIDENCE = {"1": v.ResidenceKind.RURAL, "2": v.ResidenceKind.URBAN}
 GENDER = {"1": v.Gender.MALE, "2": v.Gender.FEMALE}
@@ -68,4 +68,19 @@ PERSONS = FileSpec(
     checks=(_matches_id,),
 )
 
-DEPARTMENT = Department(name="registry", encoding="utf-8-sig", files=(HOUSEHOLDS, PERSONS))
+# Person and Household are the population base: the other departments' fields on them add to these labels.
+LABELS = Labels(
+    records={
+        "Person": labelled(
+            public="source household",
+            personal="idNumber name gender birthDate phone relationToHead householdNumber age",
+        ),
+        "Household": labelled(
+            public="source countyCode members", personal="householdNumber regionCode address residenceKind"
+        ),
+    },
+    # A minor's age and birth date narrow down the birth date inside the id, so they are identity too.
+    identifies={"Person": dict.fromkeys(("name", "phone", "birthDate", "age"), "id_number")},
+)
+
+DEPARTMENT = Department(name="registry", encoding="utf-8-sig", files=(HOUSEHOLDS, PERSONS), labels=LABELS)

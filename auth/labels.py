@@ -4,6 +4,11 @@
 health, disability, income, assistance and other finance; `special`: HIV diagnoses and the identity
 of minors under 14 (seed 003) — no field is special by itself, a value becomes special (see SPECIAL).
 
+Each department labels its own types beside its files (`Department.labels`, adapters/): its record
+types, and its field on Person / Household. This module adds the hub's own types and derives the
+tables below from the catalog, again whenever the catalog changes, so a department registered after
+import (a test's) is in them, and adding one never edits this file.
+
 Record types listed in GOVERNED are made by `schema.records.build`, where the policy is applied once
 per object. Every other type only holds structure: all its fields must be public (a test checks both,
 and that no field of the schema is missing here).
@@ -11,100 +16,40 @@ and that no field of the schema is missing here).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from typing import Final, Literal
 
-Label = Literal["public", "personal", "sensitive", "special"]
+from adapters.base import Department, Label, labelled
+from adapters.catalog import DEPARTMENTS
+
 LABELS_ORDER: Final[tuple[Label, ...]] = ("public", "personal", "sensitive", "special")
 
-
-def _table(**by_label: str) -> dict[str, Label]:
-    return {field: label for label, fields in by_label.items() for field in fields.split()}  # type: ignore[misc]
-
-
-_RECORD = "source"
-GOVERNED: Final[Mapping[str, dict[str, Label]]] = {
-    "Person": _table(
-        public=f"{_RECORD} household",
-        personal="idNumber name gender birthDate phone relationToHead householdNumber age education housing",
-        sensitive="civilAffairs medical disability poverty",
-    ),
-    "Household": _table(
-        public=f"{_RECORD} countyCode members",
-        personal="householdNumber regionCode address residenceKind housing",
-        sensitive="civilAffairs poverty",
-    ),
-    "Source": _table(public="department table asOf", personal="recordKey"),
-    "DibaoRecord": _table(
-        public=_RECORD,
-        personal="householdNumber idNumber",
-        sensitive="coverage personsCovered monthlyAmount startDate endDate gradualExitUntil",
-    ),
-    "ExtremePovertyRecord": _table(
-        public=_RECORD, personal="idNumber", sensitive="selfCare supportMode monthlyAmount startDate endDate"
-    ),
-    "TemporaryAssistanceRecord": _table(
-        public=_RECORD,
-        personal="caseNumber idNumber householdNumber",
-        sensitive="kind cause amount appliedOn paidOn",
-    ),
-    "ChildWelfareRecord": _table(
-        public=_RECORD, personal="idNumber", sensitive="category monthlyAmount startDate endDate"
-    ),
-    "EconomicCheckRecord": _table(
-        public=_RECORD,
-        personal="householdNumber",
-        sensitive="checkedOn persons annualIncome medicalExpense educationExpense employmentCost basicPension",
-    ),
-    "EnrolmentRecord": _table(public=_RECORD, personal="idNumber schoolCode schoolName stage grade term status"),
-    "StudentAidRecord": _table(public=_RECORD, personal="idNumber term", sensitive="programme amount paidOn"),
-    "InsuranceRecord": _table(
-        public=_RECORD,
-        personal="idNumber year scheme",
-        sensitive="personalContribution subsidisedAmount subsidyCategory",
-    ),
-    "SettlementRecord": _table(
-        public=_RECORD,
-        personal="settlementId idNumber",
-        sensitive=(
-            "kind fromDate toDate totalCost basicInsurancePaid criticalIllnessPaid medicalAssistancePaid"
-            " outOfPocket diagnosisCode"
-        ),
-    ),
-    "HouseAssessmentRecord": _table(
-        public=_RECORD, personal="assessmentNumber idNumber householdNumber assessedOn grade assessedBy"
-    ),
-    "RenovationRecord": _table(
-        public=_RECORD,
-        personal="projectNumber idNumber householdNumber kind area status approvedOn remarks",
-        sensitive="subsidy",
-    ),
-    "HousingSupportRecord": _table(
-        public=_RECORD, personal="idNumber householdNumber kind startDate endDate", sensitive="monthlyAmount"
-    ),
-    "DisabilityCertificate": _table(
-        public=_RECORD, personal="idNumber", sensitive="certificateNumber category grade issuedOn validUntil"
-    ),
-    "DisabilitySubsidyRecord": _table(
-        public=_RECORD, personal="idNumber", sensitive="kind monthlyAmount startDate endDate"
-    ),
-    "RegisteredPoorRecord": _table(
-        public=_RECORD,
-        personal="householdNumber headIdNumber regionCode",
-        sensitive="persons registeredYear liftedYear",
-    ),
-    "MonitoredHouseholdRecord": _table(
-        public=_RECORD,
-        personal="householdNumber",
-        sensitive="kind riskCauses persons enteredOn riskEliminated eliminatedOn perCapitaIncome",
-    ),
-    "EligibleStudent": _table(
+_HUB_TYPES: Final[Mapping[str, Mapping[str, Label]]] = {
+    "Source": labelled(public="department table asOf", personal="recordKey"),
+    "EligibleStudent": labelled(
         public="student", personal="stage schoolName schoolCode grade", sensitive="reasons aidGranted"
     ),
-    "EligibilityReason": _table(public="asOf", personal="sourceRecord", sensitive="code department table"),
+    "EligibilityReason": labelled(public="asOf", personal="sourceRecord", sensitive="code department table"),
     # Who read a resident's data is itself about that resident.
-    "AccessLogEntry": _table(personal="at clientId roles purpose caseId operation outcome revealed masked withheld"),
+    "AccessLogEntry": labelled(personal="at clientId roles purpose caseId operation outcome revealed masked withheld"),
 }
+"""The governed types that belong to no department: where a record came from, student aid, the audit trail."""
+
+_HUB_STRUCTURE: Final = frozenset(
+    {
+        "Query",
+        "HouseholdConnection",
+        "HouseholdEdge",
+        "PageInfo",
+        "KeyTargetRow",
+        "AccessLogEdge",
+        "EligibleStudentEdge",
+        "EligibleStudentConnection",
+        "AccessLogConnection",
+    }
+)
 
 NATURAL_MASKS: Final[Mapping[str, str]] = {
     "idNumber": "id",
@@ -120,48 +65,97 @@ NATURAL_MASKS: Final[Mapping[str, str]] = {
 # What makes a value special (`resolvers.rules.special`): a test of one stored column of the row. Minors
 # are judged by the birth date inside the subject's id (every stored id is the canonical 18-digit form),
 # as of the request's day.
-SpecialTest = tuple[Literal["minor", "hiv"], str]
-_MINOR_SUBJECT: Final[SpecialTest] = ("minor", "id_number")
-SPECIAL: Final[Mapping[str, Mapping[str, SpecialTest]]] = {
-    # A minor's age and birth date narrow down the birth date inside the id, so they are identity too.
-    "Person": {field: _MINOR_SUBJECT for field in ("idNumber", "name", "phone", "birthDate", "age")},
-    # A record key or certificate number can carry the id itself (a certificate is the id + 2 digits).
-    "Source": {"recordKey": _MINOR_SUBJECT},
-    "EligibilityReason": {"sourceRecord": _MINOR_SUBJECT},
-    "DisabilityCertificate": {"idNumber": _MINOR_SUBJECT, "certificateNumber": _MINOR_SUBJECT},
-    "RegisteredPoorRecord": {"headIdNumber": ("minor", "head_id_number")},
-    "SettlementRecord": {"idNumber": _MINOR_SUBJECT, "diagnosisCode": ("hiv", "diagnosis_code")},
-    **{
-        type_name: {"idNumber": _MINOR_SUBJECT}
-        for type_name, fields in GOVERNED.items()
-        if "idNumber" in fields and type_name not in ("Person", "DisabilityCertificate", "SettlementRecord")
-    },
+SpecialKind = Literal["minor", "hiv"]
+SpecialTest = tuple[SpecialKind, str]
+_HUB_IDENTIFIES: Final[Mapping[str, Mapping[str, str]]] = {
+    # A record key can carry the id itself (a certificate is the id + 2 digits).
+    "Source": {"recordKey": "id_number"},
+    "EligibilityReason": {"sourceRecord": "id_number"},
 }
-"""The fields that can hold special values, and the test that finds them: `Type -> field -> (kind, column)`."""
+"""As a department's `Labels.identifies`, for the hub's own types: field -> the column with the resident's id."""
+_HELD_BY_MASK: Final[Mapping[str, SpecialKind]] = {"id": "minor", "diagnosis-chapter": "hiv"}
+"""What a field masked this way holds, and so can hold special: a resident id (a minor's), a diagnosis (HIV)."""
 
-UNIFORM_SPECIAL: Final[frozenset[Literal["minor", "hiv"]]] = frozenset({"hiv"})
+UNIFORM_SPECIAL: Final[frozenset[SpecialKind]] = frozenset({"hiv"})
 """Kinds whose fields get the same action for every value. An HIV diagnosis is the secret itself, so a code
 masked or withheld where other codes are shown would tell; a minor's identity is the secret, not being a minor
 (the age is personal data), so those values are judged one by one."""
 
-STRUCTURE_TYPES: Final = frozenset(
-    {
-        "Query",
-        "HouseholdConnection",
-        "HouseholdEdge",
-        "PageInfo",
-        "KeyTargetRow",
-        "PersonCivilAffairs",
-        "HouseholdCivilAffairs",
-        "PersonDisability",
-        "PersonEducation",
-        "PersonMedical",
-        "HouseholdPoverty",
-        "Housing",
-        "AccessLogEdge",
-        "EligibleStudentEdge",
-        "EligibleStudentConnection",
-        "AccessLogConnection",
-    }
-)
-"""Types whose fields are structure or aggregates only: public, never governed by a rule."""
+
+@dataclass(frozen=True)
+class _Tables:
+    governed: dict[str, dict[str, Label]]
+    special: dict[str, dict[str, SpecialTest]]
+    structure: frozenset[str]
+
+
+def _column(field_name: str) -> str:
+    # A record type's fields are its stored columns in camelCase (schema.records.build copies them by name).
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in field_name)
+
+
+def _derive(departments: Sequence[Department]) -> _Tables:
+    governed: dict[str, dict[str, Label]] = {}
+    for owner, records in [*((d.name, d.labels.records) for d in departments), ("the hub", _HUB_TYPES)]:
+        for type_name, fields in records.items():
+            if type_name in governed:
+                raise ValueError(f"{owner} labels {type_name}, which is labelled already")
+            governed[type_name] = dict(fields)
+    structure = set(_HUB_STRUCTURE)
+    for department in departments:  # once every type is in: a department's field goes on the registry's holders
+        for holder, part_type in department.labels.part_types.items():
+            assert department.labels.part_label is not None  # Labels checks that a part has its label
+            governed[holder][department.field_name] = department.labels.part_label
+            structure.add(part_type)
+    identifies = [*(department.labels.identifies for department in departments), _HUB_IDENTIFIES]
+    return _Tables(governed, _special(governed, identifies), frozenset(structure))
+
+
+def _special(
+    governed: Mapping[str, Mapping[str, Label]], identifies: Sequence[Mapping[str, Mapping[str, str]]]
+) -> dict[str, dict[str, SpecialTest]]:
+    """Every field masked as an id or a diagnosis, and every field declared to identify a resident."""
+    declared: dict[str, dict[str, str]] = {}
+    for tables in identifies:
+        for type_name, columns in tables.items():
+            declared.setdefault(type_name, {}).update(columns)
+    special: dict[str, dict[str, SpecialTest]] = {}
+    # The types with declared identities first: a policy refused for showing special values in full names
+    # the first such field it shows, and these are the plainest (Person.idNumber before a diagnosis).
+    for type_name in [*declared, *(name for name in governed if name not in declared)]:
+        for field_name in governed[type_name]:
+            column = declared.get(type_name, {}).get(field_name)
+            kind = "minor" if column is not None else _HELD_BY_MASK.get(NATURAL_MASKS.get(field_name, ""))
+            if kind is not None:
+                special.setdefault(type_name, {})[field_name] = (kind, column or _column(field_name))
+    return special
+
+
+_governed: dict[str, dict[str, Label]] = {}
+_special_values: dict[str, dict[str, SpecialTest]] = {}
+_structure: set[str] = set()
+
+
+def _follow_catalog() -> None:
+    """Derive the tables again, in place, so that every module holding them reads the catalog as it is."""
+    tables = _derive(list(DEPARTMENTS.values()))
+    _governed.clear()
+    _governed.update(tables.governed)
+    _special_values.clear()
+    _special_values.update(tables.special)
+    _structure.clear()
+    _structure.update(tables.structure)
+
+
+GOVERNED: Final[Mapping[str, dict[str, Label]]] = _governed
+"""Type -> field -> label, for every type the policy is applied to: the hub's and each department's."""
+
+SPECIAL: Final[Mapping[str, Mapping[str, SpecialTest]]] = _special_values
+"""The fields that can hold special values, and the test that finds them: `Type -> field -> (kind, column)`.
+Every field masked as an id or a diagnosis, and those a department says identify a resident."""
+
+STRUCTURE_TYPES: Final[AbstractSet[str]] = _structure
+"""Types whose fields are structure or aggregates only: public, never governed by a rule (the departments'
+part types among them)."""
+
+DEPARTMENTS.follow(_follow_catalog)
