@@ -11,7 +11,6 @@ from strawberry.types import ExecutionContext
 
 from schema.analysis import AnalysisInContext
 from schema.hardening import DEFAULT_LIMITS, ExecutorWithoutSuggestions, Limits, schema_extensions
-from schema.query import Query
 
 __all__ = ["HubSchema", "Limits", "create_schema", "sdl"]
 
@@ -30,7 +29,12 @@ def create_schema(
 ) -> strawberry.Schema:
     """Parsing and validating a large document costs milliseconds: both are always cached (DESIGN §7),
     and the limits are checked while parsing and validating, so a repeated document is checked once.
-    Outside development, introspection is refused and error messages suggest no field names."""
+    Outside development, introspection is refused and error messages suggest no field names.
+
+    The types are imported here, not with the package: Person and Household take their department
+    fields from the parts registered by then (schema.parts)."""
+    from schema.query import Query
+
     return HubSchema(
         query=Query,
         extensions=[*schema_extensions(limits, development=development), AnalysisInContext, *extensions],

@@ -19,7 +19,7 @@ from schema.enums import (
     SupportMode,
     TemporaryAssistanceKind,
 )
-from schema.records import Source, build_all
+from schema.records import Part, Source, build_all
 
 Info = strawberry.Info[Context, None]
 
@@ -141,3 +141,17 @@ class HouseholdCivilAffairs:
         spec = department.TEMPORARY_ASSISTANCE
         found = info.context.records(spec, "household_number", self.household_number)
         return build_all(info.context.access, TemporaryAssistanceRecord, spec, found)
+
+
+PARTS = (
+    Part(
+        "Person",
+        PersonCivilAffairs,
+        lambda person: PersonCivilAffairs(id_number=person["id_number"], household_number=person["household_number"]),
+    ),
+    Part(
+        "Household",
+        HouseholdCivilAffairs,
+        lambda household: HouseholdCivilAffairs(household_number=household["household_number"]),
+    ),
+)

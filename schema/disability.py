@@ -11,7 +11,7 @@ from adapters import disability as department
 from resolvers.context import Context
 from resolvers.prefetch import reads
 from schema.enums import DisabilityCategory, DisabilitySubsidyKind
-from schema.records import Source, build_all
+from schema.records import Part, Source, build_all
 
 Info = strawberry.Info[Context, None]
 
@@ -59,3 +59,6 @@ class PersonDisability:
     def subsidies(self, info: Info) -> list[DisabilitySubsidyRecord]:
         found = info.context.records(department.SUBSIDY, "id_number", self.id_number)
         return build_all(info.context.access, DisabilitySubsidyRecord, department.SUBSIDY, found)
+
+
+PARTS = (Part("Person", PersonDisability, lambda person: PersonDisability(id_number=person["id_number"])),)

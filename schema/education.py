@@ -11,7 +11,7 @@ from adapters import education as department
 from resolvers.context import Context
 from resolvers.prefetch import reads
 from schema.enums import AidProgramme, EnrolmentStatus, Stage
-from schema.records import Source, build_all
+from schema.records import Part, Source, build_all
 
 Info = strawberry.Info[Context, None]
 
@@ -53,3 +53,6 @@ class PersonEducation:
     def aid(self, info: Info) -> list[StudentAidRecord]:
         found = info.context.records(department.STUDENT_AID, "id_number", self.id_number)
         return build_all(info.context.access, StudentAidRecord, department.STUDENT_AID, found)
+
+
+PARTS = (Part("Person", PersonEducation, lambda person: PersonEducation(id_number=person["id_number"])),)

@@ -12,7 +12,7 @@ from adapters.base import FileSpec
 from resolvers.context import Context
 from resolvers.prefetch import reads
 from schema.enums import HouseGrade, HousingSupportKind, RenovationKind, RenovationStatus
-from schema.records import Source, T, build_all
+from schema.records import Part, Source, T, build_all
 
 Info = strawberry.Info[Context, None]
 
@@ -76,3 +76,14 @@ class Housing:
     @reads(department.SUPPORT)
     def support(self, info: Info) -> list[HousingSupportRecord]:
         return self._load(info, department.SUPPORT, HousingSupportRecord)
+
+
+PARTS = (
+    Part(
+        "Person",
+        Housing,
+        lambda person: Housing(key=person["id_number"], by="id_number"),
+        description="Houses this person owns or is supported in.",
+    ),
+    Part("Household", Housing, lambda household: Housing(key=household["household_number"], by="household_number")),
+)

@@ -11,7 +11,7 @@ from adapters import medical as department
 from resolvers.context import Context
 from resolvers.prefetch import reads
 from schema.enums import ContributionSubsidy, InsuranceScheme, SettlementKind
-from schema.records import Source, build_all
+from schema.records import Part, Source, build_all
 
 Info = strawberry.Info[Context, None]
 
@@ -58,3 +58,6 @@ class PersonMedical:
     def settlements(self, info: Info) -> list[SettlementRecord]:
         found = info.context.records(department.SETTLEMENT, "id_number", self.id_number)
         return build_all(info.context.access, SettlementRecord, department.SETTLEMENT, found)
+
+
+PARTS = (Part("Person", PersonMedical, lambda person: PersonMedical(id_number=person["id_number"])),)

@@ -13,7 +13,7 @@ from auth.access import Access
 from resolvers.context import Context
 from resolvers.prefetch import reads
 from schema.enums import Cause, MonitoringKind
-from schema.records import Source, build
+from schema.records import Part, Source, build
 
 Info = strawberry.Info[Context, None]
 
@@ -63,3 +63,18 @@ class HouseholdPoverty:
     def monitoring(self, info: Info) -> list[MonitoredHouseholdRecord]:
         found = info.context.records(department.MONITORED, "household_number", self.household_number)
         return [_monitored(info.context.access, record) for record in found]
+
+
+PARTS = (
+    Part(
+        "Person",
+        HouseholdPoverty,
+        lambda person: HouseholdPoverty(household_number=person["household_number"]),
+        description="The poverty-office records of their household.",
+    ),
+    Part(
+        "Household",
+        HouseholdPoverty,
+        lambda household: HouseholdPoverty(household_number=household["household_number"]),
+    ),
+)

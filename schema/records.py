@@ -1,4 +1,4 @@
-"""What every department record shares: where it came from, and how a stored row becomes a type."""
+"""What every department's types share: where a record came from, how a stored row becomes a type, parts."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import datetime as dt
 import typing
 from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import sqlalchemy as sa
 import strawberry
 
 from adapters.base import FileSpec
+from adapters.store import Record
 from auth.access import Access
 
 T = TypeVar("T")
@@ -88,3 +89,18 @@ def build(access: Access, cls: type[T], spec: FileSpec, record: Mapping[str, Any
 
 def build_all(access: Access, cls: type[T], spec: FileSpec, records: Iterable[Mapping[str, Any]]) -> list[T]:
     return [build(access, cls, spec, record) for record in records]
+
+
+@dataclasses.dataclass(frozen=True)
+class Part:
+    """A department's field on Person or Household, named after the department: `person { disability { … } }`.
+
+    Its type only holds the holder's keys; the type's resolvers read the department's records. Registered
+    in `schema.parts`, under the department's name.
+    """
+
+    holder: Literal["Person", "Household"]
+    type: type
+    make: Callable[[Record], object]
+    """The part of one holder, from the holder's stored row (a registry person or household)."""
+    description: str | None = None

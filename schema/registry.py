@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 import strawberry
 
@@ -14,20 +15,21 @@ from auth.access import Access
 from resolvers.context import Context
 from resolvers.prefetch import Read, plan_for, prefetch, reads
 from resolvers.rules.regions import county_of
-from schema.civil_affairs import HouseholdCivilAffairs, PersonCivilAffairs
-from schema.disability import PersonDisability
-from schema.education import PersonEducation
 from schema.enums import Gender, Relation, ResidenceKind
-from schema.housing import Housing
-from schema.medical import PersonMedical
-from schema.poverty import HouseholdPoverty
+from schema.parts import HolderParts
 from schema.records import Source, build
 
 Info = strawberry.Info[Context, None]
 
+PERSON_PARTS = HolderParts("Person")
+HOUSEHOLD_PARTS = HolderParts("Household")
+# The type checker accepts a base class made at run time only under a name typed Any.
+_PersonParts: Any = PERSON_PARTS.fields
+_HouseholdParts: Any = HOUSEHOLD_PARTS.fields
+
 
 @strawberry.type(description="A resident, as registered (户籍), with every department's records about them.")
-class Person:
+class Person(_PersonParts):
     id_number: str | None = strawberry.field(description="The 18-character resident id (GB 11643), upper-case X.")
     name: str | None
     gender: Gender | None
@@ -37,33 +39,20 @@ class Person:
     relation_to_head: Relation | None
     household_number: str | None
     source: Source | None
-    # Each department's part is a plain field, made with the person: it only holds the person's keys,
-    # and a resolver per part and person would cost more than the part itself (DESIGN §7).
-    civil_affairs: PersonCivilAffairs | None
-    education: PersonEducation | None
-    medical: PersonMedical | None
-    housing: Housing | None = strawberry.field(description="Houses this person owns or is supported in.")
-    disability: PersonDisability | None
-    poverty: HouseholdPoverty | None = strawberry.field(description="The poverty-office records of their household.")
+    # Each department's field (civilAffairs, education, ...) is inherited: schema.parts.
     # The keys themselves, for the resolvers below: the fields above may be withheld from the caller.
     household_key: strawberry.Private[str]
 
     @classmethod
     def from_record(cls, access: Access, record: Record) -> Person:
-        id_number, household_number = record["id_number"], record["household_number"]
         return build(
             access,
             cls,
             department.PERSONS,
             record,
             age=_age(record["birth_date"], access.today),
-            household_key=household_number,
-            civil_affairs=PersonCivilAffairs(id_number=id_number, household_number=household_number),
-            education=PersonEducation(id_number=id_number),
-            medical=PersonMedical(id_number=id_number),
-            housing=Housing(key=id_number, by="id_number"),
-            disability=PersonDisability(id_number=id_number),
-            poverty=HouseholdPoverty(household_number=household_number),
+            household_key=record["household_number"],
+            **PERSON_PARTS.of(record),
         )
 
     @strawberry.field
@@ -76,7 +65,7 @@ class Person:
 
 
 @strawberry.type(description="A registered household (户), keyed by its household number (户号).")
-class Household:
+class Household(_HouseholdParts):
     household_number: str | None
     region_code: str | None = strawberry.field(
         description="12-digit statistical division code of the village or community."
@@ -85,24 +74,19 @@ class Household:
     residence_kind: ResidenceKind | None
     county_code: str | None = strawberry.field(description="The 6-digit county code (GB/T 2260).")
     source: Source | None
-    civil_affairs: HouseholdCivilAffairs | None
-    housing: Housing | None
-    poverty: HouseholdPoverty | None
+    # Each department's field is inherited, as for Person.
     key: strawberry.Private[str]
 
     @classmethod
     def from_record(cls, access: Access, record: Record) -> Household:
-        household_number = record["household_number"]
         return build(
             access,
             cls,
             department.HOUSEHOLDS,
             record,
-            key=household_number,
+            key=record["household_number"],
             county_code=county_of(record["region_code"]),
-            civil_affairs=HouseholdCivilAffairs(household_number=household_number),
-            housing=Housing(key=household_number, by="household_number"),
-            poverty=HouseholdPoverty(household_number=household_number),
+            **HOUSEHOLD_PARTS.of(record),
         )
 
     @strawberry.field(description="Registered members, head first.")
