@@ -55,6 +55,9 @@ class FileSpec:
     key: tuple[str, ...]
     lookups: tuple[str, ...] = ()
     checks: tuple[RowCheck, ...] = ()
+    declared_on: sa.MetaData = field(default=metadata, repr=False, compare=False)
+    """The metadata its store table is declared on: the store's, which the migrations build; a department
+    defined in a test keeps its own, so that it never joins the store's tables."""
     table: sa.Table = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -159,4 +162,4 @@ def _store_table(spec: FileSpec) -> sa.Table:
         sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
     ]
     columns += [sa.Index(f"ix_{spec.table_name}_{name}", name) for name in spec.lookups]
-    return sa.Table(spec.table_name, metadata, *columns)
+    return sa.Table(spec.table_name, spec.declared_on, *columns)
