@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from decimal import Decimal
+from enum import Enum
 
 import sqlalchemy as sa
 import strawberry
@@ -24,6 +25,16 @@ Info = strawberry.Info[Context, None]
 
 # --- adapters side: its files and its labels --------------------------------------------------------------
 
+
+class ContractKind(Enum):
+    """A code table of its own: beside its files, not in the shared vocabulary no other department uses."""
+
+    FIXED_TERM = "fixed term"
+    OPEN_ENDED = "open-ended"
+
+
+KIND = {"1": ContractKind.FIXED_TERM, "2": ContractKind.OPEN_ENDED}
+
 TABLES = sa.MetaData()
 """Its store tables, created by the test (`TABLES.create_all`) where a real department has a migration."""
 
@@ -34,6 +45,7 @@ CONTRACT = FileSpec(
     columns=(
         c.id_number("sfzh"),
         c.text("dwmc", "employer", required=True),
+        c.code("htlx", "kind", KIND),
         c.yuan("ygz", "monthly_wage"),
         c.date("qsrq", "start_date", required=True),
         c.date("zzrq", "end_date"),
@@ -53,7 +65,7 @@ DEPARTMENT = Department(
         part_label="personal",
         records={
             "EmploymentRecord": labelled(
-                public="source", personal="idNumber employer startDate endDate", sensitive="monthlyWage"
+                public="source", personal="idNumber employer kind startDate endDate", sensitive="monthlyWage"
             )
         },
     ),
@@ -61,11 +73,14 @@ DEPARTMENT = Department(
 
 # --- schema side: its record type and its part --------------------------------------------------------------
 
+strawberry.enum(ContractKind)
+
 
 @strawberry.type(description="An employment contract (劳动合同).")
 class EmploymentRecord:
     id_number: str | None
     employer: str | None
+    kind: ContractKind | None
     monthly_wage: Decimal | None
     start_date: dt.date | None
     end_date: dt.date | None

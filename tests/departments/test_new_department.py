@@ -30,10 +30,10 @@ from tests.world import SMALL_HEAD, write_world
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 CONTRACTS = [
-    "sfzh,dwmc,ygz,qsrq,zzrq",
-    f"{SMALL_HEAD},南安市溪美机械厂,4200.00,2019-03-01,",
-    f"{SMALL_HEAD},泉州港务集团,3100.50,2012-07-01,2018-12-31",
-    f"{SMALL_HEAD},泉州港务集团,3100.50,2010-01-01,2009-12-31",  # ends before it starts: rejected
+    "sfzh,dwmc,htlx,ygz,qsrq,zzrq",
+    f"{SMALL_HEAD},南安市溪美机械厂,2,4200.00,2019-03-01,",
+    f"{SMALL_HEAD},泉州港务集团,1,3100.50,2012-07-01,2018-12-31",
+    f"{SMALL_HEAD},泉州港务集团,1,3100.50,2010-01-01,2009-12-31",  # ends before it starts: rejected
 ]
 POLICY = """\
 human-resources:
@@ -42,12 +42,13 @@ human-resources:
     personal: mask
     Person.employment: allow
     EmploymentRecord.employer: allow
+    EmploymentRecord.kind: allow
     EmploymentRecord.startDate: allow
 """
 EMPLOYMENT = """query Employment($id: String!) {
   person(idNumber: $id) {
     idNumber
-    employment { contracts { idNumber employer monthlyWage startDate endDate } }
+    employment { contracts { idNumber employer kind monthlyWage startDate endDate } }
   }
 }"""
 
@@ -128,7 +129,7 @@ def test_a_new_department_is_ingested_governed_queried_and_audited(
     secret = register(engine, "hr-system", roles=["human-resources"], purposes=["case-management"])
     # when the client asks for a person's employment through the secured /graphql
     body = ask(store, "hr-system", secret, EMPLOYMENT, id=SMALL_HEAD)
-    # then the contracts come back as the policy says: employer and start in full, the id masked with its
+    # then the contracts come back as the policy says: employer, kind and start in full, the id masked with its
     # natural mask, the wage (sensitive) and the end date (personal, with no mask) withheld
     assert "errors" not in body, body
     person = body["data"]["person"]
@@ -138,6 +139,7 @@ def test_a_new_department_is_ingested_governed_queried_and_audited(
         {
             "idNumber": apply_mask("id", SMALL_HEAD),
             "employer": "泉州港务集团",
+            "kind": "FIXED_TERM",
             "monthlyWage": None,
             "startDate": "2012-07-01",
             "endDate": None,
@@ -145,6 +147,7 @@ def test_a_new_department_is_ingested_governed_queried_and_audited(
         {
             "idNumber": apply_mask("id", SMALL_HEAD),
             "employer": "南安市溪美机械厂",
+            "kind": "OPEN_ENDED",
             "monthlyWage": None,
             "startDate": "2019-03-01",
             "endDate": None,
@@ -163,6 +166,11 @@ def test_a_new_department_is_ingested_governed_queried_and_audited(
         "Employment",
         "partial",  # some fields withheld
     )
-    assert event["revealed"] == ["EmploymentRecord.employer", "EmploymentRecord.startDate", "Person.employment"]
+    assert event["revealed"] == [
+        "EmploymentRecord.employer",
+        "EmploymentRecord.kind",
+        "EmploymentRecord.startDate",
+        "Person.employment",
+    ]
     assert event["masked"] == ["EmploymentRecord.idNumber", "Person.idNumber"]
     assert event["withheld"] == ["EmploymentRecord.endDate", "EmploymentRecord.monthlyWage"]
