@@ -45,7 +45,6 @@ from auth.disclosure import DisclosureProfile, Selected
 from auth.labels import GOVERNED
 from resolvers.pagination import DEFAULT_PAGE, MAX_PAGE
 from resolvers.prefetch import Child, Plan, Read, declared_reads
-from schema.registry import ROOTS
 
 CACHE_SIZE = 512  # distinct documents kept analysed
 _INTROSPECTION = frozenset({"__schema", "__type"})  # bounded by the schema; refused outside development
@@ -284,6 +283,9 @@ class _Walker:
         declared = _declared(self._schema, parent.name).get(name)
         if declared is None:
             return part
+        # Imported when used, not with this module: Person and Household take the parts registered by then.
+        from schema.registry import ROOTS
+
         child_class = _class(self._schema, inner.name) if inner is not None else None
         if child_class is not None and child_class in ROOTS:
             below = nested.plan()
