@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from auth.server import TokenSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///aidgraph.db"
-DEFAULT_TOKEN_ISSUER = "http://127.0.0.1:8000"
+TOKEN_ISSUER_VARIABLE = "AIDGRAPH_TOKEN_ISSUER"
 DEFAULT_TOKEN_AUDIENCE = "aidgraph"
 DEFAULT_TOKEN_LIFETIME = timedelta(minutes=10)
 MAX_TOKEN_LIFETIME = timedelta(minutes=15)  # auth.tokens.MAX_LIFETIME; checked again there
@@ -23,6 +23,15 @@ DEFAULT_TOKEN_RATE_LIMIT = 30
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
+
+
+def loopback_issuer(host: str, port: int) -> str:
+    """The issuer of a hub served on this machine at host:port, for when AIDGRAPH_TOKEN_ISSUER names none."""
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+# `aidgraph serve` follows its --host and --port instead (aidgraph.cli.serve).
+DEFAULT_TOKEN_ISSUER = loopback_issuer("127.0.0.1", 8000)
 
 
 class SettingsError(ValueError):
@@ -63,7 +72,7 @@ class Settings:
         return cls(
             database_url=values.get("AIDGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL,
             sources_file=Path(sources) if sources else None,
-            token_issuer=values.get("AIDGRAPH_TOKEN_ISSUER") or DEFAULT_TOKEN_ISSUER,
+            token_issuer=values.get(TOKEN_ISSUER_VARIABLE) or DEFAULT_TOKEN_ISSUER,
             token_audience=values.get("AIDGRAPH_TOKEN_AUDIENCE") or DEFAULT_TOKEN_AUDIENCE,
             token_lifetime=timedelta(
                 seconds=_integer(values, "AIDGRAPH_TOKEN_LIFETIME", int(DEFAULT_TOKEN_LIFETIME.total_seconds()))

@@ -131,14 +131,25 @@ class TokenValidator:
         audience: str,
         leeway_seconds: int = 0,
         is_revoked: Denylist = _nothing_revoked,
+        max_lifetime: timedelta | None = None,
+        subject_is_client: bool = False,
     ) -> None:
+        """`max_lifetime` and `subject_is_client` hold an issuer to how it issues (TokenIssuer does both).
+
+        A token that breaks either was not made by the issuer's own code, however well it is signed.
+        Tokens of an issuer that sets its own lifetimes and subjects are checked without them.
+        """
         if leeway_seconds < 0:
             raise ValueError("leeway_seconds must not be negative")
+        if max_lifetime is not None and max_lifetime <= timedelta(0):
+            raise ValueError("max_lifetime must be positive")
         self._keys = keys
         self._issuer = issuer
         self._audience = audience
         self._leeway = timedelta(seconds=leeway_seconds)
         self._is_revoked = is_revoked
+        self._max_lifetime = max_lifetime
+        self._subject_is_client = subject_is_client
 
     def validate(self, token: str, *, now: datetime | None = None) -> Claims:
         moment = require_aware(now if now is not None else datetime.now(UTC))
@@ -186,6 +197,9 @@ class TokenValidator:
             raise InvalidToken("missing iat")
         if issued_at > now + self._leeway:
             raise InvalidToken("issued in the future")
+        # From the earlier of iat and now: an iat set back cannot stretch it, nor one set ahead within the leeway.
+        if self._max_lifetime is not None and expires_at > min(issued_at, now) + self._max_lifetime + self._leeway:
+            raise InvalidToken("exp beyond the maximum lifetime")
         # Exact string comparison: "https://hub/" is a different issuer from "https://hub".
         if _string_claim(claims, "iss") != self._issuer:
             raise InvalidToken("wrong issuer")
@@ -195,11 +209,14 @@ class TokenValidator:
         scope = claims.get("scope", "")
         if not isinstance(scope, str):
             raise InvalidToken("invalid scope")
+        subject, client_id = _string_claim(claims, "sub"), _string_claim(claims, "client_id")
+        if self._subject_is_client and subject != client_id:
+            raise InvalidToken("sub is not the client_id")
         return Claims(
             issuer=self._issuer,
-            subject=_string_claim(claims, "sub"),
+            subject=subject,
             audience=audience,
-            client_id=_string_claim(claims, "client_id"),
+            client_id=client_id,
             scope=tuple(scope.split()),
             jti=_string_claim(claims, "jti"),
             issued_at=issued_at,

@@ -22,6 +22,8 @@ from aidgraph.settings import Settings
 from auth.audit import AuditWriter, verify
 from auth.authenticate import REVOCATION_REFRESH_SECONDS
 from auth.server import load_ring
+from auth.server.config import DEFAULT_LIFETIME
+from auth.server.signing import CLOCK_SKEW_SECONDS
 from auth.tables import audit_event
 from tests.access import DEMO_POLICY, post, register, token, world_store
 from tests.auth.test_tokens import b64url, ec_private_key, forge_es256, segment
@@ -160,6 +162,46 @@ def test_jwt_attacks_are_401(hub: Hub, attack: str) -> None:
         assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     else:
         assert body["data"]["household"]["householdNumber"] == SMALL
+
+
+# Signed with the hub's real key, but not as the hub issues: it gives no token a longer life, nor another sub.
+OVERSTEPPING = {
+    "a day ahead": ({"exp": 86_400}, "exp beyond the maximum lifetime"),
+    "a second past the lifetime and leeway": (
+        {"exp": int(DEFAULT_LIFETIME.total_seconds()) + CLOCK_SKEW_SECONDS + 1},
+        "exp beyond the maximum lifetime",
+    ),
+    "another client's sub": ({"sub": "civil-affairs-comparison"}, "sub is not the client_id"),
+}
+
+
+@pytest.mark.parametrize("case", list(OVERSTEPPING))
+def test_a_hub_signed_token_the_hub_never_issues_is_401_saying_why(hub: Hub, case: str) -> None:
+    # given a registered client, and a token in its name signed with the hub's key
+    hub.client("civil-affairs-assistance-review", roles=["civil-affairs"], purposes=["assistance-review"])
+    hub.client("civil-affairs-comparison", roles=["civil-affairs"], purposes=["comparison"])
+    change, reason = OVERSTEPPING[case]
+    now = int(datetime.now(UTC).timestamp())
+    # iat and nbf as the test sees now, so that "a second past" is counted from the same second
+    claims = {
+        "iat": now,
+        "nbf": now,
+        **{name: now + value if name == "exp" else value for name, value in change.items()},
+    }
+    # when it asks /graphql
+    response = hub.http.post(
+        "/graphql",
+        json={"query": MEMBERS, "variables": {"n": SMALL}},
+        headers={"Authorization": f"Bearer {_forged(hub, **claims)}"},
+    )
+    # then it is refused like any other bad token, the reason in the challenge and the message
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == (
+        f'Bearer realm="aidgraph", error="invalid_token", error_description="{reason}"'
+    )
+    assert response.json() == {
+        "errors": [{"message": f"access token refused: {reason}", "extensions": {"code": "UNAUTHENTICATED"}}]
+    }
 
 
 def test_hs256_signed_with_the_public_key_is_401(hub: Hub) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 
 from aidgraph.db import create_engine
@@ -50,6 +51,14 @@ def test_unknown_department_is_refused_with_the_known_ones(tmp_path: Path) -> No
     result = _aidgraph("ingest", "welfare", str(tmp_path), cwd=tmp_path, database=f"sqlite:///{tmp_path}/s.db")
     assert result.returncode == 2
     assert "unknown department 'welfare'" in result.stderr and "civil_affairs" in result.stderr
+
+
+def test_version_is_the_installed_packages(tmp_path: Path) -> None:
+    # given the package as installed, when asked for its version
+    result = _aidgraph("--version", cwd=tmp_path, database=f"sqlite:///{tmp_path}/s.db")
+    # then it prints it, as pip knows it, and succeeds
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"aidgraph {version('aidgraph')}\n"
 
 
 def test_schema_command_prints_the_sdl(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from importlib.metadata import version
 
 from aidgraph.cli import audit, clients, demo, ingest, policy, schema, serve, students, webhooks
 from aidgraph.cli.context import CommandContext
@@ -29,6 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="aidgraph", description=__doc__.splitlines()[0])
+    # The installed package's version, so that it cannot differ from what pip reports.
+    parser.add_argument("--version", action="version", version=f"aidgraph {version('aidgraph')}")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
     for group in GROUPS:
         group.register(commands)

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from aidgraph.cli.context import CommandContext, fail
 from aidgraph.cli.ingest import print_reports
-from aidgraph.settings import redact
+from aidgraph.settings import TOKEN_ISSUER_VARIABLE, loopback_issuer, redact
 
 if TYPE_CHECKING:
     from aidgraph.cli.context import Commands
@@ -41,6 +41,10 @@ def _serve(args: argparse.Namespace, context: CommandContext) -> int:
             f"refusing to bind {args.host}: client secrets and tokens would cross the network "
             "in clear. Put TLS in front and set AIDGRAPH_TOKEN_ISSUER to its https:// address.",
         )
+    if not os.environ.get(TOKEN_ISSUER_VARIABLE):
+        # Each worker makes its app from the environment: there, name the address served, as OAuth
+        # clients read it from the metadata and compare it with the tokens' iss.
+        os.environ[TOKEN_ISSUER_VARIABLE] = loopback_issuer(args.host, args.port)
     engine = context.store()
     if args.demo:
         _load_demo(engine, Path(os.environ.get("AIDGRAPH_DEMO_DIR", "demo-data")))
@@ -49,7 +53,8 @@ def _serve(args: argparse.Namespace, context: CommandContext) -> int:
     import uvicorn
 
     print(f"aidgraph: store {redact(settings.database_url)}")
-    print(f"aidgraph: serving on http://{args.host}:{args.port}/graphql (POST /oauth/token for an access token)")
+    served = loopback_issuer(args.host, args.port)
+    print(f"aidgraph: serving on {served}/graphql (POST /oauth/token for an access token)")
     uvicorn.run(
         "aidgraph.app:app_from_environment",
         factory=True,

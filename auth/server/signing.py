@@ -48,6 +48,9 @@ def validate_access_token(
             audience=settings.audience,
             leeway_seconds=CLOCK_SKEW_SECONDS,
             is_revoked=denylist,
+            # The hub issues every token for settings.lifetime, with sub = client_id (TokenIssuer).
+            max_lifetime=settings.lifetime,
+            subject_is_client=True,
         )
 
     try:

@@ -29,6 +29,7 @@ from auth.server import KeyRingCache, TokenService, load_ring
 from auth.server.signing import issue_access_token
 from auth.tokens import TokenIssuer
 from tests.auth.test_oauth_token import NANAN, SETTINGS, FakeClock, basic, hub_app, register, running, token_for
+from tests.auth.test_tokens import ec_private_key, forge_es256, good_header
 
 EXTERNAL_AUDIENCE = "aidgraph-test"
 
@@ -267,6 +268,39 @@ def test_external_tokens_are_refused_when_they_do_not_fit(
         local_issuer.ring, issuer=SETTINGS.issuer, audience=SETTINGS.audience, lifetime=timedelta(minutes=5)
     )
     assert refusal(whoami(trusting_hub, claims_hub.issue(client_id=NANAN, scope=[]))) == "unknown key id"
+
+
+def its_own_claims(issuer: str, audience: str, **changes: object) -> dict[str, object]:
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"iss": issuer, "sub": NANAN, "aud": audience, "exp": now + 300, "iat": now, "nbf": now}
+    return {**claims, "jti": f"jti-{now}", "client_id": NANAN, **changes}
+
+
+def test_an_external_issuer_keeps_its_own_subjects_and_lifetimes_and_the_hub_does_not(
+    engine: sa.Engine, trusting_hub: TestClient, local_issuer: LocalIssuer
+) -> None:
+    # given a registered client, and a subject and a lifetime the hub itself never gives
+    register(engine)
+    two_hours = int(datetime.now(UTC).timestamp()) + 7200
+    # when the external issuer signs its token so (a person acting through the client, for two hours)
+    external = local_issuer.ring.current
+    person = its_own_claims(local_issuer.url, EXTERNAL_AUDIENCE, sub="person-4711")
+    lasting = its_own_claims(local_issuer.url, EXTERNAL_AUDIENCE, exp=two_hours)
+    # then the hub accepts both as the client
+    for claims in (person, lasting):
+        response = whoami(trusting_hub, forge_es256(good_header(external), claims, ec_private_key(external)))
+        assert response.status_code == 200, response.text
+        assert response.json()["client_id"] == NANAN
+    # and refuses the same tokens signed with its own key, in its own name
+    own = load_ring(engine).current
+    person = its_own_claims(SETTINGS.issuer, SETTINGS.audience, sub="person-4711")
+    lasting = its_own_claims(SETTINGS.issuer, SETTINGS.audience, exp=two_hours)
+    assert refusal(whoami(trusting_hub, forge_es256(good_header(own), person, ec_private_key(own)))) == (
+        "sub is not the client_id"
+    )
+    assert refusal(whoami(trusting_hub, forge_es256(good_header(own), lasting, ec_private_key(own)))) == (
+        "exp beyond the maximum lifetime"
+    )
 
 
 def test_an_unreachable_external_issuer_refuses_its_tokens(store_url: str, engine: sa.Engine) -> None:

@@ -330,6 +330,70 @@ def test_claim_attacks_are_refused(
     assert refusal(validator, token) == reason
 
 
+LEEWAY = timedelta(seconds=10)
+# Each token below is one the issuer's own code never makes, yet signed with its key.
+OVERSTEPPING_CHANGES = [
+    pytest.param(
+        {"exp": seconds(T0 + LIFETIME + LEEWAY) + 1}, "exp beyond the maximum lifetime", id="a second too long"
+    ),
+    pytest.param({"exp": seconds(NOW + timedelta(days=365))}, "exp beyond the maximum lifetime", id="a year ahead"),
+    pytest.param(
+        {"iat": seconds(NOW - timedelta(hours=1)), "nbf": seconds(NOW - timedelta(hours=1))},
+        "exp beyond the maximum lifetime",
+        id="iat set back",
+    ),
+    pytest.param(
+        {"iat": seconds(NOW + LEEWAY), "nbf": seconds(NOW + LEEWAY), "exp": seconds(NOW + LIFETIME + LEEWAY) + 1},
+        "exp beyond the maximum lifetime",
+        id="iat set ahead within the leeway",
+    ),
+    pytest.param({"sub": "civil-affairs-licheng"}, "sub is not the client_id", id="sub of another client"),
+]
+
+
+def own_rules_validator(ring: KeyRing) -> TokenValidator:
+    """A validator held to how TokenIssuer issues, as the hub checks its own tokens."""
+    return TokenValidator(
+        ring,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        leeway_seconds=int(LEEWAY.total_seconds()),
+        max_lifetime=LIFETIME,
+        subject_is_client=True,
+    )
+
+
+def test_tokens_as_the_issuer_makes_them_pass_its_own_rules(ring: KeyRing, issuer: TokenIssuer) -> None:
+    # given the issuer's own rules
+    validator = own_rules_validator(ring)
+    # when a token it issued is checked, and one forged to the last second the leeway allows
+    issued = issuer.issue(client_id=CLIENT, scope=[], now=T0)
+    at_the_limit = changed(good_claims(), {"exp": seconds(T0 + LIFETIME + LEEWAY)})
+    forged = forge_es256(good_header(ring.current), at_the_limit, ec_private_key(ring.current))
+    # then both are accepted, so each refusal below is due to its one change
+    assert validator.validate(issued, now=NOW).client_id == CLIENT
+    assert validator.validate(forged, now=NOW).subject == CLIENT
+
+
+@pytest.mark.parametrize(("claim_change", "reason"), OVERSTEPPING_CHANGES)
+def test_tokens_the_issuer_never_makes_are_refused_by_its_own_rules(
+    ring: KeyRing, claim_change: dict[str, Any], reason: str
+) -> None:
+    # given a token signed by the issuer's key, with a lifetime or a subject it never gives
+    token = forge_es256(good_header(ring.current), changed(good_claims(), claim_change), ec_private_key(ring.current))
+    # when checked by the issuer's own rules, then refused with the reason
+    assert refusal(own_rules_validator(ring), token) == reason
+    # and accepted without them, as the tokens of an issuer with lifetimes and subjects of its own are
+    without_them = TokenValidator(ring, issuer=ISSUER, audience=AUDIENCE, leeway_seconds=int(LEEWAY.total_seconds()))
+    assert without_them.validate(token, now=NOW).client_id == CLIENT
+
+
+def test_a_max_lifetime_must_be_positive(ring: KeyRing) -> None:
+    # given no lifetime at all, when a validator is made with it, then it is refused
+    with pytest.raises(ValueError, match="positive"):
+        TokenValidator(ring, issuer=ISSUER, audience=AUDIENCE, max_lifetime=timedelta(0))
+
+
 def test_tampered_payload_is_refused(issuer: TokenIssuer, validator: TokenValidator) -> None:
     # given a real token whose payload is swapped for one with a wider scope
     header_segment, payload_segment, signature_segment = issuer.issue(
