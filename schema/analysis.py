@@ -81,6 +81,8 @@ class Analysis:
     plans: Mapping[tuple[str, ...], Plan]
     """By the entry point's response key, then the field names below it (edges, node): what a prefetch
     from there reads. Aliases below the entry point are merged: its resolver builds those objects once."""
+    unchosen: bool = False
+    """The document parsed, but names no such operation, or holds several and no name was given."""
 
     def shape(self, list_factor: int) -> QueryShape:
         cost = sum(coefficient * list_factor**power for power, coefficient in enumerate(self.cost))
@@ -149,7 +151,8 @@ class _Document:
         found = self._analysed.get(key)
         if found is None:
             if node is None or self._document is None:
-                found = Analysis(name, 0, 0, 0, (), DisclosureProfile(name, (), ()), {})
+                unchosen = self._document is not None
+                found = Analysis(name, 0, 0, 0, (), DisclosureProfile(name, (), ()), {}, unchosen=unchosen)
             else:
                 found = walk(self._schema, self._document, node)
             self._analysed[key] = found
