@@ -2,6 +2,11 @@
 
 A thin endpoint rather than strawberry's generic view: the hub accepts one transport (no GET,
 no multipart, no subscriptions), and each request's store connection is closed in one place.
+
+The answer's media type follows the request's `Accept`, as the GraphQL over HTTP spec has it:
+`application/json` (also without `Accept`) answers every well-formed request 200, errors in the
+body; `application/graphql-response+json` answers a request error (a document that does not
+parse or validate, an operation that cannot be chosen) 400. A request error has no `data`.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.types.execution import PreExecutionError
 
 from adapters.catalog import DEPARTMENTS
 from adapters.sources import RecordSource
@@ -33,8 +39,40 @@ _DEPARTMENTS = list(DEPARTMENTS)
 log = logging.getLogger(__name__)
 
 
-def _json(payload: Mapping[str, Any], status: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def _json(payload: Mapping[str, Any], status: int = 200, media_type: str = JSON) -> Response:
+    return Response(orjson.dumps(payload), status_code=status, media_type=f"{media_type}; charset=utf-8")
+
+
+def answer_media_type(accept: str | None) -> str | None:
+    """The media type to answer in, by the request's `Accept`; None when it accepts none the hub gives.
+
+    No `Accept`, `*/*` and `application/*` get `application/json`, what clients older than the spec's
+    own media type expect. Ties in quality go to the first listed."""
+    if accept is None or not accept.strip():
+        return JSON
+    ranges: list[tuple[float, int, str]] = []
+    for position, item in enumerate(accept.split(",")):
+        media, *parameters = (part.strip().lower() for part in item.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality > 0:
+            ranges.append((-quality, position, media))
+    for _, _, media in sorted(ranges):
+        if media == GRAPHQL_RESPONSE:
+            return GRAPHQL_RESPONSE
+        if media in (JSON, "application/*", "*/*"):
+            return JSON
+    return None
 
 
 def bad_request(message: str, status: int = 400, code: str = "BAD_REQUEST") -> Response:
@@ -109,10 +147,19 @@ class GraphQLEndpoint:
         if operation is None:
             assert isinstance(parsed, Response)
             return parsed
+        media_type = answer_media_type(request.headers.get("accept"))
+        if media_type is None:
+            return bad_request(
+                f"the hub answers in {GRAPHQL_RESPONSE} or {JSON}; Accept allows neither", 406, "NOT_ACCEPTABLE"
+            )
+        # A request error (nothing executed): 400 in the spec's own media type, 200 in plain JSON.
+        request_error_status = 400 if media_type == GRAPHQL_RESPONSE else 200
         engine: sa.Engine = request.state.engine
         live_sources: dict[str, RecordSource] = request.state.live_sources
         # One analysis per (document, operation), cached: the fetch plans, limits and disclosure profile.
         analysis = analyse(self._schema, operation.query, operation.operation_name)
+        if analysis.unchosen:  # strawberry would run the first of several operations
+            return _operation_unknown(operation.operation_name, request_error_status, media_type)
         context = Context.create(engine, live_sources, _DEPARTMENTS, access, analysis=analysis)
         try:
             result = await self._schema.execute(
@@ -121,8 +168,8 @@ class GraphQLEndpoint:
                 context_value=context,
                 operation_name=operation.operation_name,
             )
-        except CannotGetOperationTypeError as error:  # before anything ran: nothing read, nothing to audit
-            return bad_request(error.as_http_error_reason())
+        except CannotGetOperationTypeError:  # a document of fragments only
+            return _operation_unknown(operation.operation_name, request_error_status, media_type)
         finally:
             context.connection.close()
         errors = result.errors or []
@@ -142,12 +189,24 @@ class GraphQLEndpoint:
             )
             message = "the audit trail is unavailable, so nothing can be returned; try again later"
             return bad_request(message, 503, "AUDIT_UNAVAILABLE")
-        payload: dict[str, Any] = {"data": result.data}
+        unexecuted = isinstance(result, PreExecutionError)
+        # Before any field ran (parsing, validation, the variables' values): no field has a path.
+        request_error = result.data is None and bool(errors) and all(error.path is None for error in errors)
+        payload: dict[str, Any] = {} if request_error else {"data": result.data}
         if errors:
-            payload["errors"] = present_errors(errors, request=log_fields)
+            payload["errors"] = present_errors(errors, request=log_fields, unexecuted=unexecuted)
         if extensions:
             payload["extensions"] = extensions
-        return _json(payload)
+        return _json(payload, request_error_status if request_error else 200, media_type)
+
+
+def _operation_unknown(name: str | None, status: int, media_type: str) -> Response:
+    """No operation run: nothing read, nothing to audit. The message quotes only the client's own name."""
+    if name is None:
+        message = "the document does not hold exactly one operation: name the one to run in operationName"
+    else:
+        message = f'the document holds no operation named "{name}"'
+    return _json({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}, status, media_type)
 
 
 def _document_key(engine: sa.Engine) -> bytes | None:

@@ -22,6 +22,14 @@ def canonical_id(text: str) -> str:
         raise bad_input(f"idNumber: {error}") from None
 
 
+def checked_household_number(text: str) -> str:
+    """The household number asked for, in the format the departments' files are held to (adapters.fields)."""
+    try:
+        return fields.household_number(text)
+    except ValueError as error:
+        raise bad_input(f"householdNumber: {error}") from None
+
+
 @dataclass(frozen=True)
 class HouseholdPage:
     records: list[Record]

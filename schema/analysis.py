@@ -49,6 +49,11 @@ from resolvers.prefetch import Child, Plan, Read, declared_reads
 CACHE_SIZE = 512  # distinct documents kept analysed
 _INTROSPECTION = frozenset({"__schema", "__type"})  # bounded by the schema; refused outside development
 NO_PLAN = Plan(frozenset(), ())
+COUNT_FIELD = "totalCount"
+COUNT_COST = MAX_PAGE
+"""A connection's count reads every row the connection could page through, however small the page
+asked: at least the largest page, and validation cannot know how many more. Charged once per
+connection, not once per page entry (the resolver counts once), so `first: 0` does not make it free."""
 
 
 class QueryShape(NamedTuple):
@@ -76,6 +81,8 @@ class Analysis:
     plans: Mapping[tuple[str, ...], Plan]
     """By the entry point's response key, then the field names below it (edges, node): what a prefetch
     from there reads. Aliases below the entry point are merged: its resolver builds those objects once."""
+    unchosen: bool = False
+    """The document parsed, but names no such operation, or holds several and no name was given."""
 
     def shape(self, list_factor: int) -> QueryShape:
         cost = sum(coefficient * list_factor**power for power, coefficient in enumerate(self.cost))
@@ -144,7 +151,8 @@ class _Document:
         found = self._analysed.get(key)
         if found is None:
             if node is None or self._document is None:
-                found = Analysis(name, 0, 0, 0, (), DisclosureProfile(name, (), ()), {})
+                unchosen = self._document is not None
+                found = Analysis(name, 0, 0, 0, (), DisclosureProfile(name, (), ()), {}, unchosen=unchosen)
             else:
                 found = walk(self._schema, self._document, node)
             self._analysed[key] = found
@@ -194,6 +202,7 @@ class _Part:
     depth: int = 0
     aliases: int = 0
     cost: Cost = ()
+    counts: int = 0  # the connection counts selected here, paid once by the connection (COUNT_COST each)
     selected: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)
     reads: set[Read] = field(default_factory=set)
     children: dict[Child, None] = field(default_factory=dict)  # ordered, each once
@@ -206,6 +215,7 @@ class _Part:
         self.depth = max(self.depth, other.depth)
         self.aliases += other.aliases
         self.cost = _add(self.cost, other.cost)
+        self.counts += other.counts
         for path, found in other.selected.items():
             self.selected.setdefault(path, found)
         self.reads |= other.reads
@@ -266,11 +276,16 @@ class _Walker:
         inner = get_named_type(definition.type) if definition is not None else None
         factor, inner_paged = _factor(node, definition, paged=paged)
         nested = self.selections(node.selection_set, inner, paged=inner_paged) if node.selection_set else _Part()
+        subtree = _times(nested.cost, factor)
+        if nested.counts:  # once for a paged connection, once per item for a connection in a list
+            subtree = _add(subtree, (nested.counts,) if inner_paged else _times((nested.counts,), factor))
+        counted = name == COUNT_FIELD and definition is not None
         part = _Part(
             root_fields=1,
             depth=1 + nested.depth,
             aliases=(1 if node.alias else 0) + nested.aliases,
-            cost=_add((1,), _times(nested.cost, factor)),
+            cost=() if counted else _add((1,), subtree),
+            counts=COUNT_COST if counted else 0,
             entry_points=[name] if not name.startswith("__") else [],
         )
         if definition is None or parent is None:

@@ -6,6 +6,9 @@ is a bug or an outage whose text may expose internals (statements, hosts, values
 live department that fails: the client gets a plain message and the request's id, the log gets the
 detail under that id, and never the document, its variables or an exception's message (see
 auth.request_log).
+
+A document that was not executed because it did not parse or validate says which, in
+`extensions.code` (the limits' own refusals keep `QUERY_TOO_COMPLEX`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from graphql import FieldNode, GraphQLError
+from graphql import FieldNode, GraphQLError, GraphQLSyntaxError
 
 from adapters.sources import SourceUnavailable
 from auth.request_log import RequestLog, describe_exception
@@ -23,13 +26,23 @@ log = logging.getLogger(__name__)
 _E = TypeVar("_E", bound=BaseException)
 
 SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
+PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
-def present_errors(errors: Sequence[GraphQLError], *, request: RequestLog) -> list[dict[str, Any]]:
+def present_errors(
+    errors: Sequence[GraphQLError], *, request: RequestLog, unexecuted: bool = False
+) -> list[dict[str, Any]]:
     """Every error of a request as the client sees it; a failed department is logged once, however
-    many of its fields failed."""
+    many of its fields failed. `unexecuted`: the errors of parsing and validating the document."""
     logged: set[int] = set()
-    return [_present(error, request, logged) for error in errors]
+    presented = [_present(error, request, logged) for error in errors]
+    if unexecuted:
+        for error, shown in zip(errors, presented, strict=True):
+            if error.original_error is None and "code" not in (error.extensions or {}):
+                code = PARSE_FAILED if isinstance(error, GraphQLSyntaxError) else VALIDATION_FAILED
+                shown["extensions"] = {**shown.get("extensions", {}), "code": code}
+    return presented
 
 
 def mask_unexpected_error(error: GraphQLError, *, request: RequestLog) -> dict[str, Any]:

@@ -55,7 +55,7 @@ class Query:
     @strawberry.field(description="A household by its household number (户号).")
     async def household(self, info: Info, household_number: str) -> Household | None:
         enter(info, "household")
-        return await find_household(info, household_number)
+        return await find_household(info, logic.checked_household_number(household_number))
 
     @strawberry.field(description="A person by resident id, in 18- or legacy 15-digit form.")
     async def person(self, info: Info, id_number: str) -> Person | None:

@@ -16,7 +16,9 @@ from graphql.language import Lexer, Source, TokenKind
 from strawberry.extensions import SchemaExtension
 
 import schema
+from resolvers.pagination import MAX_PAGE
 from schema import hardening
+from schema.analysis import COUNT_COST
 from schema.hardening import DEFAULT_LIMITS, Limits, QueryShape, measure
 from tests.schema.documents import HOUSEHOLD_PICTURE
 
@@ -166,6 +168,17 @@ def test_a_page_costs_its_size_and_its_edges_are_not_counted_again(households: s
     query = "query ($first: Int) { " + households + " { edges { node { householdNumber } } } }"
     # when it is measured, then its subtree (edges 1 + node 1 + householdNumber 1) counts once per page entry
     assert measure(schema.create_schema()._schema, parse(query))[""].cost == cost
+
+
+def test_a_count_costs_the_largest_page_once_per_connection_whatever_page_is_asked() -> None:
+    # given ten connections asking for no entries, only their counts, and a page of five with its count
+    counts = " ".join(f'c{i}: households(region: "35", first: 0) {{ totalCount }}' for i in range(10))
+    page = 'households(region: "35", first: 5) { totalCount edges { node { householdNumber } } }'
+    # when they are measured
+    shapes = [measure(schema.create_schema()._schema, parse("{ " + query + " }"))[""] for query in (counts, page)]
+    # then each count costs the largest page (it reads every row it counts), added once, not per entry
+    assert [shape.cost for shape in shapes] == [10 * (1 + COUNT_COST), 1 + 5 * 3 + COUNT_COST]
+    assert COUNT_COST == MAX_PAGE
 
 
 def test_a_fragment_spread_counts_as_its_fragment_fields() -> None:
