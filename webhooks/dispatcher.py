@@ -23,6 +23,7 @@ from types import TracebackType
 import httpx2
 import sqlalchemy as sa
 
+from auth.request_log import describe_exception
 from webhooks.delivery import DeliveryReport, RetryPolicy, deliver_due, http_client
 
 log = logging.getLogger("aidgraph.notify")
@@ -100,8 +101,9 @@ class Dispatcher:
         while not self._stopping.is_set():
             try:
                 report = await self.run_once()
-            except Exception:  # the store or the audit trail is down: keep polling, nothing is lost
-                log.exception("webhook dispatch failed; trying again at the next poll")
+            except Exception as error:  # the store or the audit trail is down: keep polling, nothing is lost
+                # by type and place only: a database's message can quote the values it was given
+                log.error("webhook dispatch failed; trying again at the next poll\n%s", describe_exception(error))
             else:
                 if report.attempted >= self._limit:
                     continue  # a full pass: more may be due already

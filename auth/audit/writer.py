@@ -54,6 +54,7 @@ from auth.audit.refusals import RefusalCounts, refusal_event
 from auth.audit.verifier import GENESIS_HASH, chain_hash, content_digest, utc
 from auth.hub_keys import AUDIT_KEY, HubKeyUnavailable, hub_key
 from auth.masks import MaskError, pseudonym
+from auth.request_log import describe_exception
 from auth.tables import audit_event, audit_subject
 
 log = logging.getLogger("aidgraph.audit")
@@ -200,8 +201,9 @@ class AuditWriter:
             await asyncio.sleep(self._every_seconds)
             try:
                 await self.write_refusals()
-            except Exception:  # never let one bad round stop the counting being written
-                log.exception("writing the counted unauthenticated refusals failed")
+            except Exception as error:  # never let one bad round stop the counting being written
+                # by type and place only: a database's message can quote the values it was given
+                log.error("writing the counted unauthenticated refusals failed\n%s", describe_exception(error))
 
     async def _write(self) -> None:
         try:

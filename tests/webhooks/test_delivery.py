@@ -336,3 +336,27 @@ def test_nothing_is_sent_when_the_audit_trail_cannot_be_written(
     # then nothing left the hub and the event waits, untried
     assert receiver.seen == []
     assert statuses(engine) == [(queued[0], "pending", 0)]
+
+
+def test_a_failed_round_is_logged_by_type_and_place_never_by_message(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a round that fails with a message quoting a resident id, as a database's error can
+    quoted = "350583195003101116"
+
+    async def failing(self: Dispatcher) -> None:
+        raise RuntimeError(f"duplicate key (id_number)=({quoted})")
+
+    monkeypatch.setattr(Dispatcher, "run_once", failing)
+
+    async def one_round() -> None:
+        async with Dispatcher(engine, interval=0.05):
+            await asyncio.sleep(0.2)
+
+    # when the dispatcher polls
+    with caplog.at_level("ERROR", logger="aidgraph.notify"):
+        asyncio.run(one_round())
+    # then the failure is logged with its type, and the id nowhere in the record
+    failures = [record for record in caplog.records if "webhook dispatch failed" in record.getMessage()]
+    assert failures and "RuntimeError" in failures[0].getMessage()
+    assert all(quoted not in record.getMessage() and record.exc_info is None for record in caplog.records)
