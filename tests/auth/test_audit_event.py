@@ -28,10 +28,11 @@ from auth.tables import audit_event as audit_event_table
 from resolvers.students.export import export_rows
 from tests.access import DEMO_POLICY_TEXT, register, world_store
 from tests.conftest import BACKENDS
+from tests.test_packages import TOP_LEVEL
 from tests.world import SMALL, STUDENT
 
 ROOT = Path(__file__).parents[2]
-HUB_PACKAGES = ("adapters", "aidgraph", "auth", "resolvers", "schema", "webhooks")
+HUB_PACKAGES = [package for package in TOP_LEVEL if package != "tools"]  # every package of the hub, as installed
 BUILDER_MODULE = Path("auth/audit/event.py")
 TERM = "2026-2027-1"
 MEMBERS = f'query Members {{ household(householdNumber: "{SMALL}") {{ members {{ idNumber name }} }} }}'

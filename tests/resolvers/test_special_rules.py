@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from adapters.idnumber import check_char
 from resolvers.rules.special import HIV_CODES, MINOR_AGE, hiv_condition, is_hiv, is_minor, minor_condition
+from tests.test_packages import TOP_LEVEL
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 12, 1)
@@ -156,7 +157,7 @@ def test_the_sql_hiv_condition_selects_exactly_the_hiv_codes(engine: sa.Engine) 
 # --- one home ---------------------------------------------------------------------------------
 
 _HIV_CODE_TEXT = re.compile(r"\b(B2[0-4]|Z21|R75|O98\.?7)\b")
-_PACKAGES: Final = ("adapters", "aidgraph", "auth", "resolvers", "schema", "tools", "webhooks")
+_PACKAGES: Final = TOP_LEVEL  # every package of ours, as tests/test_packages.py holds it to pyproject
 
 
 def test_the_hiv_list_is_written_in_one_place() -> None:
