@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from adapters.catalog import department
-from adapters.sources import LiveSource
+from adapters.sources import DatabaseSource, LiveSource
 from aidgraph.db import create_engine
 
 
@@ -32,7 +32,7 @@ def load_live_sources(path: Path | None) -> dict[str, LiveSource]:
     entries = document.get("departments") if isinstance(document, dict) else None
     if not isinstance(entries, dict):
         raise SourcesFileError(f"{path}: expected a mapping under 'departments'")
-    live = {}
+    live: dict[str, LiveSource] = {}
     for name, entry in entries.items():
         try:
             spec = department(name)
@@ -42,5 +42,5 @@ def load_live_sources(path: Path | None) -> dict[str, LiveSource]:
             raise SourcesFileError(f"{path}: departments.{name} needs a 'url' (a SQLAlchemy database URL)")
         timeout = float(entry.get("timeout_seconds", 5))
         engine = create_engine(entry["url"], pool_pre_ping=True)
-        live[name] = LiveSource(spec, engine, timeout=timeout)
+        live[name] = DatabaseSource(spec, engine, timeout=timeout)
     return live
