@@ -109,7 +109,7 @@ class HttpSource(GuardedSource):
                     if len(content) > MAX_ANSWER_BYTES:
                         raise self._unavailable(f"{where}: the answer is longer than {MAX_ANSWER_BYTES} bytes")
                     if time.monotonic() > deadline:
-                        raise self._unavailable(f"{where}: no complete answer within {self._read_timeout:g} s")
+                        raise self._unavailable(f"{where}: no complete answer within {self._timeouts()}")
         except httpx2.TimeoutException as error:
             raise self._unavailable(f"{where}: {type(error).__name__} (timeouts {self._timeouts()})") from None
         except httpx2.HTTPError as error:

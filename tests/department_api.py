@@ -19,7 +19,7 @@ from typing import Literal
 from adapters import idnumber
 from adapters.base import Department
 
-Behaviour = Literal["answer", "hang", "fail", "malformed"]
+Behaviour = Literal["answer", "hang", "trickle", "fail", "malformed"]
 
 
 @dataclass
@@ -74,6 +74,9 @@ class _Handler(BaseHTTPRequestHandler):
         if api.behaviour == "hang":
             api.released.wait(30)
             return
+        if api.behaviour == "trickle":
+            self._trickle(json.dumps(api.answer(table, body["by"], body["keys"])).encode())
+            return
         if api.behaviour == "fail":
             self._send(500, b'{"error": "the database is down"}')
         elif api.behaviour == "malformed":
@@ -82,6 +85,21 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b'{"error": "no such table"}')
         else:
             self._send(200, json.dumps(api.answer(table, body["by"], body["keys"]), ensure_ascii=False).encode())
+
+    def _trickle(self, content: bytes) -> None:
+        """A valid answer, one byte at a time, each well within any read timeout (until released)."""
+        padded = content[:-1] + b" " * 200 + content[-1:]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(padded)))
+        self.end_headers()
+        for byte in padded:
+            if self.server.api.released.wait(0.02):
+                return
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return  # the hub gave up, as it should
 
     def _send(self, status: int, content: bytes) -> None:
         self.send_response(status)

@@ -212,6 +212,19 @@ def test_a_hanging_department_times_out_and_the_rest_is_answered(
     assert "ReadTimeout (timeouts connect 2 s, read 0.2 s)" in line
 
 
+def test_an_answer_trickling_in_is_cut_at_the_connect_and_read_timeouts_together(medical_api: DepartmentApi) -> None:
+    # given a department that sends its answer a byte at a time, each byte well within the read timeout
+    source = HttpSource(DEPARTMENTS["medical"], medical_api.url, connect_timeout=0.1, read_timeout=0.2)
+    medical_api.behaviour = "trickle"
+    # when it is asked
+    with pytest.raises(SourceUnavailable) as failed:
+        source.fetch_now([LoadRequest(DEPARTMENTS["medical"].file("jsxx"), "id_number", [SMALL_HEAD])])
+    source.dispose()
+    # then the call is given up, as a failure, when the whole answer is not in within both timeouts
+    assert failed.value.detail == "jsxx lookup: no complete answer within connect 0.1 s, read 0.2 s"
+    assert source.health().consecutive_failures == 1
+
+
 def test_five_failures_open_the_breaker_and_the_sixth_request_never_reaches_the_department(
     store_url: str, engine: sa.Engine, world: Path, tmp_path: Path, medical_api: DepartmentApi
 ) -> None:
