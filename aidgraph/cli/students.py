@@ -68,6 +68,12 @@ def _students_export(args: argparse.Namespace, context: CommandContext) -> int:
     try:
         for chunk in encode(rows, asked.format):
             out.write(chunk)
+        out.flush()
+    except BrokenPipeError:
+        # The reader stopped (`| head`): end quietly, as a pipeline's producer does. What was sent
+        # is audited already; stdout goes to /dev/null so that the exit's own flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     finally:
         if args.out:
             out.close()
