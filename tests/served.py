@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,13 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def hub_environment(settings: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without its AIDGRAPH_* settings, plus `settings`: the hub runs on
+    what the test says, not on what the shell that started the tests happened to export."""
+    kept = {name: value for name, value in os.environ.items() if not name.startswith("AIDGRAPH_")}
+    return kept | dict(settings)
 
 
 @dataclass
@@ -38,19 +45,22 @@ class Served:
 
 @contextmanager
 def served(
-    *arguments: str, environment: Mapping[str, str], cwd: Path | None = None, start_timeout: float = 900
+    *arguments: str,
+    environment: Mapping[str, str],
+    cwd: Path | None = None,
+    command: Sequence[str] = (sys.executable, "-m", "aidgraph.cli"),
+    start_timeout: float = 900,
 ) -> Iterator[Served]:
-    """`aidgraph serve --port P ARGUMENTS...` until `/healthz` answers; stopped when the block ends.
+    """`COMMAND serve --port P ARGUMENTS...` until `/healthz` answers; stopped when the block ends.
 
     The output is read as it comes (a thread), so a chatty server never blocks on a full pipe, and a
     server that exits before it answers fails the test with what it printed.
     """
     hub = Served(free_port())
-    command = [sys.executable, "-m", "aidgraph.cli", "serve", "--port", str(hub.port), *arguments]
     process = subprocess.Popen(
-        command,
+        [*command, "serve", "--port", str(hub.port), *arguments],
         cwd=cwd,
-        env={**os.environ, **environment},
+        env=hub_environment(environment),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
