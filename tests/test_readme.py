@@ -31,6 +31,8 @@ SHOWN_OUTPUT = re.compile(r"^# ([\[{].*)$", re.MULTILINE)
 FILLED_SECRET = re.compile(r"^(\w+)=\.\.\.\s+# printed by serve --demo for ([\w.-]+)$", re.MULTILINE)
 PRINTED_SECRET = re.compile(r"^\s+([\w.-]+)\s+role .* secret (\S+)$", re.MULTILINE)
 HUB_LINE = re.compile(r"^HUB=\S+", re.MULTILINE)
+DEMO_SIZE = re.compile(r"\(Quanzhou,\s+([\d,]+) households,\s+([\d,]+) persons")
+INGESTED = re.compile(r"^  (households|persons)\.csv +\d+ +(\d+) ", re.MULTILINE)
 BETWEEN = "\x1e"  # printed between the examples' outputs, so that each is compared with its own
 AS_OF = "<asOf>"
 
@@ -133,6 +135,17 @@ def test_the_readme_shows_the_examples_that_matter_each_with_its_output() -> Non
     # and what a user fills in is there to fill: the address once, and secrets named by client
     assert len(HUB_LINE.findall(TEXT)) == 1
     assert {client for _, client in FILLED_SECRET.findall(TEXT)} == {"demo-civil-affairs", "demo-student-aid"}
+
+
+def test_the_demo_is_served_as_the_quickstart_says(demo: tuple[Path, Served]) -> None:
+    # given what `serve --demo` printed as it started
+    _, hub = demo
+    # then it loaded the demo city the quickstart describes, and named the address it serves
+    match = DEMO_SIZE.search(TEXT)
+    assert match is not None, "the quickstart no longer says how big the demo is"
+    households, persons = (int(count.replace(",", "")) for count in match.groups())
+    assert dict(INGESTED.findall(hub.output)) == {"households": str(households), "persons": str(persons)}
+    assert f"aidgraph: serving on {hub.base_url}/graphql" in hub.output
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda example: example.name)
