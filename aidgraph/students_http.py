@@ -11,15 +11,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from aidgraph.graphql_http import Gate
-from resolvers.rules.regions import Region
-from resolvers.rules.terms import term_start
-from resolvers.students.export import FORMATS, encode, export_rows
+from resolvers.students.export import encode, export_rows
+from resolvers.students.export_request import ExportRequestError, export_request
 
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
-STAGES = (
-    "PRESCHOOL", "PRIMARY", "JUNIOR_SECONDARY", "SENIOR_SECONDARY", "SECONDARY_VOCATIONAL",
-    "HIGHER_VOCATIONAL", "UNDERGRADUATE", "POSTGRADUATE",
-)  # fmt: skip
 
 
 def _refuse(message: str, code: str = "BAD_USER_INPUT", status: int = 400) -> Response:
@@ -38,25 +33,21 @@ class StudentExport:
         if problem is not None:
             return _refuse(f"the export: {problem}", "FORBIDDEN", 403)
         query = request.query_params
-        term, region = query.get("term", ""), query.get("region", "")
-        format_name, stage = query.get("format", "ndjson"), query.get("stage")
-        try:
-            term_start(term)
-        except ValueError as error:
-            return _refuse(f"term: {error}")
-        try:
-            prefix = Region.parse(region).prefix
-        except ValueError as error:
-            return _refuse(f"region: {error}")
-        if format_name not in FORMATS:
-            return _refuse(f"format: {format_name!r} is not one of {', '.join(FORMATS)}")
-        if stage is not None and stage not in STAGES:
-            return _refuse(f"stage: {stage!r} is not one of {', '.join(STAGES)}")
+        try:  # the command's defaults and messages: one home (resolvers.students.export_request)
+            asked = export_request(
+                region=query.get("region"),
+                term=query.get("term"),
+                format_name=query.get("format"),
+                stage=query.get("stage"),
+            )
+        except ExportRequestError as error:
+            return _refuse(str(error))
         engine: sa.Engine = request.state.engine
-        rows = export_rows(engine, access, term=term, region=prefix, stage=stage, operation="students export")
-        filename = f"eligible-students-{region}-{term}.{format_name}"
+        rows = export_rows(
+            engine, access, term=asked.term, region=asked.region, stage=asked.stage, operation="students export"
+        )
         return StreamingResponse(
-            encode(rows, format_name),  # a plain iterator: Starlette runs it in a thread, page by page
-            media_type=MEDIA_TYPES[format_name],
-            headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
+            encode(rows, asked.format),  # a plain iterator: Starlette runs it in a thread, page by page
+            media_type=MEDIA_TYPES[asked.format],
+            headers={"Content-Disposition": f'attachment; filename="{asked.filename}"', "Cache-Control": "no-store"},
         )
