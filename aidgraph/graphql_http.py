@@ -32,6 +32,7 @@ from auth.audit import AuditUnavailable
 from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
 from auth.request_log import RequestLog, describe_exception, new_request_id
 from resolvers.context import Context
+from resolvers.lookups import MissLimit
 from schema.analysis import analyse
 from schema.errors import present_errors
 
@@ -134,9 +135,10 @@ class OpenGate:
 
 
 class GraphQLEndpoint:
-    def __init__(self, schema: strawberry.Schema, gate: Gate) -> None:
+    def __init__(self, schema: strawberry.Schema, gate: Gate, *, misses: MissLimit | None = None) -> None:
         self._schema = schema
         self._gate = gate
+        self._misses = misses  # look-ups that found nothing, per client (resolvers/lookups.py)
 
     async def handle(self, request: Request) -> Response:
         parsed = await read_operation(request)
@@ -160,7 +162,7 @@ class GraphQLEndpoint:
         analysis = analyse(self._schema, operation.query, operation.operation_name)
         if analysis.unchosen:  # strawberry would run the first of several operations
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
-        context = Context.create(engine, live_sources, _DEPARTMENTS, access, analysis=analysis)
+        context = Context.create(engine, live_sources, _DEPARTMENTS, access, analysis=analysis, misses=self._misses)
         try:
             result = await self._schema.execute(
                 operation.query,
