@@ -25,6 +25,7 @@ from auth.authenticate import Authenticator
 from auth.gate import SecuredGate
 from auth.policy_store import PolicyCache
 from auth.server import TokenService, oauth_routes
+from resolvers.lookups import MissLimit
 from schema.analysis import disclosure_profile
 from webhooks.dispatcher import Dispatcher
 
@@ -82,8 +83,9 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     if not open_access:
         authenticator = Authenticator(tokens, keys=service.keys, external=settings.trusted_external_issuer())
         gate = SecuredGate(authenticator, functools.partial(disclosure_profile, graphql_schema))
+    misses = MissLimit(per_minute=settings.lookup_miss_limit) if settings.lookup_miss_limit else None
     routes = [
-        Route("/graphql", GraphQLEndpoint(graphql_schema, gate).handle, methods=["POST"]),
+        Route("/graphql", GraphQLEndpoint(graphql_schema, gate, misses=misses).handle, methods=["POST"]),
         Route("/students/export", StudentExport(gate).handle, methods=["GET"]),
         *oauth_routes(tokens, service=service),
         Route("/healthz", healthz, methods=["GET"]),

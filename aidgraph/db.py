@@ -31,6 +31,8 @@ def create_engine(url: str, **options: Any) -> sa.Engine:
         return engine
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 10)
+    # A connection pooled before the server restarted is found dead when checked out, not by a request.
+    options.setdefault("pool_pre_ping", True)
     # The store's batch reads are prepared statements over key arrays; PostgreSQL's default would
     # keep re-planning them (a custom plan looks cheaper for each array), costing more than it runs.
     # JIT compilation costs seconds on the eligible-students count over a million persons and saves

@@ -26,14 +26,23 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types.execution import PreExecutionError
 
 from adapters.catalog import DEPARTMENTS
+from adapters.outage import store_unavailable
 from adapters.sources import RecordSource
 from auth.access import Access
 from auth.audit import AuditUnavailable
 from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
 from auth.request_log import RequestLog, describe_exception, new_request_id
 from resolvers.context import Context
+from resolvers.lookups import MissLimit
 from schema.analysis import analyse
-from schema.errors import present_errors
+from schema.errors import (
+    AUDIT_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+    STORE_UNAVAILABLE,
+    present_errors,
+    store_outage,
+    unavailable,
+)
 
 _DEPARTMENTS = list(DEPARTMENTS)
 log = logging.getLogger(__name__)
@@ -134,11 +143,21 @@ class OpenGate:
 
 
 class GraphQLEndpoint:
-    def __init__(self, schema: strawberry.Schema, gate: Gate) -> None:
+    def __init__(self, schema: strawberry.Schema, gate: Gate, *, misses: MissLimit | None = None) -> None:
         self._schema = schema
         self._gate = gate
+        self._misses = misses  # look-ups that found nothing, per client (resolvers/lookups.py)
 
     async def handle(self, request: Request) -> Response:
+        try:
+            return await self._handle(request)
+        except Exception as error:  # the store away outside execution (a token's client, the policy, a refusal's event)
+            if not (isinstance(error, AuditUnavailable) or store_unavailable(error)):
+                raise
+            code = AUDIT_UNAVAILABLE if isinstance(error, AuditUnavailable) else STORE_UNAVAILABLE
+            return _retry_later(unavailable(code, error, request=RequestLog(request_id=new_request_id())))
+
+    async def _handle(self, request: Request) -> Response:
         parsed = await read_operation(request)
         operation = Operation(*parsed) if not isinstance(parsed, Response) else None
         access = await self._gate.admit(request, operation)
@@ -160,7 +179,7 @@ class GraphQLEndpoint:
         analysis = analyse(self._schema, operation.query, operation.operation_name)
         if analysis.unchosen:  # strawberry would run the first of several operations
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
-        context = Context.create(engine, live_sources, _DEPARTMENTS, access, analysis=analysis)
+        context = Context.create(engine, live_sources, _DEPARTMENTS, access, analysis=analysis, misses=self._misses)
         try:
             result = await self._schema.execute(
                 operation.query,
@@ -179,6 +198,9 @@ class GraphQLEndpoint:
             operation_name=operation.operation_name,
             document_key=_document_key(engine),
         )
+        outage = store_outage(errors)
+        if outage is not None:  # nothing of a half-read answer is sent, nor audited
+            return _retry_later(unavailable(STORE_UNAVAILABLE, outage, request=log_fields))
         try:
             extensions = await self._gate.settle(request, operation, access, errors)
         except AuditUnavailable as error:
@@ -188,7 +210,7 @@ class GraphQLEndpoint:
                 describe_exception(error),
             )
             message = "the audit trail is unavailable, so nothing can be returned; try again later"
-            return bad_request(message, 503, "AUDIT_UNAVAILABLE")
+            return _retry_later({"errors": [{"message": message, "extensions": {"code": AUDIT_UNAVAILABLE}}]})
         unexecuted = isinstance(result, PreExecutionError)
         # Before any field ran (parsing, validation, the variables' values): no field has a path.
         request_error = result.data is None and bool(errors) and all(error.path is None for error in errors)
@@ -198,6 +220,13 @@ class GraphQLEndpoint:
         if extensions:
             payload["extensions"] = extensions
         return _json(payload, request_error_status if request_error else 200, media_type)
+
+
+def _retry_later(payload: Mapping[str, Any]) -> Response:
+    """503: the store or the trail is away; the same request may succeed once it is back."""
+    response = _json(payload, 503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _operation_unknown(name: str | None, status: int, media_type: str) -> Response:

@@ -20,6 +20,7 @@ DEFAULT_TOKEN_AUDIENCE = "aidgraph"
 DEFAULT_TOKEN_LIFETIME = timedelta(minutes=10)
 MAX_TOKEN_LIFETIME = timedelta(minutes=15)  # auth.tokens.MAX_LIFETIME; checked again there
 DEFAULT_TOKEN_RATE_LIMIT = 30
+DEFAULT_LOOKUP_MISS_LIMIT = 30
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -48,6 +49,8 @@ class Settings:
     token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME
     # Token requests per client per minute, counted by each worker on its own; 0 turns the limit off.
     token_rate_limit: int = DEFAULT_TOKEN_RATE_LIMIT
+    # Look-ups by key that find nothing visible, per client per minute, counted by each worker; 0: no limit.
+    lookup_miss_limit: int = DEFAULT_LOOKUP_MISS_LIMIT
     # An external OIDC / OAuth issuer trusted besides the hub itself (all None: none).
     external_issuer: str | None = None
     external_jwks_url: str | None = None
@@ -63,6 +66,8 @@ class Settings:
             )
         if self.token_rate_limit < 0:
             raise SettingsError("AIDGRAPH_TOKEN_RATE_LIMIT must not be negative (0 turns it off)")
+        if self.lookup_miss_limit < 0:
+            raise SettingsError("AIDGRAPH_LOOKUP_MISS_LIMIT must not be negative (0 turns it off)")
         if (self.external_issuer is None) != (self.external_jwks_url is None):
             raise SettingsError("set AIDGRAPH_EXTERNAL_ISSUER and AIDGRAPH_EXTERNAL_JWKS_URL together, or neither")
 
@@ -78,6 +83,7 @@ class Settings:
                 seconds=_integer(values, "AIDGRAPH_TOKEN_LIFETIME", int(DEFAULT_TOKEN_LIFETIME.total_seconds()))
             ),
             token_rate_limit=_integer(values, "AIDGRAPH_TOKEN_RATE_LIMIT", DEFAULT_TOKEN_RATE_LIMIT),
+            lookup_miss_limit=_integer(values, "AIDGRAPH_LOOKUP_MISS_LIMIT", DEFAULT_LOOKUP_MISS_LIMIT),
             external_issuer=values.get("AIDGRAPH_EXTERNAL_ISSUER") or None,
             external_jwks_url=values.get("AIDGRAPH_EXTERNAL_JWKS_URL") or None,
             external_audience=values.get("AIDGRAPH_EXTERNAL_AUDIENCE") or None,
@@ -118,6 +124,7 @@ class Settings:
             f"Settings(database_url={redact(self.database_url)!r}, sources_file={self.sources_file!r}, "
             f"token_issuer={self.token_issuer!r}, token_audience={self.token_audience!r}, "
             f"token_lifetime={self.token_lifetime!r}, token_rate_limit={self.token_rate_limit!r}, "
+            f"lookup_miss_limit={self.lookup_miss_limit!r}, "
             f"external_issuer={self.external_issuer!r}, "
             f"external_jwks_url={redact_http(self.external_jwks_url)!r}, "
             f"external_audience={self.external_audience!r}, development={self.development!r})"

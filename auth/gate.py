@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from auth.access import Access, access_for
-from auth.audit import AuditEvent, AuditWriter, Caller, audit_event, document_hash
+from auth.audit import NOT_FOUND, AuditEvent, AuditWriter, Caller, audit_event, document_hash, misses_detail
 from auth.authenticate import Authenticator, Unauthenticated, claimed_client_id, unauthenticated_response
 from auth.disclosure import Disclosure, DisclosureProfile, disclose, extensions_of
 from auth.policy import PolicyError
@@ -117,7 +117,8 @@ class SecuredGate:
         profile = self._profile_of(operation.query, operation.operation_name)
         disclosure = disclose(access, profile.fields)
         forbidden = [error for error in errors if (error.extensions or {}).get("code") == "FORBIDDEN"]
-        if disclosure.personal or disclosure.withheld or access.subjects or forbidden:
+        # a RATE_LIMITED look-up is among the misses
+        if disclosure.personal or disclosure.withheld or access.subjects or access.misses or forbidden:
             audit: AuditWriter = request.state.audit
             await audit.append(self._event(request, operation, access, disclosure, profile.operation, errors))
         return extensions_of(disclosure)
@@ -132,15 +133,20 @@ class SecuredGate:
         errors: list[GraphQLError],
     ) -> AuditEvent:
         codes = sorted({str((error.extensions or {}).get("code", "ERROR")) for error in errors})
+        outcome = "partial" if errors or disclosure.withheld else "ok"
+        details = [("errors: " + ", ".join(codes))] if codes else []
+        if access.misses:  # look-ups that found nothing visible: their keys are subjects too, pseudonymised
+            outcome = NOT_FOUND if outcome == "ok" and not access.subjects else outcome
+            details.append(misses_detail(access.misses))
         return audit_event(
-            "partial" if errors or disclosure.withheld else "ok",
+            outcome,
             caller=Caller.of(access),
             actor=None,  # a client system asked; no person is named
             operation=operation_name,
             document_hash=document_hash(request.state.engine, operation.query),
-            subjects=access.subjects,
+            subjects=access.subjects | {miss.key for miss in access.misses},
             disclosure=disclosure,
-            detail=("errors: " + ", ".join(codes)) if codes else None,
+            detail="; ".join(details) or None,
         )
 
     async def _refused(

@@ -59,6 +59,11 @@ def test_token_and_external_issuer_settings_are_read_from_the_mapping() -> None:
     assert settings.development is True
 
 
+def test_the_limit_on_missed_look_ups_defaults_to_30_and_is_read_from_the_mapping() -> None:
+    assert Settings.from_mapping({}).lookup_miss_limit == 30
+    assert Settings.from_mapping({"AIDGRAPH_LOOKUP_MISS_LIMIT": "0"}).lookup_miss_limit == 0
+
+
 @pytest.mark.parametrize(
     ("values", "says"),
     [
@@ -66,6 +71,8 @@ def test_token_and_external_issuer_settings_are_read_from_the_mapping() -> None:
         ({"AIDGRAPH_TOKEN_LIFETIME": "0"}, "AIDGRAPH_TOKEN_LIFETIME must be 1 to 900 seconds"),
         ({"AIDGRAPH_TOKEN_LIFETIME": "10m"}, "AIDGRAPH_TOKEN_LIFETIME must be a whole number"),
         ({"AIDGRAPH_TOKEN_RATE_LIMIT": "-1"}, "AIDGRAPH_TOKEN_RATE_LIMIT must not be negative"),
+        ({"AIDGRAPH_LOOKUP_MISS_LIMIT": "-1"}, "AIDGRAPH_LOOKUP_MISS_LIMIT must not be negative"),
+        ({"AIDGRAPH_LOOKUP_MISS_LIMIT": "lots"}, "AIDGRAPH_LOOKUP_MISS_LIMIT must be a whole number"),
         ({"AIDGRAPH_DEVELOPMENT": "maybe"}, "AIDGRAPH_DEVELOPMENT must be one of"),
         ({"AIDGRAPH_EXTERNAL_ISSUER": "https://idp"}, "AIDGRAPH_EXTERNAL_JWKS_URL together"),
     ],
