@@ -133,13 +133,12 @@ class SecuredGate:
         errors: list[GraphQLError],
     ) -> AuditEvent:
         codes = sorted({str((error.extensions or {}).get("code", "ERROR")) for error in errors})
-        outcome = "partial" if errors or disclosure.withheld else "ok"
         details = [("errors: " + ", ".join(codes))] if codes else []
         if access.misses:  # look-ups that found nothing visible: their keys are subjects too, pseudonymised
-            outcome = NOT_FOUND if outcome == "ok" and not access.subjects else outcome
             details.append(misses_detail(access.misses))
+        found_nothing = bool(access.misses) and not access.subjects
         return audit_event(
-            outcome,
+            "partial" if errors or disclosure.withheld else (NOT_FOUND if found_nothing else "ok"),
             caller=Caller.of(access),
             actor=None,  # a client system asked; no person is named
             operation=operation_name,
