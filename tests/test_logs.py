@@ -208,9 +208,13 @@ def test_no_log_record_holds_a_person_or_the_query(
     assert any(f"request={source_id}" in line and 'relation "jsxx" does not exist' in line for line in messages)
     assert "disability.cjr: 1 rows skipped, not valid in the department's format" in messages
     keyed = r"document=hmac-sha256:[0-9a-f]{64}"  # the audit trail's keyed hash, never the text
-    assert any(re.search(rf"request={internal_id} operation=Housing {keyed}: unexpected", line) for line in messages)
+    client = "client=civil-affairs-assistance-review"  # the caller's client id, once its token is verified
     assert any(
-        re.search(rf"request={bug_id} operation=ByVariable {keyed}: unexpected RuntimeError", line) for line in messages
+        re.search(rf"request={internal_id} {client} operation=Housing {keyed}: unexpected", line) for line in messages
+    )
+    assert any(
+        re.search(rf"request={bug_id} {client} operation=ByVariable {keyed}: unexpected RuntimeError", line)
+        for line in messages
     )
     assert any("the audit event could not be written" in line for line in messages)
     # and no record holds a person of the world or any of the documents
