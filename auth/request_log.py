@@ -19,8 +19,6 @@ from typing import Any
 from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast, parse
 from starlette.requests import Request
 
-from auth.audit.event import document_digest
-
 _NAME_SHOWN = 100  # characters of an operation name; a GraphQL name cannot hold more than letters, digits, _
 
 
@@ -77,6 +75,9 @@ class RequestLog:
         if operation is not None:
             fields["operation"] = operation
         if self._query is not None and self._document_key is not None:
+            # imported here: the audit package's writer logs through this module, which may be imported first
+            from auth.audit.event import document_digest
+
             fields["document"] = document_digest(self._document_key, self._query)
         return fields
 
