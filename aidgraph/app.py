@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
             tracing.flush()
 
     if settings.otlp_endpoint is not None:
-        tracing.install_exporter(tracing.otlp_exporter(settings.otlp_endpoint))
+        tracing.export_otlp(settings.otlp_endpoint)
     graphql_schema = schema.create_schema(development=settings.development)
     tokens = settings.token_settings()
     service = TokenService(tokens)

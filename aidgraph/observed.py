@@ -57,14 +57,15 @@ class Observed:
                     route = _route_of(scope)
                     outcome = request_log.outcome or metrics.outcome_of(status)
                     operation = metrics.operation_label(request_log.operation())
-                    annotate(root, route=route, status=status, outcome=outcome, operation=operation)
-                    annotate(root, client=request_log.client)
                     seconds = time.perf_counter() - started
                     metrics.request_answered(route=route, operation=operation, outcome=outcome, seconds=seconds)
                     fields = request_log.access_fields(
                         method=method, path=route, status=status, seconds=seconds, outcome=outcome
                     )
                     access_log.info("%s %s %d %s", method, route, status, outcome, extra={"access": fields})
+                    # the span names the operation as the metrics do: a label, not the client's own word
+                    annotate(root, route=route, status=status, outcome=outcome, operation=operation)
+                    annotate(root, client=fields.get("client"), document=fields.get("document"))
         finally:
             done_serving(token)
 

@@ -7,7 +7,7 @@ from typing import Final
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
 SERVICE_NAME: Final = "aidgraph"
@@ -15,6 +15,7 @@ TRACES_PATH: Final = "/v1/traces"  # OTLP over HTTP: the signal's path below the
 
 _installed = threading.Lock()
 _provider: TracerProvider | None = None
+_exporting: set[str] = set()
 
 
 def otlp_exporter(endpoint: str) -> SpanExporter:
@@ -24,16 +25,25 @@ def otlp_exporter(endpoint: str) -> SpanExporter:
     return OTLPSpanExporter(endpoint=endpoint.rstrip("/") + TRACES_PATH)
 
 
-def install_exporter(exporter: SpanExporter) -> TracerProvider:
-    """Send this process's spans to `exporter` (batched, off the request's path). Once per process:
-    OpenTelemetry has one provider for a process, so a second call keeps the first."""
+def export_otlp(endpoint: str) -> None:
+    """Send this process's spans to the collector at `endpoint`, in batches, by a thread of their own
+    (off the requests' path); once per endpoint, however many apps the process makes."""
+    with _installed:
+        if endpoint in _exporting:
+            return
+        _exporting.add(endpoint)
+    install(BatchSpanProcessor(otlp_exporter(endpoint)))
+
+
+def install(processor: SpanProcessor) -> None:
+    """Hand every span this process ends to `processor`. OpenTelemetry has one provider per process,
+    made on the first call; later calls add their processor to it."""
     global _provider
     with _installed:
         if _provider is None:
             _provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME}))
-            _provider.add_span_processor(BatchSpanProcessor(exporter))
             trace.set_tracer_provider(_provider)
-        return _provider
+        _provider.add_span_processor(processor)
 
 
 def flush() -> None:
