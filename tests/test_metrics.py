@@ -4,6 +4,7 @@ PostgreSQL; answered only on the hub's own machine; summed over the workers of `
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -225,3 +226,8 @@ def test_two_workers_answer_the_sum_of_both(tmp_path: Path, world_on_sqlite: tup
     assert [value(samples, "aidgraph_requests_total", **labels) for samples in scrapes] == [sent] * 4
     # and the directory of the workers' files is gone with the server
     assert list(temporary.glob("aidgraph-metrics-*")) == []
+    # and the workers logged JSON lines, one access line per request by the hub, none by uvicorn itself
+    logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    access = [line for line in logged if line["logger"] == "aidgraph.access" and line["path"] == "/graphql"]
+    assert len(access) == sent
+    assert not any('"POST /graphql HTTP/1.1"' in line for line in output.splitlines())
