@@ -18,7 +18,7 @@ from aidgraph import tracing
 from aidgraph.db import create_engine
 from aidgraph.graphql_http import Gate, GraphQLEndpoint, OpenGate
 from aidgraph.observed import Observed
-from aidgraph.operations_http import MetricsEndpoint, healthz, readyz, sampling
+from aidgraph.operations_http import MetricsEndpoint, Readiness, healthz, sampling
 from aidgraph.settings import Settings
 from aidgraph.sources import load_live_sources
 from aidgraph.students_http import StudentExport
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
         Route("/students/export", StudentExport(gate).handle, methods=["GET"]),
         *oauth_routes(tokens, service=service),
         Route("/healthz", healthz, methods=["GET"]),
-        Route("/readyz", readyz, methods=["GET"]),
+        Route("/readyz", Readiness().handle, methods=["GET"]),
         Route("/metrics", MetricsEndpoint(settings.networks()).handle, methods=["GET"]),
     ]
     return Starlette(routes=routes, middleware=[Middleware(Observed)], lifespan=lifespan)

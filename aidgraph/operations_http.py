@@ -15,6 +15,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 MULTIPROCESS_DIRECTORY: Final = "PROMETHEUS_MULTIPROC_DIR"
 # How often each worker writes its gauges (pool, audit queue, sources) for the workers that answer a scrape.
 SAMPLED_EVERY_SECONDS: Final = 5.0
+PROBED_AT_MOST_EVERY_SECONDS: Final = 1.0
 _FORWARDED: Final = ("forwarded", "x-forwarded-for")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -42,13 +44,25 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
 
-async def readyz(request: Request) -> Response:
-    """Ready: the store answers and the audit trail takes a write (tried, then rolled back)."""
-    engine: sa.Engine = request.state.engine
-    problem = await run_in_threadpool(_unready, engine)
-    if problem is not None:
-        return JSONResponse({"status": "unavailable", **problem}, status_code=503, headers={"Retry-After": "5"})
-    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+class Readiness:
+    """Ready: the store answers and the audit trail takes a write (tried, then rolled back).
+
+    Open to every caller, as a load balancer's checks come from anywhere: so a worker probes at most
+    once per `PROBED_AT_MOST_EVERY_SECONDS` and answers the calls in between with that probe's verdict.
+    """
+
+    def __init__(self) -> None:
+        self._verdict: dict[str, str] | None = None
+        self._probed_at = -PROBED_AT_MOST_EVERY_SECONDS
+
+    async def handle(self, request: Request) -> Response:
+        if time.monotonic() - self._probed_at >= PROBED_AT_MOST_EVERY_SECONDS:
+            self._probed_at = time.monotonic()
+            self._verdict = await run_in_threadpool(_unready, request.state.engine)
+        if self._verdict is not None:
+            headers = {"Retry-After": "5", "Cache-Control": "no-store"}
+            return JSONResponse({"status": "unavailable", **self._verdict}, status_code=503, headers=headers)
+        return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
 
 def _unready(engine: sa.Engine) -> dict[str, str] | None:
