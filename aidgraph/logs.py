@@ -18,7 +18,18 @@ from auth.request_log import current_request_log, describe_exception
 
 FORMATS: Final = ("json", "text")
 # The hub's own loggers log at INFO (the access line); libraries only from WARNING, uvicorn's access log never.
-_QUIET: Final = ("uvicorn", "alembic", "uvicorn.error", "sqlalchemy", "httpx", "httpcore", "urllib3", "opentelemetry")
+_QUIET: Final = (
+    "uvicorn",
+    "uvicorn.error",
+    "alembic",
+    "sqlalchemy",
+    "httpx",
+    "httpx2",
+    "httpcore",
+    "httpcore2",
+    "urllib3",
+    "opentelemetry",
+)
 
 
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
