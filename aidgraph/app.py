@@ -9,14 +9,16 @@ from typing import TypedDict
 
 import sqlalchemy as sa
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 import schema
 from adapters.sources import LiveSource
+from aidgraph import tracing
 from aidgraph.db import create_engine
 from aidgraph.graphql_http import Gate, GraphQLEndpoint, OpenGate
+from aidgraph.observed import Observed
+from aidgraph.operations_http import MetricsEndpoint, Readiness, healthz, sampling
 from aidgraph.settings import Settings
 from aidgraph.sources import load_live_sources
 from aidgraph.students_http import StudentExport
@@ -37,16 +39,6 @@ class State(TypedDict):
     audit: AuditWriter
 
 
-async def healthz(request: Request) -> Response:
-    engine: sa.Engine = request.state.engine
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except sa.exc.SQLAlchemyError:
-        return JSONResponse({"status": "unavailable", "store": "unreachable"}, status_code=503)
-    return JSONResponse({"status": "ok"})
-
-
 def create_app(settings: Settings | None = None, *, open_access: bool = False) -> Starlette:
     """The hub: the OAuth endpoints, and /graphql behind tokens, purposes, policies and the audit trail.
 
@@ -65,6 +57,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
                     await background.enter_async_context(Dispatcher(engine))
                 # Writes the counted unauthenticated refusals each minute, and what is left at shutdown.
                 audit = await background.enter_async_context(AuditWriter(AuditLog(engine)))
+                await background.enter_async_context(sampling(engine, audit, live_sources))
                 yield {
                     "engine": engine,
                     "live_sources": live_sources,
@@ -75,7 +68,10 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
             engine.dispose()
             for source in live_sources.values():
                 source.dispose()
+            tracing.flush()
 
+    if settings.otlp_endpoint is not None:
+        tracing.export_otlp(settings.otlp_endpoint)
     graphql_schema = schema.create_schema(development=settings.development)
     tokens = settings.token_settings()
     service = TokenService(tokens)
@@ -89,8 +85,10 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
         Route("/students/export", StudentExport(gate).handle, methods=["GET"]),
         *oauth_routes(tokens, service=service),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", Readiness().handle, methods=["GET"]),
+        Route("/metrics", MetricsEndpoint(settings.networks()).handle, methods=["GET"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, middleware=[Middleware(Observed)], lifespan=lifespan)
 
 
 def app_from_environment() -> Starlette:

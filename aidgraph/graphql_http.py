@@ -31,7 +31,8 @@ from adapters.sources import RecordSource
 from auth.access import Access
 from auth.audit import AuditUnavailable
 from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
-from auth.request_log import RequestLog, describe_exception, new_request_id
+from auth.request_log import describe_exception, request_log_of
+from auth.tracing import span
 from resolvers.context import Context
 from resolvers.lookups import MissLimit
 from schema.analysis import analyse
@@ -155,7 +156,7 @@ class GraphQLEndpoint:
             if not (isinstance(error, AuditUnavailable) or store_unavailable(error)):
                 raise
             code = AUDIT_UNAVAILABLE if isinstance(error, AuditUnavailable) else STORE_UNAVAILABLE
-            return _retry_later(unavailable(code, error, request=RequestLog(request_id=new_request_id())))
+            return _retry_later(unavailable(code, error, request=request_log_of(request)))
 
     async def _handle(self, request: Request) -> Response:
         parsed = await read_operation(request)
@@ -175,29 +176,37 @@ class GraphQLEndpoint:
         request_error_status = 400 if media_type == GRAPHQL_RESPONSE else 200
         engine: sa.Engine = request.state.engine
         live_sources: dict[str, RecordSource] = request.state.live_sources
+        log_fields = request_log_of(request)
         # One analysis per (document, operation), cached: the fetch plans, limits and disclosure profile.
-        analysis = analyse(self._schema, operation.query, operation.operation_name)
+        with span("analyse"):
+            analysis = analyse(self._schema, operation.query, operation.operation_name)
+        # The operation's name as its document spells it; an analysis that walked no operation (the
+        # document does not parse, or holds no such one) carries the name the client asked for instead.
+        walked = analysis.root_fields > 0 and not analysis.unchosen
+        log_fields.describe(
+            query=operation.query,
+            operation_name=operation.operation_name,
+            operation=analysis.operation_name if walked else None,
+            document_key=_document_key(engine),
+        )
         if analysis.unchosen:  # strawberry would run the first of several operations
+            log_fields.outcome = "refused"
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
         context = Context.create(engine, live_sources, _DEPARTMENTS, access, analysis=analysis, misses=self._misses)
         try:
-            result = await self._schema.execute(
-                operation.query,
-                variable_values=operation.variables,
-                context_value=context,
-                operation_name=operation.operation_name,
-            )
+            with span("execute"):
+                result = await self._schema.execute(
+                    operation.query,
+                    variable_values=operation.variables,
+                    context_value=context,
+                    operation_name=operation.operation_name,
+                )
         except CannotGetOperationTypeError:  # a document of fragments only
+            log_fields.outcome = "refused"
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
         finally:
             context.connection.close()
         errors = result.errors or []
-        log_fields = RequestLog(
-            request_id=new_request_id(),
-            query=operation.query,
-            operation_name=operation.operation_name,
-            document_key=_document_key(engine),
-        )
         outage = store_outage(errors)
         if outage is not None:  # nothing of a half-read answer is sent, nor audited
             return _retry_later(unavailable(STORE_UNAVAILABLE, outage, request=log_fields))
@@ -217,6 +226,8 @@ class GraphQLEndpoint:
         payload: dict[str, Any] = {} if request_error else {"data": result.data}
         if errors:
             payload["errors"] = present_errors(errors, request=log_fields, unexecuted=unexecuted)
+            log_fields.outcome = "refused" if request_error else "partial"
+            log_fields.codes = _codes(payload["errors"])
         if extensions:
             payload["extensions"] = extensions
         return _json(payload, request_error_status if request_error else 200, media_type)
@@ -236,6 +247,12 @@ def _operation_unknown(name: str | None, status: int, media_type: str) -> Respon
     else:
         message = f'the document holds no operation named "{name}"'
     return _json({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}, status, media_type)
+
+
+def _codes(presented: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The errors' codes, for the access line: the hub's own words, never a message."""
+    codes = {str(error.get("extensions", {}).get("code", "ERROR")) for error in presented}
+    return tuple(sorted(code for code in codes if code.isupper() and len(code) <= 40))
 
 
 def _document_key(engine: sa.Engine) -> bytes | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ DEFAULT_TOKEN_LIFETIME = timedelta(minutes=10)
 MAX_TOKEN_LIFETIME = timedelta(minutes=15)  # auth.tokens.MAX_LIFETIME; checked again there
 DEFAULT_TOKEN_RATE_LIMIT = 30
 DEFAULT_LOOKUP_MISS_LIMIT = 30
+DEFAULT_METRICS_NETWORKS = ("127.0.0.0/8", "::1/128")
+LOG_FORMATS = ("json", "text")
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -58,6 +61,10 @@ class Settings:
     development: bool = False
     # Send queued webhook deliveries from the server process (several workers share the work safely).
     deliver_webhooks: bool = True
+    # Observability (docs/operations.md): who may read /metrics, where spans go, how the log is written.
+    metrics_networks: tuple[str, ...] = DEFAULT_METRICS_NETWORKS
+    otlp_endpoint: str | None = None
+    log_format: str = "json"
 
     def __post_init__(self) -> None:
         if not timedelta(0) < self.token_lifetime <= MAX_TOKEN_LIFETIME:
@@ -70,6 +77,11 @@ class Settings:
             raise SettingsError("AIDGRAPH_LOOKUP_MISS_LIMIT must not be negative (0 turns it off)")
         if (self.external_issuer is None) != (self.external_jwks_url is None):
             raise SettingsError("set AIDGRAPH_EXTERNAL_ISSUER and AIDGRAPH_EXTERNAL_JWKS_URL together, or neither")
+        self.networks()  # refuses one that is not a network
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(f"AIDGRAPH_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {self.log_format!r}")
+        if self.otlp_endpoint is not None and not self.otlp_endpoint.startswith(("http://", "https://")):
+            raise SettingsError("AIDGRAPH_OTLP_ENDPOINT must be an http:// or https:// address")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
@@ -89,6 +101,10 @@ class Settings:
             external_audience=values.get("AIDGRAPH_EXTERNAL_AUDIENCE") or None,
             development=_boolean(values, "AIDGRAPH_DEVELOPMENT"),
             deliver_webhooks=_boolean(values, "AIDGRAPH_WEBHOOKS", default=True),
+            metrics_networks=_words(values, "AIDGRAPH_METRICS_NETWORKS") or DEFAULT_METRICS_NETWORKS,
+            # the standard variable of OpenTelemetry's exporters turns the exporter on as well
+            otlp_endpoint=values.get("AIDGRAPH_OTLP_ENDPOINT") or values.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            log_format=(values.get("AIDGRAPH_LOG_FORMAT") or "json").strip().lower(),
         )
 
     @classmethod
@@ -105,6 +121,13 @@ class Settings:
             lifetime=self.token_lifetime,
             rate_limit_per_minute=self.token_rate_limit,
         )
+
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The networks whose callers /metrics answers."""
+        try:
+            return [ipaddress.ip_network(network.strip()) for network in self.metrics_networks]
+        except ValueError as error:
+            raise SettingsError(f"AIDGRAPH_METRICS_NETWORKS must list networks such as 127.0.0.0/8: {error}") from None
 
     def trusted_external_issuer(self) -> ExternalIssuer | None:
         """The external issuer to accept tokens from; its audience defaults to the hub's own."""
@@ -127,7 +150,9 @@ class Settings:
             f"lookup_miss_limit={self.lookup_miss_limit!r}, "
             f"external_issuer={self.external_issuer!r}, "
             f"external_jwks_url={redact_http(self.external_jwks_url)!r}, "
-            f"external_audience={self.external_audience!r}, development={self.development!r})"
+            f"external_audience={self.external_audience!r}, development={self.development!r}, "
+            f"metrics_networks={self.metrics_networks!r}, otlp_endpoint={redact_http(self.otlp_endpoint)!r}, "
+            f"log_format={self.log_format!r})"
         )
 
 
@@ -161,6 +186,10 @@ def _integer(values: Mapping[str, str], name: str, default: int) -> int:
         return int(text)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {text!r}") from None
+
+
+def _words(values: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(word.strip() for word in values.get(name, "").split(",") if word.strip())
 
 
 def _boolean(values: Mapping[str, str], name: str, *, default: bool = False) -> bool:

@@ -23,6 +23,8 @@ from auth.disclosure import Disclosure, DisclosureProfile, disclose, extensions_
 from auth.policy import PolicyError
 from auth.policy_store import PolicyCache
 from auth.principal import Principal
+from auth.request_log import request_log_of
+from auth.tracing import span
 
 PURPOSE_HEADER = "x-purpose"
 CASE_HEADER = "x-case-id"
@@ -87,7 +89,9 @@ class SecuredGate:
         principal: Principal | None = None
         purpose: str | None = None
         try:
-            principal = await self._authenticator.authenticate(request)
+            with span("authenticate"):
+                principal = await self._authenticator.authenticate(request)
+            request_log_of(request).client = principal.client_id
             purpose = choose_purpose(principal, request.headers.get(PURPOSE_HEADER))
             case_id = _case_id(request)
             policies: PolicyCache = request.state.policies
@@ -120,7 +124,8 @@ class SecuredGate:
         # a RATE_LIMITED look-up is among the misses
         if disclosure.personal or disclosure.withheld or access.subjects or access.misses or forbidden:
             audit: AuditWriter = request.state.audit
-            await audit.append(self._event(request, operation, access, disclosure, profile.operation, errors))
+            with span("audit"):
+                await audit.append(self._event(request, operation, access, disclosure, profile.operation, errors))
         return extensions_of(disclosure)
 
     def _event(
@@ -163,4 +168,5 @@ class SecuredGate:
             detail=detail,
         )
         audit: AuditWriter = request.state.audit
-        await audit.append(event)
+        with span("audit"):
+            await audit.append(event)
