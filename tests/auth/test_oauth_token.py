@@ -18,8 +18,8 @@ from starlette.testclient import TestClient
 
 from aidgraph.db import create_engine
 from auth.clients import register_client
+from auth.limiter import SlidingWindow
 from auth.server import TokenService, TokenSettings, oauth_routes
-from auth.server.ratelimit import SlidingWindow
 
 SETTINGS = TokenSettings(
     issuer="https://hub.example.org", audience="aidgraph-test", lifetime=timedelta(minutes=5), rate_limit_per_minute=0
