@@ -1,16 +1,28 @@
 """`GET /students/export`: the whole term's eligible students for the student-aid system, streamed.
 
-Behind the same gate as /graphql (token, purpose `student-aid`, the policy, regions); rows are
-encoded as they are read and every page is audited before it is sent (resolvers.students.export).
+Behind the same gate as /graphql (token, purpose `student-aid`, the policy, regions, the client's
+rate); rows are encoded as they are read and every page is audited before it is sent
+(resolvers.students.export). The first page is read and audited before any header is sent, so a
+trail that cannot be written is a 503, not a 200 cut off after its headers. The stream reads from
+an engine of its own, without the statement_timeout of the request engine: an export of a province
+rightly takes long, and its pool (aidgraph.app) bounds how many run at once.
 """
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
 import sqlalchemy as sa
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from aidgraph.admission import InFlight, overloaded, store_failure, store_unavailable
 from aidgraph.graphql_http import Gate
+from aidgraph.settings import DEFAULT_MAX_IN_FLIGHT
+from auth.audit import AuditUnavailable
+from auth.gate import audit_unavailable
 from resolvers.rules.regions import Region
 from resolvers.rules.terms import term_start
 from resolvers.students.export import FORMATS, encode, export_rows
@@ -27,11 +39,27 @@ def _refuse(message: str, code: str = "BAD_USER_INPUT", status: int = 400) -> Re
 
 
 class StudentExport:
-    def __init__(self, gate: Gate) -> None:
+    def __init__(self, gate: Gate, *, in_flight: InFlight | None = None) -> None:
         self._gate = gate
+        self._in_flight = in_flight or InFlight(DEFAULT_MAX_IN_FLIGHT)
 
     async def handle(self, request: Request) -> Response:
-        access = await self._gate.admit(request, None)
+        with self._in_flight.slot() as admitted:
+            if not admitted:
+                return overloaded()
+            try:
+                return await self._answer(request)
+            except Exception as error:
+                failure = store_failure(error)
+                if failure is None:
+                    raise
+                return store_unavailable(failure)
+
+    async def _answer(self, request: Request) -> Response:
+        identified = await self._gate.identify(request)
+        if isinstance(identified, Response):
+            return identified
+        access = await self._gate.admit(request, identified, None)
         if isinstance(access, Response):
             return access
         problem = access.enter("eligibleStudents")  # the export is that list, whole: governed alike
@@ -52,11 +80,17 @@ class StudentExport:
             return _refuse(f"format: {format_name!r} is not one of {', '.join(FORMATS)}")
         if stage is not None and stage not in STAGES:
             return _refuse(f"stage: {stage!r} is not one of {', '.join(STAGES)}")
-        engine: sa.Engine = request.state.engine
+        engine: sa.Engine = request.state.export_engine
         rows = export_rows(engine, access, term=term, region=prefix, stage=stage, operation="students export")
+        chunks = encode(rows, format_name)
+        try:
+            first = await run_in_threadpool(next, chunks, None)  # the first page, read and audited
+        except AuditUnavailable:
+            return audit_unavailable()
         filename = f"eligible-students-{region}-{term}.{format_name}"
+        rest: Iterator[bytes] = itertools.chain([first], chunks) if first is not None else iter(())
         return StreamingResponse(
-            encode(rows, format_name),  # a plain iterator: Starlette runs it in a thread, page by page
+            rest,  # a plain iterator: Starlette runs it in a thread, page by page
             media_type=MEDIA_TYPES[format_name],
             headers={"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"},
         )
