@@ -17,6 +17,7 @@ from tests.access import world_store
 from tests.conftest import BACKENDS
 from tests.test_access import Hub
 from tests.world import SMALL
+from tools.pgserver import ThrowawayPostgres
 
 PICTURE = "query Picture($number: String!) { household(householdNumber: $number) { address members { name } } }"
 EXPORT = {"term": "2026-2027-1", "region": "3505"}
@@ -76,13 +77,6 @@ def test_a_body_over_the_limit_is_413_and_is_read_only_after_the_token(world: tu
         )
         # and a body within the limit is answered
         assert _ask(http, bearer).json()["data"]["household"]["address"]
-
-
-def test_the_default_body_limit_holds_the_longest_document_the_parser_takes() -> None:
-    from schema.hardening import DEFAULT_LIMITS
-
-    # the longest document, each character as long as UTF-8 makes one, fits with room for variables
-    assert Settings().max_request_bytes > DEFAULT_LIMITS.characters * 4
 
 
 def test_a_client_over_its_rate_gets_429_with_retry_after(world: tuple[str, sa.Engine]) -> None:
@@ -145,6 +139,19 @@ def test_over_the_request_timeout_is_504_and_nothing_is_sent(world: tuple[str, s
             "the request took longer than the 1e-06 s allowed; nothing was returned",
         )
         assert _events(engine) == before
+
+
+def test_request_connections_have_a_statement_timeout_and_export_connections_none(postgres: ThrowawayPostgres) -> None:
+    # given a hub on PostgreSQL whose request statements may run 1.5 s (SQLite has no statement_timeout)
+    url = postgres.create_database("statement_timeouts", template="aidgraph_template")
+    with TestClient(create_app(Settings(database_url=url, statement_timeout=1.5))) as http:
+        request_engine: sa.Engine = http.app_state["engine"]
+        export_engine: sa.Engine = http.app_state["export_engine"]
+        # then PostgreSQL cancels a request connection's statement at 1.5 s, never an export's
+        with request_engine.connect() as connection:
+            assert connection.execute(sa.text("SHOW statement_timeout")).scalar_one() == "1500ms"
+        with export_engine.connect() as connection:
+            assert connection.execute(sa.text("SHOW statement_timeout")).scalar_one() == "0"
 
 
 def _break_the_trail(engine: sa.Engine) -> None:
