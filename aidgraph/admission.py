@@ -30,6 +30,10 @@ class InFlight:
         self._limit = limit
         self._count = 0  # touched on the event loop only
 
+    @property
+    def serving(self) -> int:
+        return self._count
+
     @contextlib.contextmanager
     def slot(self) -> Iterator[bool]:
         """True while the request holds one of the slots; False when all were taken (nothing is held)."""

@@ -53,7 +53,15 @@ class Holder:
             self.held.clear()
             return JSONResponse({"held": 0})
 
-        return [Route("/test/hold", hold, methods=["POST"]), Route("/test/release", release, methods=["POST"])]
+        async def serving(request: Request) -> Response:
+            [graphql] = [route for route in request.app.routes if getattr(route, "path", None) == "/graphql"]
+            return JSONResponse({"serving": graphql.endpoint.__self__.in_flight.serving})
+
+        return [
+            Route("/test/hold", hold, methods=["POST"]),
+            Route("/test/release", release, methods=["POST"]),
+            Route("/test/serving", serving, methods=["GET"]),
+        ]
 
 
 @contextmanager
@@ -101,7 +109,10 @@ def test_with_the_pool_taken_graphql_waits_off_the_loop_healthz_answers_and_the_
         assert http.post("/test/hold", params={"count": 2}).json() == {"held": 2}
         with ThreadPoolExecutor(1) as pool:
             waiting: Future[httpx2.Response] = pool.submit(_ask, http, bearer)
-            # then /healthz answers while that request waits for a connection
+            # then the loop goes on answering while that request waits for a connection (a blocked loop
+            # would leave this poll unanswered, and the client's timeout would fail the test)
+            while http.get("/test/serving").json() == {"serving": 0}:
+                threading.Event().wait(0.01)
             assert http.get("/healthz").json() == {"status": "ok"}
             # and a second request is not queued behind it: 503 at once, saying when to come back
             shed = _ask(http, bearer)
