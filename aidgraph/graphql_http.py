@@ -192,6 +192,10 @@ class GraphQLEndpoint:
         self._bounds = bounds or RequestBounds()
         self._in_flight = in_flight or InFlight(self._bounds.max_in_flight)
 
+    @property
+    def in_flight(self) -> InFlight:
+        return self._in_flight
+
     async def handle(self, request: Request) -> Response:
         with self._in_flight.slot() as admitted:
             if not admitted:
