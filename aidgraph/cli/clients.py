@@ -75,13 +75,13 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
 
 def _clients_list(_args: argparse.Namespace, context: CommandContext) -> int:
     clients = list_clients(context.store())
-    print(f"{'client':<28}{'department':<16}{'status':<10}{'regions':<16}{'rate/min':<10}{'roles':<28}purposes")
+    print(f"{'client':<28}{'department':<16}{'status':<10}{'regions':<16}{'roles':<28}{'purposes':<40}rate/min")
     for client in clients:
         status = "disabled" if client.disabled else "enabled"
         rate = "default" if client.rate_limit is None else str(client.rate_limit or "unlimited")
         print(
-            f"{client.client_id:<28}{client.department:<16}{status:<10}{','.join(client.regions):<16}{rate:<10}"
-            f"{','.join(client.roles):<28}{','.join(client.purposes)}"
+            f"{client.client_id:<28}{client.department:<16}{status:<10}{','.join(client.regions):<16}"
+            f"{','.join(client.roles):<28}{','.join(client.purposes):<40}{rate}"
         )
     print(f"{len(clients)} clients", file=sys.stderr)
     return 0
