@@ -97,9 +97,10 @@ def store_failure(error: BaseException) -> StoreFailure | None:
 
 
 def statement_cancelled(error: BaseException) -> bool:
-    """PostgreSQL cancelled a statement at its statement_timeout (SQLSTATE 57014, query_canceled)."""
-    original = getattr(error, "orig", None)
-    return getattr(original, "sqlstate", None) == "57014"
+    """PostgreSQL cancelled a statement at its statement_timeout (SQLSTATE 57014, query_canceled).
+
+    The driver's own error, or SQLAlchemy's around it (the store's batch reads use the driver directly)."""
+    return any(getattr(found, "sqlstate", None) == "57014" for found in (error, getattr(error, "orig", None)))
 
 
 def failure_among(errors: list[GraphQLError]) -> StoreFailure | None:
@@ -122,6 +123,11 @@ def store_unavailable(failure: StoreFailure) -> Response:
         return error_response(message, "STORE_BUSY", 503, retry_after=RETRY_AFTER_SECONDS)
     message = "the hub's store did not answer; try again later"
     return error_response(message, "STORE_UNAVAILABLE", 503, retry_after=5)
+
+
+def statement_timed_out() -> Response:
+    message = "a statement of this request ran past the store's time limit; nothing was returned"
+    return error_response(message, "REQUEST_TIMEOUT", 504)
 
 
 def timed_out(seconds: float) -> Response:

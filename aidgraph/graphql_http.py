@@ -38,6 +38,7 @@ from aidgraph.admission import (
     failure_among,
     overloaded,
     read_body,
+    statement_timed_out,
     store_failure,
     store_unavailable,
     timed_out,
@@ -206,7 +207,7 @@ class GraphQLEndpoint:
                     prepared = await self._prepare(request)
                     if isinstance(prepared, Response):
                         return prepared
-                    operation, access, analysis, result, media_type = prepared
+                    operation, access, result, media_type = prepared
             except TimeoutError:
                 return timed_out(self._bounds.request_timeout)
             except Exception as error:
@@ -214,9 +215,9 @@ class GraphQLEndpoint:
                 if failure is None:
                     raise
                 return store_unavailable(failure)
-            return await self._settle(request, operation, access, analysis, result, media_type)
+            return await self._settle(request, operation, access, result, media_type)
 
-    async def _prepare(self, request: Request) -> tuple[Operation, Access, Analysis, ExecutionResult, str] | Response:
+    async def _prepare(self, request: Request) -> tuple[Operation, Access, ExecutionResult, str] | Response:
         """Identify, read, analyse, admit and execute: the answer's parts, or the response that ends it early."""
         identified = await self._gate.identify(request)
         if isinstance(identified, Response):
@@ -254,11 +255,11 @@ class GraphQLEndpoint:
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
         errors = result.errors or []
         if cancelled_among(errors):  # a statement ran past statement_timeout: the answer would be a torso
-            return timed_out(self._bounds.request_timeout)
+            return statement_timed_out()
         failure = failure_among(errors)
         if failure is not None:
             raise failure
-        return operation, access, analysis, result, media_type
+        return operation, access, result, media_type
 
     async def _execute(self, context: Context, operation: Operation) -> ExecutionResult:
         """On an execution thread's own loop: the resolvers' synchronous reads block only that thread."""
@@ -278,7 +279,6 @@ class GraphQLEndpoint:
         request: Request,
         operation: Operation,
         access: Access,
-        analysis: Analysis,
         result: ExecutionResult,
         media_type: str,
     ) -> Response:

@@ -9,14 +9,17 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
+from adapters.catalog import DEPARTMENTS
+from adapters.ingest import ingest_folder
 from aidgraph.app import create_app
+from aidgraph.db import create_engine
 from aidgraph.settings import Settings
 from auth.clients import register_client, set_rate_limit
 from auth.tables import audit_event
-from tests.access import world_store
+from tests.access import apply_demo_policy, world_store
 from tests.conftest import BACKENDS
 from tests.test_access import Hub
-from tests.world import SMALL
+from tests.world import SMALL, write_world
 from tools.pgserver import ThrowawayPostgres
 
 PICTURE = "query Picture($number: String!) { household(householdNumber: $number) { address members { name } } }"
@@ -133,7 +136,7 @@ def test_over_the_request_timeout_is_504_and_nothing_is_sent(world: tuple[str, s
         # when a picture is asked for
         response = _ask(http, bearer)
         # then it is 504, as JSON, with no data, and no event was needed
-        assert response.status_code == 504
+        assert response.status_code == 504, response.text
         assert _error(response) == (
             "REQUEST_TIMEOUT",
             "the request took longer than the 1e-06 s allowed; nothing was returned",
@@ -152,6 +155,34 @@ def test_request_connections_have_a_statement_timeout_and_export_connections_non
             assert connection.execute(sa.text("SHOW statement_timeout")).scalar_one() == "1500ms"
         with export_engine.connect() as connection:
             assert connection.execute(sa.text("SHOW statement_timeout")).scalar_one() == "0"
+
+
+def test_a_statement_past_its_timeout_is_504_and_nothing_is_sent(postgres: ThrowawayPostgres, tmp_path: Path) -> None:
+    # given a hub on PostgreSQL whose request statements may run 0.3 s, and the households table locked
+    url = postgres.create_database("statement_cancelled", template="aidgraph_template")
+    engine = create_engine(url)
+    world = write_world(tmp_path / "world")
+    for name, department in DEPARTMENTS.items():
+        ingest_folder(engine, department, world / name)
+    apply_demo_policy(engine)
+    with TestClient(create_app(Settings(database_url=url, statement_timeout=0.3, token_rate_limit=0))) as http:
+        bearer = Hub(http, engine).as_role("civil-affairs", "assistance-review")
+        before = _events(engine)
+        with engine.connect() as locker:
+            locker.execute(sa.text("LOCK TABLE registry_household IN ACCESS EXCLUSIVE MODE"))
+            # when a picture is asked for while the lock is held
+            response = _ask(http, bearer)
+            locker.rollback()
+        # then the statement was cancelled, and the request is 504 with no data and no event
+        assert response.status_code == 504, response.text
+        assert _error(response) == (
+            "REQUEST_TIMEOUT",
+            "a statement of this request ran past the store's time limit; nothing was returned",
+        )
+        assert _events(engine) == before
+        # and without the lock it is answered
+        assert _ask(http, bearer).status_code == 200
+    engine.dispose()
 
 
 def _break_the_trail(engine: sa.Engine) -> None:
