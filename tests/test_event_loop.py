@@ -95,20 +95,24 @@ def _ask(http: httpx2.Client, bearer: str) -> httpx2.Response:
     return http.post("/graphql", json=body, headers={"Authorization": f"Bearer {bearer}"})
 
 
+@pytest.mark.parametrize("waiting_in", ["execution", "authentication"])
 def test_with_the_pool_taken_graphql_waits_off_the_loop_healthz_answers_and_the_rest_is_shed(
-    world: tuple[str, sa.Engine],
+    world: tuple[str, sa.Engine], waiting_in: str
 ) -> None:
     # given a served hub with one request in flight at most, a pool of 1 (+1 overflow) and a long pool wait
     url, engine = world
     secret = register(engine, CLIENT, roles=["civil-affairs"], purposes=["assistance-review"])
+    newcomer_secret = register(engine, "newcomer", roles=["civil-affairs"], purposes=["assistance-review"])
     holder = Holder()
     with served(_hub(url, holder, max_in_flight=1, pool_timeout=60)) as http:
         bearer = token(http, CLIENT, secret)
         assert _ask(http, bearer).status_code == 200  # the client's record and the policy are now cached
+        # a client whose record the worker has not read yet waits for the store while it is authenticated
+        waiter = bearer if waiting_in == "execution" else token(http, "newcomer", newcomer_secret)
         # when every connection of the pool is held, and a request is sent
         assert http.post("/test/hold", params={"count": 2}).json() == {"held": 2}
         with ThreadPoolExecutor(1) as pool:
-            waiting: Future[httpx2.Response] = pool.submit(_ask, http, bearer)
+            waiting: Future[httpx2.Response] = pool.submit(_ask, http, waiter)
             # then the loop goes on answering while that request waits for a connection (a blocked loop
             # would leave this poll unanswered, and the client's timeout would fail the test)
             while http.get("/test/serving").json() == {"serving": 0}:
