@@ -152,6 +152,10 @@ class Gate(Protocol):
         """After execution: record what was disclosed (raising if it cannot) and return the extensions."""
         ...
 
+    async def refuse(self, request: Request, access: Access, *, operation: str, code: str, message: str) -> Response:
+        """An admitted caller refused by the endpoint itself: recorded, and answered (503 if it cannot be)."""
+        ...
+
 
 class OpenGate:
     """Everything visible, nothing recorded: only for benchmarks' open baseline and tests of data shape.
@@ -167,6 +171,9 @@ class OpenGate:
 
     async def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
         return {}
+
+    async def refuse(self, request: Request, access: Access, *, operation: str, code: str, message: str) -> Response:
+        return bad_request(message, 403, code)
 
 
 @dataclass(frozen=True)

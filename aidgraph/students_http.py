@@ -27,6 +27,7 @@ from resolvers.rules.regions import Region
 from resolvers.rules.terms import term_start
 from resolvers.students.export import FORMATS, encode, export_rows
 
+OPERATION = "students export"  # as the trail names the HTTP export's events
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 STAGES = (
     "PRESCHOOL", "PRIMARY", "JUNIOR_SECONDARY", "SENIOR_SECONDARY", "SECONDARY_VOCATIONAL",
@@ -64,7 +65,9 @@ class StudentExport:
             return access
         problem = access.enter("eligibleStudents")  # the export is that list, whole: governed alike
         if problem is not None:
-            return _refuse(f"the export: {problem}", "FORBIDDEN", 403)
+            return await self._gate.refuse(
+                request, access, operation=OPERATION, code="FORBIDDEN", message=f"the export: {problem}"
+            )
         query = request.query_params
         term, region = query.get("term", ""), query.get("region", "")
         format_name, stage = query.get("format", "ndjson"), query.get("stage")
@@ -81,7 +84,7 @@ class StudentExport:
         if stage is not None and stage not in STAGES:
             return _refuse(f"stage: {stage!r} is not one of {', '.join(STAGES)}")
         engine: sa.Engine = request.state.export_engine
-        rows = export_rows(engine, access, term=term, region=prefix, stage=stage, operation="students export")
+        rows = export_rows(engine, access, term=term, region=prefix, stage=stage, operation=OPERATION)
         chunks = encode(rows, format_name)
         try:
             first = await run_in_threadpool(next, chunks, None)  # the first page, read and audited

@@ -180,6 +180,22 @@ class SecuredGate:
             return _refusal(refused)
         return access_for(principal, purpose, identified.policy, case_id=case_id)
 
+    async def refuse(self, request: Request, access: Access, *, operation: str, code: str, message: str) -> Response:
+        """An admitted caller refused by the endpoint (an entry point its policy does not grant), recorded."""
+        event = audit_event(
+            "refused",
+            caller=Caller.of(access),
+            actor=None,
+            operation=operation,
+            document_hash=None,  # no document: the endpoint's own request, named by `operation`
+            detail=f"{code}: {message}",
+        )
+        try:
+            await self._append(request, event)
+        except AuditUnavailable:
+            return audit_unavailable()
+        return _refusal(Refused(code, message))
+
     async def settle(
         self, request: Request, operation: Any, access: Access, errors: list[GraphQLError]
     ) -> dict[str, Any]:

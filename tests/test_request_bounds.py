@@ -211,6 +211,29 @@ def test_a_refusal_whose_event_cannot_be_written_is_503_as_json(world: tuple[str
             )
 
 
+def test_an_export_refused_by_the_policy_is_recorded_and_503_when_it_cannot_be(world: tuple[str, sa.Engine]) -> None:
+    # given a client whose role is not granted the list of eligible students
+    _url, engine = world
+    with _hub(world) as http:
+        hub = Hub(http, engine)
+        bearer = {"Authorization": f"Bearer {hub.as_role('housing', 'assistance-review')}"}
+        # when it asks for the export, then it is refused and the refusal is one event naming it
+        refused = http.get("/students/export", params=EXPORT, headers=bearer)
+        assert refused.status_code == 403 and _error(refused)[0] == "FORBIDDEN"
+        with engine.connect() as connection:
+            last = connection.execute(sa.select(audit_event).order_by(audit_event.c.seq.desc()).limit(1)).one()
+        assert (last.outcome, last.operation, last.client_id) == (
+            "refused",
+            "students export",
+            "housing-assistance-review",
+        )
+        assert last.detail.startswith("FORBIDDEN: the export: ")
+        # and with a trail that cannot be written, the refusal is 503 AUDIT_UNAVAILABLE
+        _break_the_trail(engine)
+        unrecorded = http.get("/students/export", params=EXPORT, headers=bearer)
+        assert unrecorded.status_code == 503 and _error(unrecorded)[0] == "AUDIT_UNAVAILABLE"
+
+
 def test_an_export_whose_first_event_cannot_be_written_is_503_before_any_header(
     world: tuple[str, sa.Engine],
 ) -> None:
