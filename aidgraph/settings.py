@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -10,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+from schema.hardening import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
     from auth.authenticate import ExternalIssuer
@@ -24,6 +27,20 @@ DEFAULT_TOKEN_RATE_LIMIT = 30
 DEFAULT_LOOKUP_MISS_LIMIT = 30
 DEFAULT_METRICS_NETWORKS = ("127.0.0.0/8", "::1/128")
 LOG_FORMATS = ("json", "text")
+DEFAULT_TOKEN_FAILURE_LIMIT = 10
+DEFAULT_TOKEN_FAILURE_LOCKOUT = 60.0
+DEFAULT_CLIENT_RATE_LIMIT = 600
+# A body holds the longest document the parser accepts (schema/hardening.py, counted in characters),
+# each character at most 4 bytes of UTF-8, plus room for the variables and the JSON around them.
+UTF8_BYTES_PER_CHARACTER = 4
+VARIABLES_BYTES = 64 * 1024
+DEFAULT_MAX_REQUEST_BYTES = DEFAULT_LIMITS.characters * UTF8_BYTES_PER_CHARACTER + VARIABLES_BYTES
+DEFAULT_POOL_SIZE = 10
+DEFAULT_POOL_TIMEOUT = 2.0
+DEFAULT_REQUEST_TIMEOUT = 30.0
+DEFAULT_STATEMENT_TIMEOUT = 10.0
+DEFAULT_EXECUTION_THREADS = 8
+DEFAULT_MAX_IN_FLIGHT = 64
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -54,6 +71,26 @@ class Settings:
     token_rate_limit: int = DEFAULT_TOKEN_RATE_LIMIT
     # Look-ups by key that find nothing visible, per client per minute, counted by each worker; 0: no limit.
     lookup_miss_limit: int = DEFAULT_LOOKUP_MISS_LIMIT
+    # Failed token requests per claimed client id and per address before both are refused for
+    # `token_failure_lockout` seconds (per worker); 0 turns it off.
+    token_failure_limit: int = DEFAULT_TOKEN_FAILURE_LIMIT
+    token_failure_lockout: float = DEFAULT_TOKEN_FAILURE_LOCKOUT
+    # /graphql and export requests per client per minute, per worker, unless the client's registration
+    # sets its own (aidgraph clients limit); 0 turns it off.
+    client_rate_limit: int = DEFAULT_CLIENT_RATE_LIMIT
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    # Store connections each worker keeps for requests; up to as many again are opened when all are taken.
+    pool_size: int = DEFAULT_POOL_SIZE
+    # Seconds a request waits for a store connection before it is answered 503 STORE_BUSY.
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT
+    # Seconds a /graphql request may take from its arrival to its answer (else 504); export streams excepted.
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    # PostgreSQL's statement_timeout, in seconds, on the connections that serve requests; 0 turns it off.
+    statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
+    # Threads per worker that execute requests (their resolvers read the store synchronously).
+    execution_threads: int = DEFAULT_EXECUTION_THREADS
+    # Requests one worker serves at once on /graphql and the export; beyond it 503 at once.
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     # An external OIDC / OAuth issuer trusted besides the hub itself (all None: none).
     external_issuer: str | None = None
     external_jwks_url: str | None = None
@@ -75,6 +112,27 @@ class Settings:
             raise SettingsError("AIDGRAPH_TOKEN_RATE_LIMIT must not be negative (0 turns it off)")
         if self.lookup_miss_limit < 0:
             raise SettingsError("AIDGRAPH_LOOKUP_MISS_LIMIT must not be negative (0 turns it off)")
+        if self.token_failure_limit < 0:
+            raise SettingsError("AIDGRAPH_TOKEN_FAILURE_LIMIT must not be negative (0 turns it off)")
+        if self.client_rate_limit < 0:
+            raise SettingsError("AIDGRAPH_CLIENT_RATE_LIMIT must not be negative (0 turns it off)")
+        if self.max_request_bytes < 1:
+            raise SettingsError("AIDGRAPH_MAX_REQUEST_BYTES must be a positive number of bytes")
+        for name, seconds in (
+            ("AIDGRAPH_TOKEN_FAILURE_LOCKOUT", self.token_failure_lockout),
+            ("AIDGRAPH_POOL_TIMEOUT", self.pool_timeout),
+            ("AIDGRAPH_REQUEST_TIMEOUT", self.request_timeout),
+        ):
+            if not seconds > 0:
+                raise SettingsError(f"{name} must be a positive number of seconds")
+        if self.statement_timeout < 0:
+            raise SettingsError("AIDGRAPH_STATEMENT_TIMEOUT must not be negative (0 turns it off)")
+        if self.pool_size < 1:
+            raise SettingsError("AIDGRAPH_POOL_SIZE must be at least 1")
+        if self.execution_threads < 1:
+            raise SettingsError("AIDGRAPH_EXECUTION_THREADS must be at least 1")
+        if self.max_in_flight < 1:
+            raise SettingsError("AIDGRAPH_MAX_IN_FLIGHT must be at least 1")
         if (self.external_issuer is None) != (self.external_jwks_url is None):
             raise SettingsError("set AIDGRAPH_EXTERNAL_ISSUER and AIDGRAPH_EXTERNAL_JWKS_URL together, or neither")
         self.networks()  # refuses one that is not a network
@@ -96,6 +154,16 @@ class Settings:
             ),
             token_rate_limit=_integer(values, "AIDGRAPH_TOKEN_RATE_LIMIT", DEFAULT_TOKEN_RATE_LIMIT),
             lookup_miss_limit=_integer(values, "AIDGRAPH_LOOKUP_MISS_LIMIT", DEFAULT_LOOKUP_MISS_LIMIT),
+            token_failure_limit=_integer(values, "AIDGRAPH_TOKEN_FAILURE_LIMIT", DEFAULT_TOKEN_FAILURE_LIMIT),
+            token_failure_lockout=_seconds(values, "AIDGRAPH_TOKEN_FAILURE_LOCKOUT", DEFAULT_TOKEN_FAILURE_LOCKOUT),
+            client_rate_limit=_integer(values, "AIDGRAPH_CLIENT_RATE_LIMIT", DEFAULT_CLIENT_RATE_LIMIT),
+            max_request_bytes=_integer(values, "AIDGRAPH_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES),
+            pool_size=_integer(values, "AIDGRAPH_POOL_SIZE", DEFAULT_POOL_SIZE),
+            pool_timeout=_seconds(values, "AIDGRAPH_POOL_TIMEOUT", DEFAULT_POOL_TIMEOUT),
+            request_timeout=_seconds(values, "AIDGRAPH_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT),
+            statement_timeout=_seconds(values, "AIDGRAPH_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT),
+            execution_threads=_integer(values, "AIDGRAPH_EXECUTION_THREADS", DEFAULT_EXECUTION_THREADS),
+            max_in_flight=_integer(values, "AIDGRAPH_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT),
             external_issuer=values.get("AIDGRAPH_EXTERNAL_ISSUER") or None,
             external_jwks_url=values.get("AIDGRAPH_EXTERNAL_JWKS_URL") or None,
             external_audience=values.get("AIDGRAPH_EXTERNAL_AUDIENCE") or None,
@@ -120,6 +188,8 @@ class Settings:
             audience=self.token_audience,
             lifetime=self.token_lifetime,
             rate_limit_per_minute=self.token_rate_limit,
+            failure_limit=self.token_failure_limit,
+            failure_lockout=self.token_failure_lockout,
         )
 
     def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
@@ -153,6 +223,12 @@ class Settings:
             f"external_audience={self.external_audience!r}, development={self.development!r}, "
             f"metrics_networks={self.metrics_networks!r}, otlp_endpoint={redact_http(self.otlp_endpoint)!r}, "
             f"log_format={self.log_format!r})"
+            f"token_failure_limit={self.token_failure_limit!r}, token_failure_lockout={self.token_failure_lockout!r}, "
+            f"client_rate_limit={self.client_rate_limit!r}, max_request_bytes={self.max_request_bytes!r}, "
+            f"pool_size={self.pool_size!r}, pool_timeout={self.pool_timeout!r}, "
+            f"request_timeout={self.request_timeout!r}, "
+            f"statement_timeout={self.statement_timeout!r}, execution_threads={self.execution_threads!r}, "
+            f"max_in_flight={self.max_in_flight!r})"
         )
 
 
@@ -190,6 +266,19 @@ def _integer(values: Mapping[str, str], name: str, default: int) -> int:
 
 def _words(values: Mapping[str, str], name: str) -> tuple[str, ...]:
     return tuple(word.strip() for word in values.get(name, "").split(",") if word.strip())
+
+
+def _seconds(values: Mapping[str, str], name: str, default: float) -> float:
+    text = values.get(name)
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {text!r}") from None
+    if not math.isfinite(seconds):
+        raise SettingsError(f"{name} must be a finite number of seconds, not {text!r}")
+    return seconds
 
 
 def _boolean(values: Mapping[str, str], name: str, *, default: bool = False) -> bool:

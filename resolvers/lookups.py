@@ -18,7 +18,7 @@ from collections.abc import Callable
 from adapters import registry as department
 from adapters.store import LoadRequest, Record
 from auth.access import Miss
-from auth.server.ratelimit import SlidingWindow, retry_after_header
+from auth.limiter import SlidingWindow, retry_after_header
 from resolvers.context import Context
 from resolvers.records import rate_limited
 
@@ -30,7 +30,7 @@ RATE_LIMITED = "rate limited"
 class MissLimit:
     """At most `per_minute` missed look-ups per client in any minute; then every look-up waits.
 
-    Held in one worker's memory, like the token limit (auth/server/ratelimit.py): with N workers a
+    Held in one worker's memory, like every limit of auth/limiter.py: with N workers a
     client may miss up to N times as often.
     """
 

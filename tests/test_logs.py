@@ -31,6 +31,7 @@ import schema
 from adapters import idnumber
 from aidgraph.app import create_app
 from aidgraph.db import create_engine
+from aidgraph.execution import ExecutionThreads
 from aidgraph.graphql_http import GraphQLEndpoint, OpenGate, Operation
 from aidgraph.logs import JsonLines
 from aidgraph.settings import Settings
@@ -258,7 +259,8 @@ def test_an_audit_failure_is_logged_without_its_causes_text(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
-        yield {"engine": engine, "live_sources": {}}
+        async with ExecutionThreads(1) as threads:
+            yield {"engine": engine, "live_sources": {}, "threads": threads}
         engine.dispose()
 
     endpoint = GraphQLEndpoint(schema.create_schema(), _AuditFailingGate())
