@@ -3,6 +3,10 @@
 A thin endpoint rather than strawberry's generic view: the hub accepts one transport (no GET,
 no multipart, no subscriptions), and each request's store connection is closed in one place.
 
+Nothing costly happens before the caller is known: the token is checked before the body is read,
+the body is read up to its limit only, and the document is parsed and analysed once, in an execution
+thread, as the execution itself is (aidgraph/execution.py): the event loop only moves bytes.
+
 The answer's media type follows the request's `Accept`, as the GraphQL over HTTP spec has it:
 `application/json` (also without `Accept`) answers every well-formed request 200, errors in the
 body; `application/graphql-response+json` answers a request error (a document that does not
@@ -11,6 +15,7 @@ parse or validate, an operation that cannot be chosen) 400. A request error has 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,16 +28,34 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError
-from strawberry.types.execution import PreExecutionError
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from adapters.catalog import DEPARTMENTS
-from adapters.sources import RecordSource
+from aidgraph.admission import (
+    BodyTooLarge,
+    InFlight,
+    cancelled_among,
+    failure_among,
+    overloaded,
+    read_body,
+    statement_timed_out,
+    store_failure,
+    store_failure_response,
+    timed_out,
+    too_large,
+)
+from aidgraph.execution import ExecutionThreads
+from aidgraph.settings import DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_REQUEST_TIMEOUT
 from auth.access import Access
 from auth.audit import AuditUnavailable
+from auth.disclosure import DisclosureProfile
+from auth.gate import audit_unavailable
 from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
-from auth.request_log import RequestLog, describe_exception, new_request_id
+from auth.request_log import describe_exception, request_log_of
+from auth.tracing import span
 from resolvers.context import Context
-from schema.analysis import analyse
+from resolvers.lookups import MissLimit
+from schema.analysis import Analysis, analyse
 from schema.errors import present_errors
 
 _DEPARTMENTS = list(DEPARTMENTS)
@@ -79,12 +102,16 @@ def bad_request(message: str, status: int = 400, code: str = "BAD_REQUEST") -> R
     return _json({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
 
 
-async def read_operation(request: Request) -> tuple[str, dict[str, Any] | None, str | None] | Response:
+async def read_operation(
+    request: Request, *, max_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+) -> tuple[str, dict[str, Any] | None, str | None] | Response:
     """The query, variables and operation name of a request, or the response refusing it."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         return bad_request("send the GraphQL request as a JSON body (Content-Type: application/json)", 415)
     try:
-        body = orjson.loads(await request.body())
+        body = orjson.loads(await read_body(request, limit=max_bytes))
+    except BodyTooLarge as error:
+        return too_large(error)
     except orjson.JSONDecodeError as error:
         return bad_request(f"the body is not valid JSON: {error}")
     if not isinstance(body, dict) or not isinstance(body.get("query"), str):
@@ -103,20 +130,32 @@ class Operation:
     query: str
     variables: dict[str, Any] | None
     operation_name: str | None
+    profile: DisclosureProfile | None = None  # from the request's one analysis of the document
 
 
 class Gate(Protocol):
     """Who may run an operation, and what is seen and recorded of it (auth.gate: tokens, policy, audit)."""
 
-    async def admit(self, request: Request, operation: Operation | None) -> Access | Response:
-        """The request's access, or the response refusing it (recorded by the gate).
+    async def identify(self, request: Request) -> object:
+        """Who asks (opaque to the endpoint), or the Response refusing them; asked before the body is read.
 
-        Asked before a malformed body is answered: a caller without a valid token learns nothing else.
+        A caller without a valid token learns nothing else, and costs no more than the token's check.
+        """
+        ...
+
+    async def admit(self, request: Request, identified: Any, operation: Operation | None) -> Access | Response:
+        """The request's access, or the response refusing it (recorded by the gate, with the operation).
+
+        Asked before a malformed body is answered: a refused caller learns nothing of its body.
         """
         ...
 
     async def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
         """After execution: record what was disclosed (raising if it cannot) and return the extensions."""
+        ...
+
+    async def refuse(self, request: Request, access: Access, *, operation: str, code: str, message: str) -> Response:
+        """An admitted caller refused by the endpoint itself: recorded, and answered (503 if it cannot be)."""
         ...
 
 
@@ -126,25 +165,89 @@ class OpenGate:
     Never reachable from the command line or the environment (`create_app(..., open_access=True)`).
     """
 
-    async def admit(self, request: Request, operation: Operation | None) -> Access:
+    async def identify(self, request: Request) -> object:
+        return None
+
+    async def admit(self, request: Request, identified: Any, operation: Operation | None) -> Access:
         return Access.unrestricted()
 
     async def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
         return {}
 
+    async def refuse(self, request: Request, access: Access, *, operation: str, code: str, message: str) -> Response:
+        return bad_request(message, 403, code)
+
+
+@dataclass(frozen=True)
+class RequestBounds:
+    """The per-request bounds of aidgraph.settings, as the endpoints use them."""
+
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+
 
 class GraphQLEndpoint:
-    def __init__(self, schema: strawberry.Schema, gate: Gate) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        gate: Gate,
+        *,
+        bounds: RequestBounds | None = None,
+        in_flight: InFlight | None = None,
+        misses: MissLimit | None = None,
+    ) -> None:
+        """`in_flight`: shared with the worker's other bounded endpoints (the export); `misses`: look-ups
+        that found nothing, per client (resolvers/lookups.py)."""
         self._schema = schema
         self._gate = gate
+        self._misses = misses
+        self._bounds = bounds or RequestBounds()
+        self._in_flight = in_flight or InFlight(self._bounds.max_in_flight)
+
+    @property
+    def in_flight(self) -> InFlight:
+        return self._in_flight
 
     async def handle(self, request: Request) -> Response:
-        parsed = await read_operation(request)
-        operation = Operation(*parsed) if not isinstance(parsed, Response) else None
-        access = await self._gate.admit(request, operation)
+        with self._in_flight.slot() as admitted:
+            if not admitted:
+                return overloaded()
+            try:
+                # Until the answer is made; writing its audit event is not cut short (the gate shields it).
+                async with asyncio.timeout(self._bounds.request_timeout):
+                    prepared = await self._prepare(request)
+                    if isinstance(prepared, Response):
+                        return prepared
+                    operation, access, result, media_type = prepared
+            except TimeoutError:
+                return timed_out(self._bounds.request_timeout)
+            except Exception as error:
+                failure = store_failure(error)
+                if failure is None:
+                    raise
+                return store_failure_response(failure, error, request=request_log_of(request))
+            return await self._settle(request, operation, access, result, media_type)
+
+    async def _prepare(self, request: Request) -> tuple[Operation, Access, ExecutionResult, str] | Response:
+        """Identify, read, analyse, admit and execute: the answer's parts, or the response that ends it early."""
+        identified = await self._gate.identify(request)
+        if isinstance(identified, Response):
+            return identified
+        parsed = await read_operation(request, max_bytes=self._bounds.max_request_bytes)
+        threads: ExecutionThreads = request.state.threads
+        operation: Operation | None = None
+        analysis: Analysis | None = None
+        if not isinstance(parsed, Response):
+            query, variables, operation_name = parsed
+            # One analysis per (document, operation), cached: the fetch plans, limits and disclosure profile.
+            with span("analyse"):
+                analysis = await threads.call(analyse, self._schema, query, operation_name)
+            operation = Operation(query, variables, operation_name, analysis.profile)
+        access = await self._gate.admit(request, identified, operation)
         if isinstance(access, Response):
             return access
-        if operation is None:
+        if operation is None or analysis is None:
             assert isinstance(parsed, Response)
             return parsed
         media_type = answer_media_type(request.headers.get("accept"))
@@ -154,31 +257,64 @@ class GraphQLEndpoint:
             )
         # A request error (nothing executed): 400 in the spec's own media type, 200 in plain JSON.
         request_error_status = 400 if media_type == GRAPHQL_RESPONSE else 200
-        engine: sa.Engine = request.state.engine
-        live_sources: dict[str, RecordSource] = request.state.live_sources
-        # One analysis per (document, operation), cached: the fetch plans, limits and disclosure profile.
-        analysis = analyse(self._schema, operation.query, operation.operation_name)
+        log_fields = request_log_of(request)
+        # The operation's name as its document spells it; an analysis that walked no operation (the
+        # document does not parse, or holds no such one) carries the name the client asked for instead.
+        walked = analysis.root_fields > 0 and not analysis.unchosen
+        log_fields.describe(
+            query=operation.query,
+            operation_name=operation.operation_name,
+            operation=analysis.operation_name if walked else None,
+            document_key=_document_key(request.state.engine),
+        )
         if analysis.unchosen:  # strawberry would run the first of several operations
+            log_fields.outcome = "refused"
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
-        context = Context.create(engine, live_sources, _DEPARTMENTS, access, analysis=analysis)
+        context = Context.create(
+            request.state.engine,
+            request.state.live_sources,
+            _DEPARTMENTS,
+            access,
+            analysis=analysis,
+            misses=self._misses,
+        )
         try:
-            result = await self._schema.execute(
+            with span("execute"):
+                result = await threads.run(lambda: self._execute(context, operation))
+        except CannotGetOperationTypeError:  # a document of fragments only
+            log_fields.outcome = "refused"
+            return _operation_unknown(operation.operation_name, request_error_status, media_type)
+        errors = result.errors or []
+        if cancelled_among(errors):  # a statement ran past statement_timeout: the answer would be a torso
+            return statement_timed_out()
+        failure = failure_among(errors)
+        if failure is not None:
+            raise failure
+        return operation, access, result, media_type
+
+    async def _execute(self, context: Context, operation: Operation) -> ExecutionResult:
+        """On an execution thread's own loop: the resolvers' synchronous reads block only that thread."""
+        try:
+            context.connection()  # taken first: a pool with none free is STORE_BUSY, not a field's error
+            return await self._schema.execute(
                 operation.query,
                 variable_values=operation.variables,
                 context_value=context,
                 operation_name=operation.operation_name,
             )
-        except CannotGetOperationTypeError:  # a document of fragments only
-            return _operation_unknown(operation.operation_name, request_error_status, media_type)
         finally:
             context.connection.close()
+
+    async def _settle(
+        self,
+        request: Request,
+        operation: Operation,
+        access: Access,
+        result: ExecutionResult,
+        media_type: str,
+    ) -> Response:
+        log_fields = request_log_of(request)
         errors = result.errors or []
-        log_fields = RequestLog(
-            request_id=new_request_id(),
-            query=operation.query,
-            operation_name=operation.operation_name,
-            document_key=_document_key(engine),
-        )
         try:
             extensions = await self._gate.settle(request, operation, access, errors)
         except AuditUnavailable as error:
@@ -187,16 +323,18 @@ class GraphQLEndpoint:
                 str(log_fields),
                 describe_exception(error),
             )
-            message = "the audit trail is unavailable, so nothing can be returned; try again later"
-            return bad_request(message, 503, "AUDIT_UNAVAILABLE")
+            return audit_unavailable()
         unexecuted = isinstance(result, PreExecutionError)
         # Before any field ran (parsing, validation, the variables' values): no field has a path.
         request_error = result.data is None and bool(errors) and all(error.path is None for error in errors)
         payload: dict[str, Any] = {} if request_error else {"data": result.data}
         if errors:
             payload["errors"] = present_errors(errors, request=log_fields, unexecuted=unexecuted)
+            log_fields.outcome = "refused" if request_error else "partial"
+            log_fields.codes = _codes(payload["errors"])
         if extensions:
             payload["extensions"] = extensions
+        request_error_status = 400 if media_type == GRAPHQL_RESPONSE else 200
         return _json(payload, request_error_status if request_error else 200, media_type)
 
 
@@ -207,6 +345,12 @@ def _operation_unknown(name: str | None, status: int, media_type: str) -> Respon
     else:
         message = f'the document holds no operation named "{name}"'
     return _json({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}, status, media_type)
+
+
+def _codes(presented: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The errors' codes, for the access line: the hub's own words, never a message."""
+    codes = {str(error.get("extensions", {}).get("code", "ERROR")) for error in presented}
+    return tuple(sorted(code for code in codes if code.isupper() and len(code) <= 40))
 
 
 def _document_key(engine: sa.Engine) -> bytes | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -9,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+from schema.hardening import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
     from auth.authenticate import ExternalIssuer
@@ -20,6 +24,23 @@ DEFAULT_TOKEN_AUDIENCE = "aidgraph"
 DEFAULT_TOKEN_LIFETIME = timedelta(minutes=10)
 MAX_TOKEN_LIFETIME = timedelta(minutes=15)  # auth.tokens.MAX_LIFETIME; checked again there
 DEFAULT_TOKEN_RATE_LIMIT = 30
+DEFAULT_LOOKUP_MISS_LIMIT = 30
+DEFAULT_METRICS_NETWORKS = ("127.0.0.0/8", "::1/128")
+LOG_FORMATS = ("json", "text")
+DEFAULT_TOKEN_FAILURE_LIMIT = 10
+DEFAULT_TOKEN_FAILURE_LOCKOUT = 60.0
+DEFAULT_CLIENT_RATE_LIMIT = 600
+# A body holds the longest document the parser accepts (schema/hardening.py, counted in characters),
+# each character at most 4 bytes of UTF-8, plus room for the variables and the JSON around them.
+UTF8_BYTES_PER_CHARACTER = 4
+VARIABLES_BYTES = 64 * 1024
+DEFAULT_MAX_REQUEST_BYTES = DEFAULT_LIMITS.characters * UTF8_BYTES_PER_CHARACTER + VARIABLES_BYTES
+DEFAULT_POOL_SIZE = 10
+DEFAULT_POOL_TIMEOUT = 2.0
+DEFAULT_REQUEST_TIMEOUT = 30.0
+DEFAULT_STATEMENT_TIMEOUT = 10.0
+DEFAULT_EXECUTION_THREADS = 8
+DEFAULT_MAX_IN_FLIGHT = 64
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -48,6 +69,28 @@ class Settings:
     token_lifetime: timedelta = DEFAULT_TOKEN_LIFETIME
     # Token requests per client per minute, counted by each worker on its own; 0 turns the limit off.
     token_rate_limit: int = DEFAULT_TOKEN_RATE_LIMIT
+    # Look-ups by key that find nothing visible, per client per minute, counted by each worker; 0: no limit.
+    lookup_miss_limit: int = DEFAULT_LOOKUP_MISS_LIMIT
+    # Failed token requests per claimed client id and per address before both are refused for
+    # `token_failure_lockout` seconds (per worker); 0 turns it off.
+    token_failure_limit: int = DEFAULT_TOKEN_FAILURE_LIMIT
+    token_failure_lockout: float = DEFAULT_TOKEN_FAILURE_LOCKOUT
+    # /graphql and export requests per client per minute, per worker, unless the client's registration
+    # sets its own (aidgraph clients limit); 0 turns it off.
+    client_rate_limit: int = DEFAULT_CLIENT_RATE_LIMIT
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    # Store connections each worker keeps for requests; up to as many again are opened when all are taken.
+    pool_size: int = DEFAULT_POOL_SIZE
+    # Seconds a request waits for a store connection before it is answered 503 STORE_BUSY.
+    pool_timeout: float = DEFAULT_POOL_TIMEOUT
+    # Seconds a /graphql request may take from its arrival to its answer (else 504); export streams excepted.
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    # PostgreSQL's statement_timeout, in seconds, on the connections that serve requests; 0 turns it off.
+    statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT
+    # Threads per worker that execute requests (their resolvers read the store synchronously).
+    execution_threads: int = DEFAULT_EXECUTION_THREADS
+    # Requests one worker serves at once on /graphql and the export; beyond it 503 at once.
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     # An external OIDC / OAuth issuer trusted besides the hub itself (all None: none).
     external_issuer: str | None = None
     external_jwks_url: str | None = None
@@ -55,6 +98,10 @@ class Settings:
     development: bool = False
     # Send queued webhook deliveries from the server process (several workers share the work safely).
     deliver_webhooks: bool = True
+    # Observability (docs/operations.md): who may read /metrics, where spans go, how the log is written.
+    metrics_networks: tuple[str, ...] = DEFAULT_METRICS_NETWORKS
+    otlp_endpoint: str | None = None
+    log_format: str = "json"
 
     def __post_init__(self) -> None:
         if not timedelta(0) < self.token_lifetime <= MAX_TOKEN_LIFETIME:
@@ -63,8 +110,36 @@ class Settings:
             )
         if self.token_rate_limit < 0:
             raise SettingsError("AIDGRAPH_TOKEN_RATE_LIMIT must not be negative (0 turns it off)")
+        if self.lookup_miss_limit < 0:
+            raise SettingsError("AIDGRAPH_LOOKUP_MISS_LIMIT must not be negative (0 turns it off)")
+        if self.token_failure_limit < 0:
+            raise SettingsError("AIDGRAPH_TOKEN_FAILURE_LIMIT must not be negative (0 turns it off)")
+        if self.client_rate_limit < 0:
+            raise SettingsError("AIDGRAPH_CLIENT_RATE_LIMIT must not be negative (0 turns it off)")
+        if self.max_request_bytes < 1:
+            raise SettingsError("AIDGRAPH_MAX_REQUEST_BYTES must be a positive number of bytes")
+        for name, seconds in (
+            ("AIDGRAPH_TOKEN_FAILURE_LOCKOUT", self.token_failure_lockout),
+            ("AIDGRAPH_POOL_TIMEOUT", self.pool_timeout),
+            ("AIDGRAPH_REQUEST_TIMEOUT", self.request_timeout),
+        ):
+            if not seconds > 0:
+                raise SettingsError(f"{name} must be a positive number of seconds")
+        if self.statement_timeout < 0:
+            raise SettingsError("AIDGRAPH_STATEMENT_TIMEOUT must not be negative (0 turns it off)")
+        if self.pool_size < 1:
+            raise SettingsError("AIDGRAPH_POOL_SIZE must be at least 1")
+        if self.execution_threads < 1:
+            raise SettingsError("AIDGRAPH_EXECUTION_THREADS must be at least 1")
+        if self.max_in_flight < 1:
+            raise SettingsError("AIDGRAPH_MAX_IN_FLIGHT must be at least 1")
         if (self.external_issuer is None) != (self.external_jwks_url is None):
             raise SettingsError("set AIDGRAPH_EXTERNAL_ISSUER and AIDGRAPH_EXTERNAL_JWKS_URL together, or neither")
+        self.networks()  # refuses one that is not a network
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(f"AIDGRAPH_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {self.log_format!r}")
+        if self.otlp_endpoint is not None and not self.otlp_endpoint.startswith(("http://", "https://")):
+            raise SettingsError("AIDGRAPH_OTLP_ENDPOINT must be an http:// or https:// address")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
@@ -78,11 +153,26 @@ class Settings:
                 seconds=_integer(values, "AIDGRAPH_TOKEN_LIFETIME", int(DEFAULT_TOKEN_LIFETIME.total_seconds()))
             ),
             token_rate_limit=_integer(values, "AIDGRAPH_TOKEN_RATE_LIMIT", DEFAULT_TOKEN_RATE_LIMIT),
+            lookup_miss_limit=_integer(values, "AIDGRAPH_LOOKUP_MISS_LIMIT", DEFAULT_LOOKUP_MISS_LIMIT),
+            token_failure_limit=_integer(values, "AIDGRAPH_TOKEN_FAILURE_LIMIT", DEFAULT_TOKEN_FAILURE_LIMIT),
+            token_failure_lockout=_seconds(values, "AIDGRAPH_TOKEN_FAILURE_LOCKOUT", DEFAULT_TOKEN_FAILURE_LOCKOUT),
+            client_rate_limit=_integer(values, "AIDGRAPH_CLIENT_RATE_LIMIT", DEFAULT_CLIENT_RATE_LIMIT),
+            max_request_bytes=_integer(values, "AIDGRAPH_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES),
+            pool_size=_integer(values, "AIDGRAPH_POOL_SIZE", DEFAULT_POOL_SIZE),
+            pool_timeout=_seconds(values, "AIDGRAPH_POOL_TIMEOUT", DEFAULT_POOL_TIMEOUT),
+            request_timeout=_seconds(values, "AIDGRAPH_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT),
+            statement_timeout=_seconds(values, "AIDGRAPH_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT),
+            execution_threads=_integer(values, "AIDGRAPH_EXECUTION_THREADS", DEFAULT_EXECUTION_THREADS),
+            max_in_flight=_integer(values, "AIDGRAPH_MAX_IN_FLIGHT", DEFAULT_MAX_IN_FLIGHT),
             external_issuer=values.get("AIDGRAPH_EXTERNAL_ISSUER") or None,
             external_jwks_url=values.get("AIDGRAPH_EXTERNAL_JWKS_URL") or None,
             external_audience=values.get("AIDGRAPH_EXTERNAL_AUDIENCE") or None,
             development=_boolean(values, "AIDGRAPH_DEVELOPMENT"),
             deliver_webhooks=_boolean(values, "AIDGRAPH_WEBHOOKS", default=True),
+            metrics_networks=_words(values, "AIDGRAPH_METRICS_NETWORKS") or DEFAULT_METRICS_NETWORKS,
+            # the standard variable of OpenTelemetry's exporters turns the exporter on as well
+            otlp_endpoint=values.get("AIDGRAPH_OTLP_ENDPOINT") or values.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            log_format=(values.get("AIDGRAPH_LOG_FORMAT") or "json").strip().lower(),
         )
 
     @classmethod
@@ -98,7 +188,16 @@ class Settings:
             audience=self.token_audience,
             lifetime=self.token_lifetime,
             rate_limit_per_minute=self.token_rate_limit,
+            failure_limit=self.token_failure_limit,
+            failure_lockout=self.token_failure_lockout,
         )
+
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The networks whose callers /metrics answers."""
+        try:
+            return [ipaddress.ip_network(network.strip()) for network in self.metrics_networks]
+        except ValueError as error:
+            raise SettingsError(f"AIDGRAPH_METRICS_NETWORKS must list networks such as 127.0.0.0/8: {error}") from None
 
     def trusted_external_issuer(self) -> ExternalIssuer | None:
         """The external issuer to accept tokens from; its audience defaults to the hub's own."""
@@ -118,9 +217,18 @@ class Settings:
             f"Settings(database_url={redact(self.database_url)!r}, sources_file={self.sources_file!r}, "
             f"token_issuer={self.token_issuer!r}, token_audience={self.token_audience!r}, "
             f"token_lifetime={self.token_lifetime!r}, token_rate_limit={self.token_rate_limit!r}, "
+            f"lookup_miss_limit={self.lookup_miss_limit!r}, "
             f"external_issuer={self.external_issuer!r}, "
             f"external_jwks_url={redact_http(self.external_jwks_url)!r}, "
-            f"external_audience={self.external_audience!r}, development={self.development!r})"
+            f"external_audience={self.external_audience!r}, development={self.development!r}, "
+            f"metrics_networks={self.metrics_networks!r}, otlp_endpoint={redact_http(self.otlp_endpoint)!r}, "
+            f"log_format={self.log_format!r})"
+            f"token_failure_limit={self.token_failure_limit!r}, token_failure_lockout={self.token_failure_lockout!r}, "
+            f"client_rate_limit={self.client_rate_limit!r}, max_request_bytes={self.max_request_bytes!r}, "
+            f"pool_size={self.pool_size!r}, pool_timeout={self.pool_timeout!r}, "
+            f"request_timeout={self.request_timeout!r}, "
+            f"statement_timeout={self.statement_timeout!r}, execution_threads={self.execution_threads!r}, "
+            f"max_in_flight={self.max_in_flight!r})"
         )
 
 
@@ -154,6 +262,23 @@ def _integer(values: Mapping[str, str], name: str, default: int) -> int:
         return int(text)
     except ValueError:
         raise SettingsError(f"{name} must be a whole number, not {text!r}") from None
+
+
+def _words(values: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(word.strip() for word in values.get(name, "").split(",") if word.strip())
+
+
+def _seconds(values: Mapping[str, str], name: str, default: float) -> float:
+    text = values.get(name)
+    if not text:
+        return default
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {text!r}") from None
+    if not math.isfinite(seconds):
+        raise SettingsError(f"{name} must be a finite number of seconds, not {text!r}")
+    return seconds
 
 
 def _boolean(values: Mapping[str, str], name: str, *, default: bool = False) -> bool:

@@ -37,6 +37,19 @@ def visible_prefixes(asked: str, regions: tuple[str, ...]) -> list[str]:
     return [part.prefix for part in Region(asked).within(map(Region, regions))]
 
 
+@dataclass(frozen=True)
+class Miss:
+    """A look-up by key (`person`, `household`, `accessLog`) that found nothing visible to the caller.
+
+    `why` is for the trail alone (`not found`, `outside the caller's regions`, `rate limited`): the
+    caller gets the same answer whichever it was.
+    """
+
+    entry_point: str
+    key: str
+    why: str
+
+
 @dataclass
 class Access:
     view: PolicyView
@@ -52,6 +65,8 @@ class Access:
     """`Type.field` -> outcomes that differ from the type's view for some values (special, mask failed)."""
     memberships: set[str] = field(default_factory=set)
     """Entry points used whose lists reveal status by membership: disclosed even with no field selected."""
+    misses: list[Miss] = field(default_factory=list)
+    """Look-ups by key that found nothing the caller may see: audited, never told apart in the answer."""
 
     @classmethod
     def unrestricted(cls, today: dt.date | None = None) -> Access:

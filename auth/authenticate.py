@@ -181,12 +181,14 @@ class Authenticator:
         self._clock = clock
         self._clients: dict[str, tuple[float, Client | None]] = {}
         self._verified: dict[str, Claims] = {}
+        self._remembering = threading.Lock()
         self._revoked: frozenset[str] = frozenset()
         self._revoked_read = float("-inf")
 
     async def authenticate(self, request: Request) -> Principal:
-        # On the event loop: a token seen before costs dictionary lookups; the store is read only to
-        # refresh the denylist (each second) and client records (every few seconds), or for a new key.
+        # A token seen before costs dictionary lookups; the store is read only to refresh the denylist
+        # (each second) and client records (every few seconds), or for a new key. The hub's gate calls
+        # authenticate_token from its execution threads instead, so those reads never hold up the loop.
         return self.authenticate_token(bearer_token(request), engine=self._engine(request))
 
     def authenticate_token(self, token: str, *, engine: sa.Engine) -> Principal:
@@ -208,9 +210,10 @@ class Authenticator:
         return client.principal(token_purposes=token_purposes(claims.scope), jti=claims.jti)
 
     def _remember(self, token: str, claims: Claims) -> None:
-        if len(self._verified) >= VERIFIED_TOKENS_KEPT:
-            del self._verified[next(iter(self._verified))]  # the oldest
-        self._verified[token] = claims
+        with self._remembering:  # several threads may evict at once: each must take a different oldest
+            if len(self._verified) >= VERIFIED_TOKENS_KEPT:
+                del self._verified[next(iter(self._verified))]  # the oldest
+            self._verified[token] = claims
 
     def _denylist(self, engine: sa.Engine) -> frozenset[str]:
         """The revoked token ids, as this worker last read them (at most a second ago)."""

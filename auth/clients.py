@@ -34,6 +34,7 @@ _DEPARTMENT = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 _NAME = re.compile(r"[a-z-]+")  # roles and purpose codes
 # Division-code prefixes: province, city, county, township, village (GB/T 2260 and its extension).
 _REGION_LENGTHS = (2, 4, 6, 9, 12)
+MAX_RATE_LIMIT = 100_000  # requests per minute: a limiter keeps up to this many times per client and worker
 
 
 class ClientError(ValueError):
@@ -60,6 +61,7 @@ class Client:
     pseudonym_key: bytes
     disabled: bool
     created_at: datetime
+    rate_limit: int | None = None  # requests per minute (per worker); None: the hub's default, 0: unlimited
 
     def principal(self, *, token_purposes: Iterable[str], jti: str | None = None) -> Principal:
         """The client as one request sees it, with the purposes its token (or the operator) declares."""
@@ -72,6 +74,7 @@ class Client:
             token_purposes=frozenset(token_purposes),
             pseudonym_key=self.pseudonym_key,
             jti=jti,
+            rate_limit=self.rate_limit,
         )
 
     @classmethod
@@ -88,6 +91,7 @@ class Client:
             pseudonym_key=bytes.fromhex(row["pseudonym_key"]),
             disabled=bool(row["disabled"]),
             created_at=created_at,
+            rate_limit=row.get("rate_limit"),
         )
 
 
@@ -177,6 +181,15 @@ def _names(values: Iterable[str], *, kind: str) -> tuple[str, ...]:
     return tuple(result)
 
 
+def check_rate_limit(rate_limit: int | None) -> int | None:
+    if rate_limit is not None and not 0 <= rate_limit <= MAX_RATE_LIMIT:
+        raise ClientError(
+            f"rate limit {rate_limit}: give requests per minute from 0 (unlimited) to {MAX_RATE_LIMIT}, "
+            "or none for the hub's default"
+        )
+    return rate_limit
+
+
 def _department(department: str) -> str:
     if not _DEPARTMENT.fullmatch(department):
         raise ClientError(f"department {department!r}: use up to 40 lower-case letters, digits, '_' or '-'")
@@ -194,6 +207,7 @@ def register_client(
     roles: Sequence[str],
     regions: Sequence[str],
     purposes: Sequence[str],
+    rate_limit: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Client, str]:
     """Register a client; returns it with its secret, which exists nowhere else from then on."""
@@ -208,6 +222,7 @@ def register_client(
         "pseudonym_key": secrets.token_hex(32),
         "disabled": False,
         "created_at": (now or datetime.now(UTC)).astimezone(UTC),
+        "rate_limit": check_rate_limit(rate_limit),
     }
     try:
         with engine.begin() as connection:
@@ -235,6 +250,18 @@ def disable_client(engine: sa.Engine, client_id: str) -> None:
     with engine.begin() as connection:
         updated = connection.execute(
             oauth_client.update().where(oauth_client.c.client_id == client_id).values(disabled=True)
+        ).rowcount
+    if not updated:
+        raise UnknownClient(f"no client {client_id!r} is registered")
+
+
+def set_rate_limit(engine: sa.Engine, client_id: str, rate_limit: int | None) -> None:
+    """The client's requests per minute from now on (None: the hub's default); every worker within seconds."""
+    with engine.begin() as connection:
+        updated = connection.execute(
+            oauth_client.update()
+            .where(oauth_client.c.client_id == client_id)
+            .values(rate_limit=check_rate_limit(rate_limit))
         ).rowcount
     if not updated:
         raise UnknownClient(f"no client {client_id!r} is registered")

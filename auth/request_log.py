@@ -1,20 +1,23 @@
-"""What a log line may say about a request: its id, its operation's name, and why it failed, by type.
+"""What a log line may say about a request: its id, its client, its operation's name, and why it failed, by type.
 
 The log is kept longer, read by more people and copied further than the audit trail, and it is not
 governed by the policy: so it carries no query text, no variables, no resident id, no statement or
-its parameters. A line names the request (the id its client was given), the operation, and, for a
-failure, the exception's type and where it was raised; an exception's message is not logged, since
-graphql-core quotes the document in it and a database quotes the values it was given.
+its parameters. A line names the request (the id its client was given), the client, the operation,
+the keyed hash of the document and, for a failure, the exception's type and where it was raised; an
+exception's message is not logged, since graphql-core quotes the document in it and a database
+quotes the values it was given. One line per request, the access line, adds its method, route,
+status, duration and outcome (aidgraph/observed.py writes it).
 """
 
 from __future__ import annotations
 
 import secrets
 import traceback
+from contextvars import ContextVar, Token
+from typing import Any
 
 from graphql import GraphQLError, OperationDefinitionNode, get_operation_ast, parse
-
-from auth.audit.event import document_digest
+from starlette.requests import Request
 
 _NAME_SHOWN = 100  # characters of an operation name; a GraphQL name cannot hold more than letters, digits, _
 
@@ -24,13 +27,15 @@ def new_request_id() -> str:
 
 
 class RequestLog:
-    """The fields every log line about one request starts with (`str()` of it).
+    """The fields every log line about one request carries (`fields()`, and `str()` of them).
 
-    Holds the request's document only to name its operation, and only when a line is written:
-    parsing again costs nothing on the paths that log (a failure), and nothing on those that do not.
+    Made when the request arrives (aidgraph/observed.py) and filled in as it is learnt: the client once
+    its token is verified, the operation and the document once they are read. The operation's name is
+    given by whoever analysed the document, or else found by parsing the document again, and only
+    when a line is written: that costs nothing on the paths that log nothing.
     """
 
-    __slots__ = ("_document_key", "_operation_name", "_query", "request_id")
+    __slots__ = ("_document_key", "_operation", "_operation_name", "_query", "client", "codes", "outcome", "request_id")
 
     def __init__(
         self,
@@ -39,10 +44,24 @@ class RequestLog:
         query: str | None = None,
         operation_name: str | None = None,
         document_key: bytes | None = None,
+        client: str | None = None,
     ) -> None:
         self.request_id = request_id
+        self.client = client
+        self.outcome: str | None = None  # the request's own word on its outcome (auth.metrics.OUTCOMES)
+        self.codes: tuple[str, ...] = ()  # the `extensions.code` of its errors
         self._query = query
         self._operation_name = operation_name
+        self._document_key = document_key
+        self._operation: str | None = None
+
+    def describe(
+        self, *, query: str, operation_name: str | None, operation: str | None, document_key: bytes | None
+    ) -> None:
+        """The document the request runs: `operation` is its operation's own name (None: it has none)."""
+        self._query = query
+        self._operation_name = operation_name
+        self._operation = operation[:_NAME_SHOWN] if operation is not None else None
         self._document_key = document_key
 
     def fields(self) -> dict[str, str]:
@@ -50,15 +69,34 @@ class RequestLog:
         (HMAC with the hub's document key, handed to the constructor) is `document`, so that a log
         line and an audit event of the same document can be matched, neither holding its text."""
         fields = {"request": self.request_id}
+        if self.client is not None:
+            fields["client"] = self.client
         operation = self.operation()
         if operation is not None:
             fields["operation"] = operation
         if self._query is not None and self._document_key is not None:
+            # imported here: the audit package's writer logs through this module, which may be imported first
+            from auth.audit.event import document_digest
+
             fields["document"] = document_digest(self._document_key, self._query)
         return fields
 
+    def access_fields(self, *, method: str, path: str, status: int, seconds: float, outcome: str) -> dict[str, Any]:
+        """The one line written for every request: `path` is the route's, never the path as sent."""
+        return {
+            **self.fields(),
+            "method": method,
+            "path": path,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 3),
+            "outcome": outcome,
+            **({"codes": list(self.codes)} if self.codes else {}),
+        }
+
     def operation(self) -> str | None:
         """The name of the operation the document runs, as its document spells it; None if it has none."""
+        if self._operation is not None:
+            return self._operation
         if self._query is None:
             return None
         try:
@@ -74,6 +112,32 @@ class RequestLog:
         return " ".join(f"{name}={value}" for name, value in self.fields().items())
 
     __repr__ = __str__
+
+
+_current: ContextVar[RequestLog | None] = ContextVar("aidgraph_request_log", default=None)
+
+
+def current_request_log() -> RequestLog | None:
+    """The request being served in this context (its task, and the threads it hands work to)."""
+    return _current.get()
+
+
+def serving(request_log: RequestLog) -> Token[RequestLog | None]:
+    """Make `request_log` the current one; `_current.reset(token)` when the request is done."""
+    return _current.set(request_log)
+
+
+def done_serving(token: Token[RequestLog | None]) -> None:
+    _current.reset(token)
+
+
+def request_log_of(request: Request) -> RequestLog:
+    """The request's log fields, made when it arrived; made here when no middleware did (bare test apps)."""
+    found = getattr(request.state, "request_log", None)
+    if not isinstance(found, RequestLog):
+        found = RequestLog(request_id=new_request_id())
+        request.state.request_log = found
+    return found
 
 
 def describe_exception(error: BaseException) -> str:

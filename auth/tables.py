@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from adapters.base import metadata
 
 _TIME = sa.DateTime(timezone=True)
+_RATE_LIMIT_COMMENT = "requests per minute (per worker); null: the hub's default, 0: unlimited"
 
 oauth_client = sa.Table(
     "oauth_client",
@@ -23,6 +24,7 @@ oauth_client = sa.Table(
     sa.Column("pseudonym_key", sa.String(64), nullable=False, comment="hex key of the client's HMAC pseudonyms"),
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", _TIME, nullable=False),
+    sa.Column("rate_limit", sa.Integer, nullable=True, comment=_RATE_LIMIT_COMMENT),
 )
 
 hub_secret = sa.Table(

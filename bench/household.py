@@ -129,7 +129,7 @@ def answer(port: int, number: str, bearer: str | None = None) -> dict:
 
 def secured_client(url: str, port: int) -> str:
     """Apply the demo policy, register a civil-affairs client (assistance review) and get its token."""
-    from auth.clients import register_client
+    from auth.clients import MAX_RATE_LIMIT, register_client
     from auth.demo_access import ensure_demo_policy
 
     engine = create_engine(url)
@@ -141,6 +141,7 @@ def secured_client(url: str, port: int) -> str:
         roles=["civil-affairs"],
         regions=["3505"],
         purposes=["assistance-review"],
+        rate_limit=MAX_RATE_LIMIT,  # far above the few hundred a second it is driven at
     )
     engine.dispose()
     form = {"grant_type": "client_credentials", "client_id": "bench-civil-affairs", "client_secret": secret}

@@ -109,7 +109,7 @@ def _free_port() -> int:
 
 def register_student_aid_client(url: str) -> str:
     """Apply the demo policy and register the student-aid client; its secret."""
-    from auth.clients import register_client
+    from auth.clients import MAX_RATE_LIMIT, register_client
     from auth.demo_access import ensure_demo_policy
 
     engine = create_engine(url)
@@ -121,6 +121,7 @@ def register_student_aid_client(url: str) -> str:
         roles=["student-aid"],
         regions=["3505"],
         purposes=["student-aid"],
+        rate_limit=MAX_RATE_LIMIT,  # far above the few hundred a second it is driven at
     )
     engine.dispose()
     return secret

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from adapters.base import FileSpec
 from adapters.sources import RecordSource, SourceUnavailable
 from adapters.store import LoadRequest, Record
+from auth.tracing import span
 
 
 class RecordCache:
@@ -41,9 +42,12 @@ class RecordCache:
             if missing:
                 sources[id(source)] = source
                 by_source.setdefault(id(source), []).append(request._replace(keys=missing))
-        results = await asyncio.gather(
-            *(sources[key].fetch(requests) for key, requests in by_source.items()), return_exceptions=True
-        )
+        if not by_source:
+            return
+        with span("fetch", requests=sum(map(len, by_source.values()))):
+            results = await asyncio.gather(
+                *(sources[key].fetch(requests) for key, requests in by_source.items()), return_exceptions=True
+            )
         for requests, result in zip(by_source.values(), results, strict=True):
             self._keep(requests, result)
 

@@ -18,6 +18,7 @@ from resolvers.cache import RecordCache
 from resolvers.cursors import Cursors
 
 if TYPE_CHECKING:
+    from resolvers.lookups import MissLimit
     from resolvers.prefetch import FetchPlans
 
 
@@ -53,6 +54,7 @@ class Context:
     access: Access
     cursors: Cursors
     analysis: FetchPlans | None = None  # the operation's analysis (schema/analysis.py), made before execution
+    misses: MissLimit | None = None  # the worker's limit on look-ups that find nothing (None: unlimited)
 
     @classmethod
     def create(
@@ -63,6 +65,7 @@ class Context:
         access: Access,
         *,
         analysis: FetchPlans | None = None,
+        misses: MissLimit | None = None,
     ) -> Context:
         """Departments with a live source are read from it; all others from the hub's store."""
         connection = RequestConnection(engine)
@@ -71,7 +74,14 @@ class Context:
         # Cursors are bound to the client they are handed to: useless to any other.
         client_id = access.principal.client_id if access.principal is not None else None
         cursors = Cursors(lambda: hub_key(engine, CURSOR_KEY), client_id=client_id)
-        return cls(connection=connection, cache=RecordCache(sources), access=access, cursors=cursors, analysis=analysis)
+        return cls(
+            connection=connection,
+            cache=RecordCache(sources),
+            access=access,
+            cursors=cursors,
+            analysis=analysis,
+            misses=misses,
+        )
 
     def records(self, spec: FileSpec, by: str, key: str | None) -> list[Record]:
         """Records for a resolver; a failed department becomes an error on that field only."""

@@ -7,7 +7,6 @@ from typing import Any
 
 import strawberry
 
-from adapters import registry as department
 from auth import audit
 from resolvers.context import Context
 from resolvers.cursors import CursorKind
@@ -54,13 +53,16 @@ class AccessLogConnection:
     has_next_page: bool
 
 
-def access_log(info: Info, id_number: str, first: int | None, after: str | None) -> AccessLogConnection:
-    """Only about persons inside the caller's regions (the audit purpose is the entry point's: auth.entry_points)."""
+def access_log(
+    info: Info, id_number: str, first: int | None, after: str | None, *, visible: bool
+) -> AccessLogConnection:
+    """Only about persons inside the caller's regions, `visible` (resolvers/lookups.py decides); the audit
+    purpose is the entry point's (auth.entry_points)."""
     access = info.context.access
     limit = page_size(first)
     position = info.context.cursors.open(CURSOR, after)
     after_seq = int(position) if position is not None else None
-    if not _visible(info, id_number):
+    if not visible:
         return AccessLogConnection(edges=[], has_next_page=False)
     found = audit.access_log(info.context.connection.engine, id_number, first=limit + 1, after_seq=after_seq)
     edges = []
@@ -81,11 +83,3 @@ def access_log(info: Info, id_number: str, first: int | None, after: str | None)
         cursor = info.context.cursors.seal(CURSOR, str(entry.seq))
         edges.append(AccessLogEdge(cursor=cursor, node=AccessLogEntry(**values)))
     return AccessLogConnection(edges=edges, has_next_page=len(found) > limit)
-
-
-def _visible(info: Info, id_number: str) -> bool:
-    persons = info.context.records(department.PERSONS, "id_number", id_number)
-    if not persons:
-        return False
-    households = info.context.records(department.HOUSEHOLDS, "household_number", persons[0]["household_number"])
-    return bool(households) and info.context.access.covers(households[0]["region_code"])

@@ -10,11 +10,12 @@ import strawberry
 
 from resolvers import households as logic
 from resolvers.context import Context
+from resolvers.lookups import locate_household, locate_person
 from resolvers.records import forbidden
 from schema.audit import AccessLogConnection, access_log
 from schema.enums import Stage
 from schema.pages import PageInfo
-from schema.registry import Household, Person, find_household, find_person, prefetch_for
+from schema.registry import Household, Person, prefetch_for, show_household, show_person
 from schema.students import EligibleStudentConnection, eligible_students
 
 Info = strawberry.Info[Context, None]
@@ -55,12 +56,16 @@ class Query:
     @strawberry.field(description="A household by its household number (户号).")
     async def household(self, info: Info, household_number: str) -> Household | None:
         enter(info, "household")
-        return await find_household(info, logic.checked_household_number(household_number))
+        found = await locate_household(
+            info.context, logic.checked_household_number(household_number), entry_point="household"
+        )
+        return await show_household(info, found) if found is not None else None
 
     @strawberry.field(description="A person by resident id, in 18- or legacy 15-digit form.")
     async def person(self, info: Info, id_number: str) -> Person | None:
         enter(info, "person")
-        return await find_person(info, logic.canonical_id(id_number))
+        found = await locate_person(info.context, logic.canonical_id(id_number), entry_point="person")
+        return await show_person(info, found) if found is not None else None
 
     @strawberry.field(description="Households whose division code starts with `region`, in household-number order.")
     async def households(
@@ -100,11 +105,13 @@ class Query:
         return await eligible_students(info, region, term, stage, first, after)
 
     @strawberry.field(description="Who read this person's data, newest first (auditors, purpose audit).")
-    def access_log(
+    async def access_log(
         self, info: Info, id_number: str, first: int | None = None, after: str | None = None
     ) -> AccessLogConnection:
         enter(info, "accessLog")
-        return access_log(info, logic.canonical_id(id_number), first, after)
+        canonical = logic.canonical_id(id_number)
+        found = await locate_person(info.context, canonical, entry_point="accessLog")
+        return access_log(info, canonical, first, after, visible=found is not None)
 
     @strawberry.field(description="Key target households and persons by county (seed 000, Annex 2).")
     def key_target_distribution(self, info: Info, region: str) -> list[KeyTargetRow]:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import strawberry
 
 from adapters import registry as department
-from adapters.store import LoadRequest, Record
+from adapters.store import Record
 from auth.access import Access
 from resolvers.context import Context
-from resolvers.prefetch import Read, plan_for, prefetch, reads
+from resolvers.prefetch import plan_for, prefetch, reads
 from resolvers.rules.regions import county_of
 from schema.enums import Gender, Relation, ResidenceKind
 from schema.parts import HolderParts
@@ -112,42 +111,18 @@ ROOTS: dict[type, str] = {Person: "id_number", Household: "household_number"}
 """The types a prefetch starts from, and the key each is found by."""
 
 
-async def prefetch_for(
-    info: Info, cls: type, records: Sequence[Record], path: tuple[str, ...] = (), *, also: Read | None = None
-) -> None:
-    """Fetch ahead everything the selection under these persons or households will read.
-
-    `also` is read in the same batch: the household itself, whose region decides whether it (or its
-    person) exists for the caller.
-    """
-    fetch_plan = plan_for(info, cls, ROOTS, path)
-    if also is not None:
-        fetch_plan = replace(fetch_plan, reads=fetch_plan.reads | {also})
-    await prefetch(info.context, fetch_plan, records, ROOTS[cls])
+async def prefetch_for(info: Info, cls: type, records: Sequence[Record], path: tuple[str, ...] = ()) -> None:
+    """Fetch ahead everything the selection under these persons or households will read."""
+    await prefetch(info.context, plan_for(info, cls, ROOTS, path), records, ROOTS[cls])
 
 
-_HOUSEHOLD: Read = (department.HOUSEHOLDS, "household_number")
+async def show_household(info: Info, record: Record) -> Household:
+    """A household the caller may see (resolvers/lookups.py decided), with its picture fetched ahead."""
+    await prefetch_for(info, Household, [record])
+    return Household.from_record(info.context.access, record)
 
 
-def _visible_household(info: Info, household_number: str) -> Record | None:
-    """The household, if it lies inside the caller's regions; otherwise it does not exist for them."""
-    found = info.context.records(department.HOUSEHOLDS, "household_number", household_number)
-    if not found or not info.context.access.covers(found[0]["region_code"]):
-        return None
-    return found[0]
-
-
-async def find_household(info: Info, household_number: str) -> Household | None:
-    await prefetch_for(info, Household, [{"household_number": household_number}], also=_HOUSEHOLD)
-    found = _visible_household(info, household_number)
-    return Household.from_record(info.context.access, found) if found is not None else None
-
-
-async def find_person(info: Info, id_number: str) -> Person | None:
-    # A person's household-keyed records need its household number first: two levels.
-    await info.context.cache.prefetch([LoadRequest(department.PERSONS, "id_number", [id_number])])
-    found = info.context.records(department.PERSONS, "id_number", id_number)
-    await prefetch_for(info, Person, found, also=_HOUSEHOLD)
-    if not found or _visible_household(info, found[0]["household_number"]) is None:
-        return None
-    return Person.from_record(info.context.access, found[0])
+async def show_person(info: Info, record: Record) -> Person:
+    """A person the caller may see (resolvers/lookups.py decided), with their picture fetched ahead."""
+    await prefetch_for(info, Person, [record])
+    return Person.from_record(info.context.access, record)

@@ -21,7 +21,7 @@ from aidgraph import cli
 from aidgraph.app import create_app
 from aidgraph.db import create_engine
 from aidgraph.settings import Settings
-from auth.clients import list_clients, register_client, verify_client
+from auth.clients import list_clients, load_client, register_client, verify_client
 from auth.demo_access import DEMO_CLIENTS, demo_policy_text, ensure_demo_policy, register_demo_clients
 from auth.policy_store import apply_policy, stored_policy
 from auth.tables import audit_event, policy_version
@@ -353,6 +353,37 @@ def test_a_client_added_on_the_command_line_gets_tokens_both_ways_and_reads(
         assert aidgraph("clients", "disable", "housing-nanan")[0] == 0
         refused = http.post("/oauth/token", data=token_form("housing-nanan", secret))
         assert (refused.status_code, refused.json()["error"]) == (401, "invalid_client")
+
+
+def test_a_client_rate_limit_is_set_on_adding_changed_and_given_back_to_the_default(
+    aidgraph: Command, engine: sa.Engine
+) -> None:
+    # given a client added with its own rate limit
+    code, out, err = aidgraph(
+        "clients", "add", "housing-nanan", "--department", "housing", "--roles", "housing",
+        "--regions", "350583", "--purposes", "assistance-review", "--rate-limit", "120",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "  rate limit: 120 requests per minute per worker" in out.splitlines()
+    assert load_client(engine, "housing-nanan").rate_limit == 120  # type: ignore[union-attr]
+    # when it is changed, made unlimited, and given the hub's default again, then the registry follows
+    for given, stored, says in (
+        ("600", 600, "600 requests per minute per worker"),
+        ("0", 0, "no rate limit"),
+        ("default", None, "the hub's default requests per minute (AIDGRAPH_CLIENT_RATE_LIMIT)"),
+    ):
+        code, out, err = aidgraph("clients", "limit", "housing-nanan", given)
+        assert (code, out) == (0, f"client housing-nanan: {says}, in every worker within seconds\n"), err
+        assert load_client(engine, "housing-nanan").rate_limit == stored  # type: ignore[union-attr]
+    # and the listing shows it
+    aidgraph("clients", "limit", "housing-nanan", "30")
+    listed = aidgraph("clients", "list")[1].splitlines()
+    assert listed[0].split()[-1] == "rate/min" and listed[1].split()[-1] == "30"
+    # and a negative limit or an unknown client are refused saying so
+    code, _out, err = aidgraph("clients", "limit", "housing-nanan", "-5")
+    assert code == 2 and "rate limit -5: give requests per minute from 0 (unlimited) to 100000" in err
+    code, _out, err = aidgraph("clients", "limit", "nobody", "10")
+    assert code == 2 and "no client 'nobody' is registered" in err
 
 
 # --- serve --demo: the demo policy and clients ----------------------------------------------------

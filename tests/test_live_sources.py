@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import sqlite3
@@ -15,7 +16,7 @@ from starlette.testclient import TestClient
 from adapters import idnumber
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
-from adapters.sources import LiveSource, SourceUnavailable
+from adapters.sources import DatabaseSource, SourceUnavailable
 from adapters.store import LoadRequest
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
@@ -186,7 +187,7 @@ def test_a_database_quoting_back_a_key_has_it_cut_from_the_detail(tmp_path: Path
         raise sqlite3.OperationalError(f'invalid input syntax for type bigint: "{holder}"')
 
     sa.event.listen(engine, "before_cursor_execute", fail)
-    source = LiveSource(DEPARTMENTS["disability"], engine)
+    source = DatabaseSource(DEPARTMENTS["disability"], engine)
     # when the holder's certificate is read
     with pytest.raises(SourceUnavailable) as failed:
         source.fetch_now([LoadRequest(DEPARTMENTS["disability"].file("cjr"), "id_number", [holder])])
@@ -194,3 +195,33 @@ def test_a_database_quoting_back_a_key_has_it_cut_from_the_detail(tmp_path: Path
     # then the detail for the log says what failed, without the key; the error's text names the department only
     assert failed.value.detail == 'OperationalError: invalid input syntax for type bigint: "…"'
     assert str(failed.value) == "the disability department's system did not answer"
+
+
+def test_a_department_database_failing_five_times_is_not_asked_a_sixth(tmp_path: Path) -> None:
+    # given a department database whose every statement fails, counting the statements it is sent
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'disability.db'}")
+    sent = []
+
+    def fail(*_args: object) -> None:
+        sent.append(1)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    sa.event.listen(engine, "before_cursor_execute", fail)
+    source = DatabaseSource(DEPARTMENTS["disability"], engine)
+    certificates = [LoadRequest(DEPARTMENTS["disability"].file("cjr"), "id_number", [LARGE_MEMBERS[2][0]])]
+    # when it is read five times, and then again, once directly and once as a prefetched batch
+    for _ in range(5):
+        with pytest.raises(SourceUnavailable) as failed:
+            source.fetch_now(certificates)
+        assert failed.value.detail == "OperationalError: disk I/O error"
+    with pytest.raises(SourceUnavailable) as direct:
+        source.fetch_now(certificates)
+    with pytest.raises(SourceUnavailable) as batched:
+        asyncio.run(source.fetch(certificates))
+    source.dispose()
+    # then the database saw five statements only: the breaker was open, and says so in the detail
+    assert len(sent) == 5
+    assert direct.value.detail.startswith("circuit open after 5 consecutive failures")
+    assert batched.value.detail == direct.value.detail
+    health = source.health()
+    assert (health.kind, health.state, health.consecutive_failures) == ("database", "open", 5)

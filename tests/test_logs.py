@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from starlette.applications import Starlette
@@ -30,7 +31,9 @@ import schema
 from adapters import idnumber
 from aidgraph.app import create_app
 from aidgraph.db import create_engine
+from aidgraph.execution import ExecutionThreads
 from aidgraph.graphql_http import GraphQLEndpoint, OpenGate, Operation
+from aidgraph.logs import JsonLines
 from aidgraph.settings import Settings
 from auth.access import Access
 from auth.audit import AuditUnavailable
@@ -80,6 +83,7 @@ def _texts(record: logging.LogRecord) -> Iterator[str]:
         yield "".join(traceback.format_exception(record.exc_info[1]))
     yield record.stack_info or ""
     yield repr(vars(record))
+    yield JsonLines().format(record)  # the line as a served hub writes it
 
 
 def leaks(records: list[logging.LogRecord], forbidden: list[str]) -> list[tuple[str, str]]:
@@ -208,13 +212,33 @@ def test_no_log_record_holds_a_person_or_the_query(
     assert any(f"request={source_id}" in line and 'relation "jsxx" does not exist' in line for line in messages)
     assert "disability.cjr: 1 rows skipped, not valid in the department's format" in messages
     keyed = r"document=hmac-sha256:[0-9a-f]{64}"  # the audit trail's keyed hash, never the text
-    assert any(re.search(rf"request={internal_id} operation=Housing {keyed}: unexpected", line) for line in messages)
+    client = "client=civil-affairs-assistance-review"  # the caller's client id, once its token is verified
     assert any(
-        re.search(rf"request={bug_id} operation=ByVariable {keyed}: unexpected RuntimeError", line) for line in messages
+        re.search(rf"request={internal_id} {client} operation=Housing {keyed}: unexpected", line) for line in messages
+    )
+    assert any(
+        re.search(rf"request={bug_id} {client} operation=ByVariable {keyed}: unexpected RuntimeError", line)
+        for line in messages
     )
     assert any("the audit event could not be written" in line for line in messages)
     # and no record holds a person of the world or any of the documents
     assert leaks(caplog.records, _forbidden()) == []
+
+
+def test_a_failed_source_is_in_the_access_line_under_the_id_its_client_was_given(
+    hub: Hub, every_logger_at_debug: pytest.LogCaptureFixture
+) -> None:
+    # given a client, when it asks for a person whose live department fails
+    bearer = hub.as_role("civil-affairs", "assistance-review")
+    every_logger_at_debug.clear()
+    status, failed_source = _post(hub, bearer, LIVE, {"id": HOLDER})
+    [request_id] = set(_request_ids(failed_source))
+    # then the request's one access line carries that id, the code, the client and the operation, no person
+    [access] = [record for record in every_logger_at_debug.records if record.name == "aidgraph.access"]
+    line = orjson.loads(JsonLines().format(access))
+    assert (line["request"], line["codes"], line["outcome"]) == (request_id, ["SOURCE_UNAVAILABLE"], "partial")
+    assert (line["client"], line["operation"]) == ("civil-affairs-assistance-review", "Live")
+    assert leaks(every_logger_at_debug.records, _forbidden()) == []
 
 
 class _AuditFailingGate(OpenGate):
@@ -235,7 +259,8 @@ def test_an_audit_failure_is_logged_without_its_causes_text(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, Any]]:
         engine = create_engine(f"sqlite:///{tmp_path / 'store.db'}")
-        yield {"engine": engine, "live_sources": {}}
+        async with ExecutionThreads(1) as threads:
+            yield {"engine": engine, "live_sources": {}, "threads": threads}
         engine.dispose()
 
     endpoint = GraphQLEndpoint(schema.create_schema(), _AuditFailingGate())

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from aidgraph.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from aidgraph.settings import (
+    DEFAULT_DATABASE_URL,
+    UTF8_BYTES_PER_CHARACTER,
+    VARIABLES_BYTES,
+    Settings,
+    SettingsError,
+)
+from schema.hardening import DEFAULT_LIMITS
 
 
 def test_no_settings_means_the_embedded_sqlite_store() -> None:
@@ -59,6 +66,11 @@ def test_token_and_external_issuer_settings_are_read_from_the_mapping() -> None:
     assert settings.development is True
 
 
+def test_the_limit_on_missed_look_ups_defaults_to_30_and_is_read_from_the_mapping() -> None:
+    assert Settings.from_mapping({}).lookup_miss_limit == 30
+    assert Settings.from_mapping({"AIDGRAPH_LOOKUP_MISS_LIMIT": "0"}).lookup_miss_limit == 0
+
+
 @pytest.mark.parametrize(
     ("values", "says"),
     [
@@ -66,13 +78,54 @@ def test_token_and_external_issuer_settings_are_read_from_the_mapping() -> None:
         ({"AIDGRAPH_TOKEN_LIFETIME": "0"}, "AIDGRAPH_TOKEN_LIFETIME must be 1 to 900 seconds"),
         ({"AIDGRAPH_TOKEN_LIFETIME": "10m"}, "AIDGRAPH_TOKEN_LIFETIME must be a whole number"),
         ({"AIDGRAPH_TOKEN_RATE_LIMIT": "-1"}, "AIDGRAPH_TOKEN_RATE_LIMIT must not be negative"),
+        ({"AIDGRAPH_LOOKUP_MISS_LIMIT": "-1"}, "AIDGRAPH_LOOKUP_MISS_LIMIT must not be negative"),
+        ({"AIDGRAPH_LOOKUP_MISS_LIMIT": "lots"}, "AIDGRAPH_LOOKUP_MISS_LIMIT must be a whole number"),
         ({"AIDGRAPH_DEVELOPMENT": "maybe"}, "AIDGRAPH_DEVELOPMENT must be one of"),
         ({"AIDGRAPH_EXTERNAL_ISSUER": "https://idp"}, "AIDGRAPH_EXTERNAL_JWKS_URL together"),
+        ({"AIDGRAPH_TOKEN_FAILURE_LIMIT": "-1"}, "AIDGRAPH_TOKEN_FAILURE_LIMIT must not be negative"),
+        ({"AIDGRAPH_TOKEN_FAILURE_LOCKOUT": "0"}, "AIDGRAPH_TOKEN_FAILURE_LOCKOUT must be a positive number"),
+        ({"AIDGRAPH_CLIENT_RATE_LIMIT": "-3"}, "AIDGRAPH_CLIENT_RATE_LIMIT must not be negative"),
+        ({"AIDGRAPH_MAX_REQUEST_BYTES": "0"}, "AIDGRAPH_MAX_REQUEST_BYTES must be a positive number of bytes"),
+        ({"AIDGRAPH_POOL_SIZE": "0"}, "AIDGRAPH_POOL_SIZE must be at least 1"),
+        ({"AIDGRAPH_POOL_TIMEOUT": "soon"}, "AIDGRAPH_POOL_TIMEOUT must be a number of seconds, not 'soon'"),
+        ({"AIDGRAPH_POOL_TIMEOUT": "nan"}, "AIDGRAPH_POOL_TIMEOUT must be a finite number of seconds"),
+        ({"AIDGRAPH_REQUEST_TIMEOUT": "-1"}, "AIDGRAPH_REQUEST_TIMEOUT must be a positive number of seconds"),
+        ({"AIDGRAPH_STATEMENT_TIMEOUT": "-0.5"}, "AIDGRAPH_STATEMENT_TIMEOUT must not be negative"),
+        ({"AIDGRAPH_EXECUTION_THREADS": "0"}, "AIDGRAPH_EXECUTION_THREADS must be at least 1"),
+        ({"AIDGRAPH_MAX_IN_FLIGHT": "0"}, "AIDGRAPH_MAX_IN_FLIGHT must be at least 1"),
     ],
 )
 def test_unusable_values_are_refused_naming_the_variable(values: dict[str, str], says: str) -> None:
     with pytest.raises(SettingsError, match=says):
         Settings.from_mapping(values)
+
+
+def test_request_bounds_are_read_from_the_mapping() -> None:
+    settings = Settings.from_mapping(
+        {
+            "AIDGRAPH_TOKEN_FAILURE_LIMIT": "5",
+            "AIDGRAPH_TOKEN_FAILURE_LOCKOUT": "120",
+            "AIDGRAPH_CLIENT_RATE_LIMIT": "0",
+            "AIDGRAPH_MAX_REQUEST_BYTES": "65536",
+            "AIDGRAPH_POOL_SIZE": "4",
+            "AIDGRAPH_POOL_TIMEOUT": "0.5",
+            "AIDGRAPH_REQUEST_TIMEOUT": "12.5",
+            "AIDGRAPH_STATEMENT_TIMEOUT": "0",
+            "AIDGRAPH_EXECUTION_THREADS": "3",
+            "AIDGRAPH_MAX_IN_FLIGHT": "20",
+        }
+    )
+    assert (settings.token_failure_limit, settings.token_failure_lockout) == (5, 120.0)
+    tokens = settings.token_settings()
+    assert (tokens.failure_limit, tokens.failure_lockout) == (5, 120.0)
+    assert (settings.client_rate_limit, settings.max_request_bytes) == (0, 65536)
+    assert (settings.pool_size, settings.pool_timeout, settings.request_timeout) == (4, 0.5, 12.5)
+    assert (settings.statement_timeout, settings.execution_threads, settings.max_in_flight) == (0.0, 3, 20)
+
+
+def test_the_default_body_limit_is_the_longest_document_plus_room_for_variables() -> None:
+    # derived from the parser's own limit, so raising that one raises this one
+    assert Settings().max_request_bytes == DEFAULT_LIMITS.characters * UTF8_BYTES_PER_CHARACTER + VARIABLES_BYTES
 
 
 def test_an_issuer_over_plain_http_elsewhere_than_this_machine_is_refused() -> None:

@@ -46,7 +46,11 @@ def _free_port() -> int:
 
 
 class ThrowawayPostgres:
-    """initdb + pg_ctl start on a free loopback port; `stop()` removes everything it made."""
+    """initdb + pg_ctl start on a free loopback port; `stop()` removes everything it made.
+
+    `halt()` and `resume()` stop the server and start it again on the same port and data, as a
+    restart of a deployment's database does to the connections a hub holds.
+    """
 
     def __init__(self, user: str = "aidgraph") -> None:
         self.bindir = find_bindir()
@@ -71,6 +75,15 @@ class ThrowawayPostgres:
         self._run(
             "initdb", "-D", str(self.data), "-U", self.user, "-A", "trust", "-E", "UTF8", "--no-locale", "--no-sync"
         )
+        self.resume()
+        return self
+
+    def halt(self, *, mode: str = "fast") -> None:
+        """Stop the server, keeping its data: `fast` ends every session (what a restart does), `immediate` crashes."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop")
+
+    def resume(self) -> None:
+        """Start the server (again) on its port and data."""
         options = (
             f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
@@ -78,7 +91,6 @@ class ThrowawayPostgres:
             "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
         )
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.base / "server.log"), "-o", options, "-w", "start")
-        return self
 
     def stop(self) -> None:
         if self.data.exists():

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from aidgraph.cli.context import CommandContext, comma_list, fail
-from auth.clients import ClientError, disable_client, list_clients, register_client
+from auth.clients import ClientError, disable_client, list_clients, register_client, set_rate_limit
 from auth.server.keystore import rotate_ring
 
 if TYPE_CHECKING:
@@ -24,7 +24,18 @@ def register(commands: Commands) -> None:
     add.add_argument("--roles", required=True, type=comma_list, metavar="R1,R2")
     add.add_argument("--regions", required=True, type=comma_list, metavar="3505,350583")
     add.add_argument("--purposes", required=True, type=comma_list, metavar="P1,P2")
+    add.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        metavar="N",
+        help="/graphql and export requests per minute, per worker (0: unlimited; default: AIDGRAPH_CLIENT_RATE_LIMIT)",
+    )
     add.set_defaults(run=_clients_add)
+
+    limit = actions.add_parser("limit", help="set a client's requests per minute, or give it the hub's default again")
+    limit.add_argument("client_id", metavar="CLIENT_ID")
+    limit.add_argument("rate_limit", type=_rate_limit_or_default, metavar="N|default")
+    limit.set_defaults(run=_clients_limit)
 
     listing = actions.add_parser("list", help="list the registered clients")
     listing.set_defaults(run=_clients_list)
@@ -48,6 +59,7 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
             roles=args.roles,
             regions=args.regions,
             purposes=args.purposes,
+            rate_limit=args.rate_limit,
         )
     except ClientError as error:
         return fail("clients add", error)
@@ -55,6 +67,7 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
     print(f"  roles:    {', '.join(client.roles)}")
     print(f"  regions:  {', '.join(client.regions)}")
     print(f"  purposes: {', '.join(client.purposes)}")
+    print(f"  rate limit: {_describe_limit(client.rate_limit)}")
     print(f"client secret: {secret}")
     print("Keep the secret now: the hub stores only a hash of it and will not show it again.")
     return 0
@@ -62,12 +75,13 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
 
 def _clients_list(_args: argparse.Namespace, context: CommandContext) -> int:
     clients = list_clients(context.store())
-    print(f"{'client':<28}{'department':<16}{'status':<10}{'regions':<16}{'roles':<28}purposes")
+    print(f"{'client':<28}{'department':<16}{'status':<10}{'regions':<16}{'roles':<28}{'purposes':<40}rate/min")
     for client in clients:
         status = "disabled" if client.disabled else "enabled"
+        rate = "default" if client.rate_limit is None else str(client.rate_limit or "unlimited")
         print(
             f"{client.client_id:<28}{client.department:<16}{status:<10}{','.join(client.regions):<16}"
-            f"{','.join(client.roles):<28}{','.join(client.purposes)}"
+            f"{','.join(client.roles):<28}{','.join(client.purposes):<40}{rate}"
         )
     print(f"{len(clients)} clients", file=sys.stderr)
     return 0
@@ -80,6 +94,34 @@ def _clients_disable(args: argparse.Namespace, context: CommandContext) -> int:
         return fail("clients disable", error)
     print(f"client {args.client_id} disabled: its secret is refused now, its tokens within seconds")
     return 0
+
+
+def _clients_limit(args: argparse.Namespace, context: CommandContext) -> int:
+    try:
+        set_rate_limit(context.store(), args.client_id, args.rate_limit)
+    except ClientError as error:
+        return fail("clients limit", error)
+    print(f"client {args.client_id}: {_describe_limit(args.rate_limit)}, in every worker within seconds")
+    return 0
+
+
+def _rate_limit(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of requests per minute") from None
+
+
+def _rate_limit_or_default(text: str) -> int | None:
+    return None if text == "default" else _rate_limit(text)
+
+
+def _describe_limit(rate_limit: int | None) -> str:
+    if rate_limit is None:
+        return "the hub's default requests per minute (AIDGRAPH_CLIENT_RATE_LIMIT)"
+    if rate_limit == 0:
+        return "no rate limit"
+    return f"{rate_limit} requests per minute per worker"
 
 
 def _keys_rotate(_args: argparse.Namespace, context: CommandContext) -> int:

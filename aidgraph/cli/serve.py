@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +16,8 @@ import sqlalchemy as sa
 
 from aidgraph.cli.context import CommandContext, fail
 from aidgraph.cli.ingest import print_reports
+from aidgraph.logs import log_config
+from aidgraph.operations_http import MULTIPROCESS_DIRECTORY
 from aidgraph.settings import TOKEN_ISSUER_VARIABLE, loopback_issuer, redact
 
 if TYPE_CHECKING:
@@ -55,16 +60,37 @@ def _serve(args: argparse.Namespace, context: CommandContext) -> int:
     print(f"aidgraph: store {redact(settings.database_url)}")
     served = loopback_issuer(args.host, args.port)
     print(f"aidgraph: serving on {served}/graphql (POST /oauth/token for an access token)")
-    uvicorn.run(
-        "aidgraph.app:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        access_log=False,
-        log_level="warning",
-    )
+    with _metrics_directory(args.workers):
+        uvicorn.run(
+            "aidgraph.app:app_from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            access_log=False,  # the hub writes one line per request itself (aidgraph/observed.py)
+            log_level="warning",
+            log_config=log_config(settings.log_format),
+        )
     return 0
+
+
+@contextlib.contextmanager
+def _metrics_directory(workers: int) -> Iterator[None]:
+    """Several workers keep their metrics in files of one fresh directory, so that /metrics, answered
+    by any of them, sums them all; it is removed when the server stops. One worker keeps them in memory."""
+    if workers <= 1:
+        yield
+        return
+    previous = os.environ.get(MULTIPROCESS_DIRECTORY)
+    with tempfile.TemporaryDirectory(prefix="aidgraph-metrics-") as directory:
+        os.environ[MULTIPROCESS_DIRECTORY] = directory  # the workers inherit it as they start
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop(MULTIPROCESS_DIRECTORY, None)
+            else:
+                os.environ[MULTIPROCESS_DIRECTORY] = previous
 
 
 def _load_demo(engine: sa.Engine, folder: Path) -> None:

@@ -15,6 +15,7 @@ from auth.access import Access, PurposeNotAllowed, access_for, operator_access
 from auth.clients import load_client
 from auth.policy import CompiledPolicy
 from auth.policy_store import stored_policy
+from resolvers.students.export_request import DEFAULT_FORMAT, ExportRequestError, export_request
 
 if TYPE_CHECKING:
     from aidgraph.cli.context import Commands
@@ -25,11 +26,18 @@ STUDENT_AID = "student-aid"
 def register(commands: Commands) -> None:
     students = commands.add_parser("students", help="proactive student aid: the eligible students of a term")
     actions = students.add_subparsers(required=True, metavar="ACTION")
-    export = actions.add_parser("export", help="write every eligible student of a term (CSV or NDJSON), audited")
-    export.add_argument("--region", required=True, metavar="R", help="division code or prefix, e.g. 3505")
-    export.add_argument("--term", required=True, metavar="T", help="e.g. 2026-2027-1")
-    export.add_argument("--format", choices=("csv", "ndjson"), default="csv")
-    export.add_argument("--stage", help="only this stage, e.g. PRIMARY")
+    export = actions.add_parser(
+        "export",
+        help="write every eligible student of a term (CSV or NDJSON), audited",
+        usage="aidgraph students export --region R --term T [--format csv|ndjson] [--stage S] [--client ID] "
+        "[--by NAME] [--out FILE]",
+    )
+    # Checked, defaulted and refused by export_request, as GET /students/export is: not by argparse,
+    # whose words for a missing or wrong argument would differ from the endpoint's.
+    export.add_argument("--region", metavar="R", help="division code or prefix, e.g. 3505 (required)")
+    export.add_argument("--term", metavar="T", help="e.g. 2026-2027-1 (required)")
+    export.add_argument("--format", metavar="csv|ndjson", help=f"default: {DEFAULT_FORMAT}")
+    export.add_argument("--stage", metavar="S", help="only this stage, e.g. PRIMARY")
     export.add_argument("--client", metavar="CLIENT_ID", help="export as this client sees it (default: the operator)")
     export.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who exports (for the audit)")
     export.add_argument("--out", type=Path, metavar="FILE", help="default: standard output")
@@ -42,30 +50,30 @@ def register(commands: Commands) -> None:
 
 
 def _students_export(args: argparse.Namespace, context: CommandContext) -> int:
-    from resolvers.rules.regions import Region
-    from resolvers.rules.terms import term_start
     from resolvers.students.export import encode, export_rows
 
     try:
-        term_start(args.term)
-    except ValueError as error:
-        return fail("students export", f"term: {error}")
-    try:
-        region = Region.parse(args.region).prefix
-    except ValueError as error:
-        return fail("students export", f"region {error}")
+        asked = export_request(region=args.region, term=args.term, format_name=args.format, stage=args.stage)
+    except ExportRequestError as error:
+        return fail("students export", error)
     engine = context.store()
     access = _export_access(engine, args.client)
     if isinstance(access, str):
         return fail("students export", access)
     operation = "students export (cli)"
     rows = export_rows(
-        engine, access, term=args.term, region=region, stage=args.stage, operation=operation, actor=args.by
+        engine, access, term=asked.term, region=asked.region, stage=asked.stage, operation=operation, actor=args.by
     )
     out = args.out.open("wb") if args.out else sys.stdout.buffer
     try:
-        for chunk in encode(rows, args.format):
+        for chunk in encode(rows, asked.format):
             out.write(chunk)
+        out.flush()
+    except BrokenPipeError:
+        # The reader stopped (`| head`): end quietly, as a pipeline's producer does. What was sent
+        # is audited already; stdout goes to /dev/null so that the exit's own flush cannot fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     finally:
         if args.out:
             out.close()

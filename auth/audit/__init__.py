@@ -9,6 +9,7 @@
 
 from auth.audit.event import (
     DOCUMENT_HASH_PREFIX,
+    NOT_FOUND,
     AuditEvent,
     AuditUnavailable,
     Caller,
@@ -17,6 +18,7 @@ from auth.audit.event import (
     audit_event,
     document_digest,
     document_hash,
+    misses_detail,
 )
 from auth.audit.lookup import AccessLogEntry, access_log
 from auth.audit.refusals import UNAUTHENTICATED
@@ -35,6 +37,7 @@ from auth.audit.writer import AuditLog, AuditWriter
 __all__ = [
     "DOCUMENT_HASH_PREFIX",
     "GENESIS_HASH",
+    "NOT_FOUND",
     "HASHED_COLUMNS",
     "HASHED_WHEN_SET",
     "UNAUTHENTICATED",
@@ -54,5 +57,6 @@ __all__ = [
     "document_digest",
     "document_hash",
     "format_report",
+    "misses_detail",
     "verify",
 ]

@@ -22,8 +22,11 @@ import sqlalchemy as sa
 from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
 
 if TYPE_CHECKING:
-    from auth.access import Access
+    from auth.access import Access, Miss
     from auth.principal import Principal
+
+NOT_FOUND: Final = "not-found"
+"""The outcome of a request whose look-ups by key found nothing the caller may see, and returned nothing else."""
 
 DOCUMENT_HASH_PREFIX: Final = "hmac-sha256:"
 """Marks a keyed document hash. Events written before it hold a bare SHA-256 hex digest, kept as stored."""
@@ -153,6 +156,21 @@ def audit_event(
         detail=detail,
         policy_version=caller.policy_version,
     )
+
+
+def misses_detail(misses: Sequence[Miss]) -> str:
+    """The trail's words for look-ups that found nothing visible, counted by entry point and why.
+
+    Only the trail tells a key outside the caller's regions from one never issued; the caller's answer
+    is the same for both. The keys themselves go into the event as subjects (pseudonymised).
+    """
+    counts: dict[str, int] = {}
+    for miss in misses:
+        kind = f"{miss.entry_point} {miss.why}"
+        counts[kind] = counts.get(kind, 0) + 1
+    listed = ", ".join(f"{kind} ({count})" for kind, count in sorted(counts.items()))
+    noun = "look-up" if len(misses) == 1 else "look-ups"
+    return f"nothing visible for {len(misses)} {noun}: {listed}"
 
 
 def document_digest(key: bytes, text: str) -> str:

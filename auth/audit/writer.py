@@ -49,6 +49,7 @@ import orjson
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 
+from auth import metrics
 from auth.audit.event import AuditEvent, AuditUnavailable
 from auth.audit.refusals import RefusalCounts, refusal_event
 from auth.audit.verifier import GENESIS_HASH, chain_hash, content_digest, utc
@@ -159,6 +160,11 @@ class AuditWriter:
             asyncio.get_running_loop().create_task(self._write())
         return await future
 
+    @property
+    def waiting(self) -> int:
+        """Events waiting for the next batch (the metrics' audit queue depth)."""
+        return len(self._waiting)
+
     def count_unauthenticated(self, *, claimed_client_id: str | None, address: str | None, reason: str) -> None:
         """Count one refusal of a request without a valid token; written once its minute is over."""
         self._refusals.count(claimed_client_id=claimed_client_id, address=address, reason=reason, at=self._clock())
@@ -209,6 +215,7 @@ class AuditWriter:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
+                metrics.audit_batch(len(batch))
                 try:
                     seqs = await run_in_threadpool(self._log.append_many, [event for event, _ in batch])
                 except Exception as error:  # every waiting request fails: none of their events is stored

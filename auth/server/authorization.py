@@ -30,10 +30,10 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from starlette.responses import JSONResponse, Response
 
 from auth.clients import Client, load_client, verify_client
+from auth.limiter import FailureLockout, SlidingWindow, retry_after_header
 from auth.principal import PURPOSE_SCOPE
 from auth.server.config import TokenSettings
 from auth.server.keystore import KeyRingCache
-from auth.server.ratelimit import SlidingWindow, retry_after_header
 from auth.server.requests import StarletteOAuth2Request
 from auth.server.revocations import revoke
 from auth.server.signing import issue_access_token, validate_access_token
@@ -47,15 +47,23 @@ GRANT_TYPES = ["client_credentials"]
 
 @dataclass
 class TokenService:
-    """What every request of one worker shares: settings, its copy of the key ring, its rate limiter."""
+    """What every request of one worker shares: settings, its copy of the key ring, its limiters.
+
+    `limiter` counts token requests per client; `failures` counts failed ones per claimed client id
+    and per address, and locks those out for a while (auth/limiter.py).
+    """
 
     settings: TokenSettings
     keys: KeyRingCache = field(default_factory=KeyRingCache)
     limiter: SlidingWindow | None = None
+    failures: FailureLockout | None = None
 
     def __post_init__(self) -> None:
         if self.limiter is None and self.settings.rate_limit_per_minute:
             self.limiter = SlidingWindow(limit=self.settings.rate_limit_per_minute, window=60.0)
+        if self.failures is None and self.settings.failure_limit:
+            lockout = self.settings.failure_lockout
+            self.failures = FailureLockout(limit=self.settings.failure_limit, window=lockout, lockout=lockout)
 
 
 # --- the client as authlib sees it ---

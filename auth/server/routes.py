@@ -7,12 +7,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from auth.server.authorization import AUTH_METHODS, GRANT_TYPES, HubAuthorizationServer, TokenService
+from auth.server.authorization import AUTH_METHODS, GRANT_TYPES, HubAuthorizationServer, SlowDown, TokenService
 from auth.server.config import TokenSettings
 from auth.server.keystore import RELOAD_INTERVAL
 from auth.server.requests import StarletteOAuth2Request, error_response, read_oauth_request
@@ -43,17 +44,29 @@ def oauth_routes(
     if service.settings != settings:
         raise ValueError("service and routes must use the same token settings")
 
-    async def answer(request: Request, call: ServerCall) -> Response:
+    async def answer(request: Request, call: ServerCall, *, count_failures: bool = False) -> Response:
         store = engine(request)
         try:
             oauth_request = await read_oauth_request(request, settings=settings, engine=store)
         except OAuth2Error as error:
             return error_response(error)
+        failures, keys = service.failures, _failure_keys(request, oauth_request)
+        if count_failures and failures is not None:
+            # Refused before the secret is checked: a guessing loop gets neither an answer nor scrypt work.
+            wait = failures.locked(*keys)
+            if wait is not None:
+                return error_response(SlowDown(wait))
         # authlib is synchronous and the flow checks a scrypt hash and reads the store: off the event loop.
-        return await run_in_threadpool(call, HubAuthorizationServer(service, store), oauth_request)
+        response = await run_in_threadpool(call, HubAuthorizationServer(service, store), oauth_request)
+        if count_failures and failures is not None:
+            if response.status_code == 401:  # invalid_client: unknown, wrong secret or disabled alike
+                failures.failed(*keys)
+            elif response.status_code == 200:
+                failures.succeeded(*keys)
+        return response
 
     async def token(request: Request) -> Response:
-        return await answer(request, lambda server, oauth: server.create_token_response(oauth))
+        return await answer(request, lambda server, oauth: server.create_token_response(oauth), count_failures=True)
 
     async def introspect(request: Request) -> Response:
         return await answer(request, lambda server, oauth: server.create_endpoint_response("introspection", oauth))
@@ -77,6 +90,18 @@ def oauth_routes(
         Route(JWKS_PATH, jwks, methods=["GET"]),
         Route(METADATA_PATH, metadata, methods=["GET"]),
     ]
+
+
+def _failure_keys(request: Request, oauth_request: StarletteOAuth2Request) -> tuple[str, ...]:
+    """The claimed client id (Basic or form; unverified, only counted) and the remote address."""
+    claimed, _secret = extract_basic_authorization(oauth_request.headers)
+    claimed = claimed or oauth_request.form.get("client_id")
+    keys = []
+    if claimed:
+        keys.append("client:" + claimed[:100])  # longer ids are never registered (auth.clients)
+    if request.client is not None:
+        keys.append("address:" + request.client.host)
+    return tuple(keys)
 
 
 def server_metadata(settings: TokenSettings) -> dict[str, Any]:

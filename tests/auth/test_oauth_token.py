@@ -18,8 +18,8 @@ from starlette.testclient import TestClient
 
 from aidgraph.db import create_engine
 from auth.clients import register_client
+from auth.limiter import FailureLockout, SlidingWindow
 from auth.server import TokenService, TokenSettings, oauth_routes
-from auth.server.ratelimit import SlidingWindow
 
 SETTINGS = TokenSettings(
     issuer="https://hub.example.org", audience="aidgraph-test", lifetime=timedelta(minutes=5), rate_limit_per_minute=0
@@ -225,6 +225,35 @@ def test_token_requests_beyond_the_limit_get_429_with_retry_after(store_url: str
         for _ in range(5):
             assert request_token(http, "education-nanan", "wrong").status_code == 401
         assert request_token(http, "education-nanan", other_secret).status_code == 200
+
+
+def test_failed_token_requests_lock_out_the_claimed_client_and_the_address(store_url: str, engine: sa.Engine) -> None:
+    # given a hub that locks out for 30 s after 3 failures within 30 s, and two clients
+    clock = FakeClock()
+    service = TokenService(SETTINGS, failures=FailureLockout(limit=3, window=30, lockout=30, clock=clock))
+    secret = register(engine)
+    other_secret = register(engine, "education-nanan")
+    app = hub_app(store_url, service=service)
+    with TestClient(app, client=("192.0.2.1", 5000)) as guesser:
+        # when one address guesses the first client's secret three times
+        assert [request_token(guesser, NANAN, f"guess-{n}").status_code for n in range(3)] == [401, 401, 401]
+        # then the next request is refused before its secret is checked, even with the right secret
+        locked = request_token(guesser, NANAN, secret)
+        assert locked.status_code == 429
+        assert locked.json()["error"] == "slow_down"
+        assert locked.headers["retry-after"] == "30"
+        # and so is that address asking for another client (client_secret_post alike)
+        assert request_token(guesser, "education-nanan", other_secret, via="post").status_code == 429
+    with TestClient(app, client=("192.0.2.2", 5000)) as elsewhere:
+        # and the first client is locked out from another address too, the other client is not
+        assert request_token(elsewhere, NANAN, secret).status_code == 429
+        assert request_token(elsewhere, "education-nanan", other_secret).status_code == 200
+        # and ids made up one after another lock out the address that tries them
+        assert [request_token(elsewhere, f"made-up-{n}", "x").status_code for n in range(3)] == [401, 401, 401]
+        assert request_token(elsewhere, "education-nanan", other_secret).status_code == 429
+        # and once the lockout is over, the right secret gets a token again
+        clock.now += 31
+        assert request_token(elsewhere, NANAN, secret).status_code == 200
 
 
 def test_an_http_issuer_other_than_loopback_is_refused() -> None:
