@@ -8,7 +8,6 @@ table renamed away for a while). None of them touches the hub's code or process.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,11 +68,7 @@ def audit_outage(store_url: str) -> Iterator[None]:
 
 
 def restart_store(server: ThrowawayPostgres, *, down_seconds: float) -> None:
-    """Stop the store's server (fast: open connections are cut), wait, and start it with its options."""
-    pg_ctl = [str(server.bindir / "pg_ctl"), "-D", str(server.data)]
-    as_service = ["runuser", "-u", "postgres", "--"] if server._as_root else []  # noqa: SLF001
-    subprocess.run([*as_service, *pg_ctl, "-m", "fast", "-w", "stop"], check=True, capture_output=True)
+    """Stop the store's server (fast: open sessions are cut), wait, and start it again on its port and data."""
+    server.halt()
     time.sleep(down_seconds)
-    # `restart` of a stopped server starts it with the options of its last start (postmaster.opts)
-    log = ["-l", str(server.base / "server.log")]
-    subprocess.run([*as_service, *pg_ctl, *log, "-w", "restart"], check=True, capture_output=True)
+    server.resume()

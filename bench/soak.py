@@ -50,7 +50,7 @@ from adapters import registry  # noqa: E402
 from adapters.catalog import DEPARTMENTS  # noqa: E402
 from aidgraph.db import create_engine  # noqa: E402
 from auth.audit.verifier import format_report, verify  # noqa: E402
-from auth.clients import register_client  # noqa: E402
+from auth.clients import MAX_RATE_LIMIT, register_client  # noqa: E402
 from auth.demo_access import ensure_demo_policy  # noqa: E402
 from tools.pgserver import ThrowawayPostgres  # noqa: E402
 
@@ -95,7 +95,7 @@ CLIENTS = (
     Client("soak-abusive-housing", "housing", "assistance-review", HOUSEHOLD_HOUSING, "householdNumber",
            "households", 6, 0.0, abusive=True),
 )  # fmt: skip
-WELL_BEHAVED_LIMIT = 100_000  # requests per minute: far above what a steady client sends here
+WELL_BEHAVED_LIMIT = MAX_RATE_LIMIT  # requests per minute: far above what a steady client sends here
 ABUSIVE_LIMIT = 120
 
 
@@ -142,13 +142,6 @@ def sample_keys(url: str, count: int) -> dict[str, list[str]]:
 
 
 def register_clients(url: str) -> dict[str, str]:
-    try:
-        from auth.clients import set_rate_limit
-    except ImportError:  # TRIAL ONLY
-
-        def set_rate_limit(*_a):
-            pass
-
     engine = create_engine(url)
     ensure_demo_policy(engine)
     secrets = {}
@@ -156,8 +149,8 @@ def register_clients(url: str) -> dict[str, str]:
         _, secrets[client.client_id] = register_client(
             engine, client_id=client.client_id, department=client.role, roles=[client.role],
             regions=["3505"], purposes=[client.purpose],
+            rate_limit=ABUSIVE_LIMIT if client.abusive else WELL_BEHAVED_LIMIT,
         )  # fmt: skip
-        set_rate_limit(engine, client.client_id, ABUSIVE_LIMIT if client.abusive else WELL_BEHAVED_LIMIT)
     engine.dispose()
     return secrets
 
