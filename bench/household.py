@@ -35,6 +35,8 @@ import sqlalchemy as sa
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPOSITORY)]
 
+from observed import Collector, observed_environment  # noqa: E402
+
 from adapters import registry  # noqa: E402
 from adapters.catalog import DEPARTMENTS  # noqa: E402
 from adapters.ingest import ingest_folder  # noqa: E402
@@ -101,12 +103,15 @@ def sample_households(url: str, count: int) -> list[str]:
     return random.Random(7).sample(list(numbers), min(count, len(numbers)))
 
 
-def start_server(app: str, port: int, workers: int, env: dict[str, str], *extra: str) -> subprocess.Popen[bytes]:
+def start_server(
+    app: str, port: int, workers: int, env: dict[str, str], *extra: str, log: Path | None = None
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", str(workers), "--loop", "uvloop",
         "--http", "httptools", "--no-access-log", "--log-level", "warning", *extra,
     ]  # fmt: skip
-    server = subprocess.Popen(command, env=env, cwd=REPOSITORY)
+    stderr = log.open("ab") if log is not None else None
+    server = subprocess.Popen(command, env=env, cwd=REPOSITORY, stderr=stderr)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -180,12 +185,19 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=20000)
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--observed",
+        action="store_true",
+        help="also the secured hub with metrics summed across workers, spans exported over OTLP and its JSON "
+        "log lines written to a file (bench/observed.py)",
+    )
     args = parser.parse_args()
 
     binary = ensure_wrk()
     postgres = ThrowawayPostgres().start()
     work = Path(tempfile.mkdtemp(prefix="aidgraph-bench-"))
     servers: list[subprocess.Popen[bytes]] = []
+    collector = Collector() if args.observed else None
     try:
         url = postgres.create_database("bench")
         load_demo(url, args.households, work / "demo")
@@ -197,6 +209,15 @@ def main() -> None:
         servers.append(start_server("open_app:app", open_port, args.workers, env, "--factory", "--app-dir", "bench"))
         servers.append(start_server("floor:app", floor_port, args.workers, env, "--app-dir", "bench"))
         bearer = secured_client(url, secured_port)
+        paths = [("secured", secured_port, bearer), ("open", open_port, None), ("floor", floor_port, None)]
+        observed_log = work / "observed" / "hub.log"
+        if collector is not None:
+            observed_env, options = observed_environment(observed_log.parent, collector)
+            observed_port = _free_port()
+            observed = start_server(app, observed_port, args.workers, {**env, **observed_env}, "--factory", *options,
+                                    log=observed_log)  # fmt: skip
+            servers.append(observed)
+            paths.insert(1, ("observed", observed_port, bearer))
 
         for number in numbers[:50]:
             hub, floor = answer(open_port, number), answer(floor_port, number)
@@ -208,28 +229,33 @@ def main() -> None:
         print("open hub and floor answer the same JSON for 50 sampled households; the secured hub answers", flush=True)
 
         results: dict[tuple[str, int], Run] = {}
-        paths = (("secured", secured_port, bearer), ("open", open_port, None), ("floor", floor_port, None))
         for connections in (1, 16):
             for name, port, token in paths:
                 wrk(binary, port, numbers, connections, 2, work / "warm.lua", token)  # warm caches and pools
                 run = wrk(binary, port, numbers, connections, args.duration, work / "r.lua", token)
                 results[(name, connections)] = run
-        _report(results, args)
+        _report(results, args, [name for name, _, _ in paths])
+        if collector is not None:
+            lines = observed_log.read_text(encoding="utf-8").splitlines()
+            print(f"observed: {len(lines)} JSON log lines written; {collector.exports} span exports received "
+                  f"({collector.bytes / 1e6:.1f} MB)")  # fmt: skip
     finally:
         for server in servers:
             server.terminate()
             server.wait(timeout=10)
         postgres.stop()
+        if collector is not None:
+            collector.close()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _report(results: dict[tuple[str, int], Run], args: argparse.Namespace) -> None:
+def _report(results: dict[tuple[str, int], Run], args: argparse.Namespace, names: list[str]) -> None:
     print(f"\nhousehold picture over HTTP, PostgreSQL, {args.workers} uvicorn workers, {args.duration} s per run")
     print(f"{'path':<9}{'conc.':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'floor/path':>12}{'cost/open':>11}")
     for connections in (1, 16):
         floor = results[("floor", connections)]
         opened = results[("open", connections)]
-        for name in ("secured", "open", "floor"):
+        for name in names:
             run = results[(name, connections)]
             ratio = floor.requests_per_second / run.requests_per_second
             cost = opened.requests_per_second / run.requests_per_second
