@@ -59,6 +59,10 @@ class Outcome:
 class _Refused(Exception):
     """A fault found while importing: every department's changes are rolled back."""
 
+    def __init__(self, report: DepartmentReport) -> None:
+        super().__init__(report.department)
+        self.report = report
+
 
 def ingest_folder(
     engine: sa.Engine,
@@ -114,8 +118,9 @@ def ingest(
         with engine.begin() as connection:
             for department, report, files in checked:
                 done.append(_import(connection, department, report, files, incremental=incremental))
-    except _Refused:
-        return Outcome(done + [report for _, report, _ in checked[len(done) :]] + skipped, committed=False, status=1)
+    except _Refused as refused:
+        rest = [report for _, report, _ in checked[len(done) + 1 :]]
+        return Outcome([*done, refused.report, *rest, *skipped], committed=False, status=1)
     for department, _, _ in checked:
         _analyze(engine, department)
     return Outcome(done + skipped, committed=True, status=0)
@@ -189,7 +194,7 @@ def _import(
         result = replace(result, warnings=checked.warnings)
         imported.append(result)
         if result.read and not result.accepted:
-            raise _Refused(department.name)
+            raise _Refused(replace(report, files=imported + [file for file, _ in files[len(imported) :]]))
         connection.execute(
             store.ingest_run_file.insert().values(
                 run_id=run_id,
