@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from adapters import store
 from adapters.base import Department, FileSpec, RowError
 from adapters.csvfiles import FileError, NativeRow, check_file, find_file, read_rows
+from adapters.progress import Progress
 from adapters.snapshots import Staging
 
 BATCH = 5000
@@ -87,8 +88,9 @@ def ingest(
     as_of: dt.datetime | None = None,
     incremental: bool = False,
     allow_missing: bool = False,
+    progress: Progress | None = None,
 ) -> Outcome:
-    """Import every department's export, or none of them."""
+    """Import every department's export, or none of them; `progress` counts the rows as they are read."""
     reports = [_locate(department, folder) for department, folder in exports]
     missing = [report for report in reports if report.error]
     if missing and not allow_missing:
@@ -113,14 +115,19 @@ def ingest(
     skipped = [report for report in reports if report.error]
     if failed:
         return Outcome([report for _, report, _ in checked] + skipped, committed=False, status=1)
+    if progress is not None:
+        progress.total = sum(_lines(path) for _, _, files in checked for _, path in files if path is not None)
     done: list[DepartmentReport] = []
     try:
         with engine.begin() as connection:
             for department, report, files in checked:
-                done.append(_import(connection, department, report, files, incremental=incremental))
+                done.append(_import(connection, department, report, files, incremental=incremental, progress=progress))
     except _Refused as refused:
         rest = [report for _, report, _ in checked[len(done) + 1 :]]
         return Outcome([*done, refused.report, *rest, *skipped], committed=False, status=1)
+    finally:
+        if progress is not None:
+            progress.finish()
     for department, _, _ in checked:
         _analyze(engine, department)
     return Outcome(done + skipped, committed=True, status=0)
@@ -177,6 +184,7 @@ def _import(
     files: list[tuple[FileReport, Path | None]],
     *,
     incremental: bool,
+    progress: Progress | None,
 ) -> DepartmentReport:
     as_of = report.as_of or dt.datetime.now(dt.UTC).replace(microsecond=0)
     run_id = connection.execute(
@@ -190,7 +198,9 @@ def _import(
             imported.append(checked)
             continue
         spec = department.file(checked.file.removesuffix(".csv"))
-        result = _import_file(connection, department, spec, path, as_of=as_of, run_id=run_id, incremental=incremental)
+        result = _import_file(
+            connection, department, spec, path, as_of=as_of, run_id=run_id, incremental=incremental, progress=progress
+        )
         result = replace(result, warnings=checked.warnings)
         imported.append(result)
         if result.read and not result.accepted:
@@ -220,11 +230,12 @@ def _import_file(
     as_of: dt.datetime,
     run_id: int,
     incremental: bool,
+    progress: Progress | None,
 ) -> FileReport:
     digest = _sha256(path)
     staging = Staging(connection, spec)
     try:
-        read, rejected = _stage(department, spec, read_rows(path, spec, department.encoding), staging)
+        read, rejected = _stage(department, spec, read_rows(path, spec, department.encoding), staging, progress)
     except BaseException:
         staging.discard()
         raise
@@ -242,12 +253,12 @@ def _import_file(
 
 
 def _stage(
-    department: Department, spec: FileSpec, rows: Iterator[NativeRow], staging: Staging
+    department: Department, spec: FileSpec, rows: Iterator[NativeRow], staging: Staging, progress: Progress | None
 ) -> tuple[int, list[dict[str, Any]]]:
     seen: dict[str, int] = {}
     batch: list[dict[str, Any]] = []
     rejected: list[dict[str, Any]] = []
-    read = 0
+    read = reported = 0
     for row in rows:
         read += 1
         reason = row.error
@@ -268,8 +279,22 @@ def _stage(
         if len(batch) >= BATCH:
             staging.add(batch)
             batch.clear()
+            if progress is not None:
+                progress.advance(read - reported)
+                reported = read
     staging.add(batch)
+    if progress is not None:
+        progress.advance(read - reported)
     return read, rejected
+
+
+def _lines(path: Path) -> int:
+    """The data rows of a file, about (a quoted cell may hold a line break): for the time left."""
+    count = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            count += chunk.count(b"\n")
+    return max(count - 1, 0)
 
 
 def _sha256(path: Path) -> str:

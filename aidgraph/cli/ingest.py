@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from adapters import store
 from adapters.catalog import DEPARTMENTS, department
 from adapters.ingest import FileReport, ingest
+from adapters.progress import Progress
 from aidgraph.cli.context import CommandContext, fail
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ def _ingest(args: argparse.Namespace, context: CommandContext) -> int:
         as_of=args.as_of,
         incremental=args.incremental,
         allow_missing=args.allow_missing,
+        progress=Progress("ingest"),
     )
     for report in outcome.departments:
         if report.error and not report.files:

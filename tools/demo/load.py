@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from adapters import registry
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import FileReport, ingest
+from adapters.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,6 @@ def ingest_demo(engine: sa.Engine, folder: Path) -> Iterator[DepartmentLoad]:
     yet) is skipped rather than failing the load (`allow_missing`): the others are still worth serving.
     """
     exports = [(department, folder / name) for name, department in DEPARTMENTS.items()]
-    outcome = ingest(engine, exports, allow_missing=True)
+    outcome = ingest(engine, exports, allow_missing=True, progress=Progress("demo ingest"))
     for report in outcome.departments:
         yield DepartmentLoad(report.department, report.folder, None if report.error else report.files)
