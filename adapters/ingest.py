@@ -108,7 +108,9 @@ def ingest(
         when = as_of or _newest(files)
         report = DepartmentReport(department.name, folder, [file for file, _ in files], as_of=when)
         before = latest.get(department.name)
-        if when is not None and before is not None and when < before and not incremental:
+        # Older than what the store holds: a full snapshot would close records on stale news, and an
+        # incremental one would undo newer changes.
+        if when is not None and before is not None and when < before:
             report = replace(report, error=f"export as of {when:%Y-%m-%d %H:%M:%S} is older than the store's {before}")
         failed = failed or report.error is not None or any(_fatal(file, allow_missing) for file, _ in files)
         checked.append((department, report, files))

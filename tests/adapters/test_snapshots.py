@@ -7,6 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from adapters import registry, store
@@ -140,16 +141,21 @@ def test_every_ingest_is_a_recorded_run_with_its_files_digests_and_counts(engine
     assert (row["rows_changed"], row["rows_closed"]) == (0, 1)
 
 
-def test_an_export_older_than_the_one_ingested_is_refused(engine: sa.Engine, tmp_path: Path) -> None:
+@pytest.mark.parametrize("incremental", [False, True], ids=["full", "incremental"])
+def test_an_export_older_than_the_one_ingested_is_refused(engine: sa.Engine, tmp_path: Path, incremental: bool) -> None:
     # given the registry ingested as of Friday
     world = write_world(tmp_path / "world")
     _reports(engine, world / "registry", FRIDAY)
-    # when Monday's export, lacking a person, comes in late
-    _drop_line(world / "registry" / "persons.csv", LEAVER)
-    reports = ingest_folder(engine, DEPARTMENTS["registry"], world / "registry", as_of=MONDAY)
-    # then nothing is closed: a full snapshot older than the store's cannot say who left since
-    assert all(report.closed == 0 for report in reports)
+    # when Monday's export, lacking a person and with an older phone number, comes in late
+    persons = world / "registry" / "persons.csv"
+    _drop_line(persons, LEAVER)
+    persons.write_text(persons.read_text().replace("13805950000", "13700000000"), encoding="utf-8")
+    reports = ingest_folder(engine, DEPARTMENTS["registry"], world / "registry", as_of=MONDAY, incremental=incremental)
+    # then it is refused: nobody closed on stale news, no newer value undone
+    assert all(report.closed == report.changed == 0 for report in reports)
     assert len(_current(engine, LEAVER)) == 1
+    [first] = _current(engine, LARGE_MEMBERS[0][0])
+    assert first["phone"] == "13805950000"
 
 
 def test_a_withdrawn_student_and_an_ended_award_stop_counting(engine: sa.Engine, tmp_path: Path) -> None:
