@@ -56,9 +56,12 @@ class FileSpec:
     lookups: tuple[str, ...] = ()
     checks: tuple[RowCheck, ...] = ()
     declared_on: sa.MetaData = field(default=metadata, repr=False, compare=False)
-    """The metadata its store table is declared on: the store's, which the migrations build; a department
+    """The metadata its store tables are declared on: the store's, which the migrations build; a department
     defined in a test keeps its own, so that it never joins the store's tables."""
     table: sa.Table = field(init=False, repr=False, compare=False)
+    """The current records: one row per record key, as the latest export (or change) left it."""
+    history: sa.Table = field(init=False, repr=False, compare=False)
+    """Every version no longer current: superseded by a changed row, or closed by an export that lacked it."""
 
     def __post_init__(self) -> None:
         names = {column.name for column in self.columns}
@@ -66,6 +69,7 @@ class FileSpec:
         if missing:
             raise ValueError(f"{self.department}/{self.name}: key or lookup columns {missing} undeclared")
         object.__setattr__(self, "table", _store_table(self))
+        object.__setattr__(self, "history", _history_table(self))
 
     @property
     def file_name(self) -> str:
@@ -154,12 +158,38 @@ def _row_hash(spec: FileSpec, row: Mapping[str, Any]) -> str:
     return hashlib.blake2b(joined.encode(), digest_size=16).hexdigest()
 
 
-def _store_table(spec: FileSpec) -> sa.Table:
-    columns: list[SchemaItem] = [
-        sa.Column("record_key", sa.String(200), primary_key=True),
+def _version_columns(spec: FileSpec) -> list[SchemaItem]:
+    """A record's data and where it came from, the same in the current table and in its history.
+
+    `as_of` is the as-of time of the export the record last came from (the GraphQL `source { asOf }`);
+    `valid_from` that of the export in which this version first appeared; `ingest_run` the run that last saw it.
+    """
+    return [
         *(sa.Column(column.name, column.type, nullable=not column.required) for column in spec.columns),
         sa.Column("row_hash", sa.String(32), nullable=False),
         sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ingest_run", sa.Integer, nullable=True),
     ]
+
+
+def _store_table(spec: FileSpec) -> sa.Table:
+    # Current and closed versions live in separate tables, so "current" is a table, not a predicate
+    # every reader must remember: the batch reader, the eligibility SQL and the queries read only this one.
+    columns: list[SchemaItem] = [sa.Column("record_key", sa.String(200), primary_key=True), *_version_columns(spec)]
     columns += [sa.Index(f"ix_{spec.table_name}_{name}", name) for name in spec.lookups]
     return sa.Table(spec.table_name, spec.declared_on, *columns)
+
+
+def _history_table(spec: FileSpec) -> sa.Table:
+    name = f"{spec.table_name}_history"
+    return sa.Table(
+        name,
+        spec.declared_on,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("record_key", sa.String(200), nullable=False),
+        *_version_columns(spec),
+        sa.Column("valid_to", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_by", sa.Integer, nullable=False),
+        sa.Index(f"ix_{name}_record_key", "record_key"),
+    )

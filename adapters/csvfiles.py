@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,8 +14,75 @@ from adapters.base import FileSpec
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
+_SAMPLE = 256 * 1024  # bytes read to tell a file's encoding: some thousand rows
+
+
 class FileError(ValueError):
-    """The whole file cannot be read (missing, or its header lacks required columns)."""
+    """The whole file cannot be read (missing, wrongly encoded, or its header lacks required columns)."""
+
+
+def find_file(folder: Path, name: str) -> tuple[Path | None, str | None]:
+    """The file `name` in `folder`, also when its name differs only by case; and a warning saying so."""
+    exact = folder / name
+    if exact.is_file():
+        return exact, None
+    alike = sorted(path for path in folder.iterdir() if path.name.lower() == name.lower() and path.is_file())
+    if len(alike) > 1:
+        raise FileError(f"{folder}: {', '.join(path.name for path in alike)} differ only by case; which is {name}?")
+    if alike:
+        return alike[0], f"{name} found as {alike[0].name}"
+    return None, None
+
+
+def check_file(path: Path, spec: FileSpec, encoding: str) -> list[str]:
+    """What can be known of a file before its rows are read: raise FileError, or return its warnings."""
+    rows = read_rows(path, spec, encoding)
+    try:
+        next(rows, None)
+    finally:
+        rows.close()
+    with path.open(encoding=_python_encoding(encoding), errors="replace", newline="") as handle:
+        header = [name.strip() for name in next(csv.reader(handle), [])]
+    known = set(spec.required_headers)
+    unknown = [name for name in header if name not in known]
+    return [f"header has columns the spec does not know: {', '.join(unknown)}"] if unknown else []
+
+
+def _python_encoding(encoding: str) -> str:
+    return "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf-8-sig") else encoding
+
+
+def _looks_misencoded(path: Path, encoding: str) -> str | None:
+    """Name a file written in the other of the two encodings departments use, once, instead of per row.
+
+    Judged on the lines of a sample holding non-ASCII bytes: a UTF-8 file with one bad row still has
+    other lines that decode, a GBK file has none; and a GBK file rarely has a line that is valid UTF-8.
+    """
+    with path.open("rb") as handle:
+        sample = handle.read(_SAMPLE)
+    lines = [line for line in sample.split(b"\n")[: -1 if len(sample) == _SAMPLE else None] if not line.isascii()]
+    expects_utf8 = _python_encoding(encoding) == "utf-8-sig"
+    if expects_utf8:
+        if (
+            len(lines) >= 2
+            and not any(_decodes(line, "utf-8") for line in lines)
+            and all(_decodes(line, "gbk") for line in lines)
+        ):
+            return "this file looks GBK-encoded; the department exports UTF-8"
+        return None
+    if encoding.replace("_", "-").lower() in ("gbk", "gb2312", "gb18030") and (
+        sample.startswith(b"\xef\xbb\xbf") or (len(lines) >= 2 and all(_decodes(line, "utf-8") for line in lines))
+    ):
+        return f"this file looks UTF-8-encoded; the department exports {encoding.upper()}"
+    return None
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -26,12 +93,14 @@ class NativeRow:
     raw: str
 
 
-def read_rows(path: Path, spec: FileSpec, encoding: str) -> Iterator[NativeRow]:
+def read_rows(path: Path, spec: FileSpec, encoding: str) -> Generator[NativeRow]:
     """Yield every data row of `path`, with the reason it cannot be used when it cannot."""
     if not path.is_file():
         raise FileError(f"{path}: file not found")
-    python_encoding = "utf-8-sig" if encoding.replace("_", "-").lower() in ("utf-8", "utf-8-sig") else encoding
-    with path.open(encoding=python_encoding, errors="surrogateescape", newline="") as handle:
+    misencoded = _looks_misencoded(path, encoding)
+    if misencoded is not None:
+        raise FileError(f"{path}: {misencoded}")
+    with path.open(encoding=_python_encoding(encoding), errors="surrogateescape", newline="") as handle:
         # strict: a quote opened and never closed is an error, not a cell swallowing the rest of the file
         reader = csv.reader(handle, strict=True)
         try:
@@ -65,7 +134,10 @@ def _row(start: int, header: list[str], cells: list[str], encoding: str) -> Iter
     if len(cells) != len(header):
         yield NativeRow(start, None, f"row has {len(cells)} cells, the header has {len(header)}", raw)
         return
-    bad = next((name for name, cell in zip(header, cells, strict=True) if _UNDECODABLE.search(cell)), None)
+    # One search of the whole line first: nearly every line is clean, and a search per cell costs more.
+    bad = None
+    if _UNDECODABLE.search(raw):
+        bad = next((name for name, cell in zip(header, cells, strict=True) if _UNDECODABLE.search(cell)), None)
     if bad is not None:
         yield NativeRow(start, None, f"column {bad}: bytes that are not valid {encoding}", _printable(raw))
         return

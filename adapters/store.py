@@ -1,4 +1,4 @@
-"""The hub's own store: upserting parsed records, keeping rejected rows, reading records by key."""
+"""The hub's own store: ingest runs, rejected rows, reading current records by key (adapters.snapshots writes them)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.base import FileSpec, metadata
 
@@ -31,23 +30,31 @@ rejected_row = sa.Table(
 )
 
 
-def upsert(connection: sa.Connection, spec: FileSpec, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert new records and update changed ones; an unchanged record is left as it is.
+ingest_run = sa.Table(
+    "ingest_run",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("department", sa.String(40), nullable=False),
+    sa.Column("incremental", sa.Boolean, nullable=False),
+    sa.Column("as_of", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_ingest_run_department", "department", "as_of"),
+)
+"""One committed import of a department's export: a run that failed left nothing, not even this row."""
 
-    Returns how many rows were inserted or changed.
-    """
-    if not rows:
-        return 0
-    insert = _insert_for(connection, spec.table)
-    data = [column.name for column in spec.columns] + ["row_hash", "as_of"]
-    statement = insert.on_conflict_do_update(
-        index_elements=["record_key"],
-        set_={name: insert.excluded[name] for name in data},
-        where=spec.table.c.row_hash != insert.excluded.row_hash,
-    )
-    # RETURNING lists only rows inserted or updated (rowcount is unreliable for multi-row upserts).
-    # One cached statement run over the batch (SQLAlchemy's insertmanyvalues batches the round trips).
-    return len(connection.execute(statement.returning(spec.table.c.record_key), list(rows)).all())
+ingest_run_file = sa.Table(
+    "ingest_run_file",
+    metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("ingest_run.id"), primary_key=True),
+    sa.Column("file", sa.String(200), primary_key=True),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("rows_read", sa.Integer, nullable=False),
+    sa.Column("rows_accepted", sa.Integer, nullable=False),
+    sa.Column("rows_rejected", sa.Integer, nullable=False),
+    sa.Column("rows_changed", sa.Integer, nullable=False),
+    sa.Column("rows_closed", sa.Integer, nullable=False),
+)
 
 
 def replace_rejections(
@@ -68,14 +75,6 @@ def rejections(connection: sa.Connection, *, department: str | None = None) -> l
     found: list[Record] = []
     found.extend(dict(row._mapping) for row in connection.execute(query))
     return found
-
-
-def _insert_for(connection: sa.Connection, table: sa.Table) -> Any:
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert(table)
-    if connection.dialect.name == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"no upsert for database {connection.dialect.name}")
 
 
 class LoadRequest(NamedTuple):

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from adapters.progress import Progress
 from aidgraph.cli.context import CommandContext
 from tools.demo import DEFAULT_HOUSEHOLDS, generate
 
@@ -22,7 +23,8 @@ def register(commands: Commands) -> None:
 
 
 def _demo(args: argparse.Namespace, _context: CommandContext) -> int:
-    summary = generate(args.out, households=args.households, seed=args.seed)
+    progress = Progress("demo", unit="households")
+    summary = generate(args.out, households=args.households, seed=args.seed, progress=progress)
     print(f"wrote {summary.households} households, {summary.persons} persons to {args.out}/<department>/")
     print(f"{summary.bad_rows} deliberately bad rows are listed in {args.out / 'manifest.json'}")
     return 0

@@ -94,6 +94,7 @@ def _metrics_directory(workers: int) -> Iterator[None]:
 
 
 def _load_demo(engine: sa.Engine, folder: Path) -> None:
+    from adapters.progress import Progress
     from tools.demo import DEFAULT_HOUSEHOLDS, generate
     from tools.demo.load import ingest_demo, persons_in_store
 
@@ -102,7 +103,7 @@ def _load_demo(engine: sa.Engine, folder: Path) -> None:
         print(f"aidgraph: the store already holds {people} persons; demo data not loaded again")
         return
     print(f"aidgraph: generating demo data ({DEFAULT_HOUSEHOLDS} households) in {folder}/ ...")
-    generate(folder, households=DEFAULT_HOUSEHOLDS, seed=0)
+    generate(folder, households=DEFAULT_HOUSEHOLDS, seed=0, progress=Progress("demo", unit="households"))
     for loaded in ingest_demo(engine, folder):
         if loaded.reports is None:
             skipped = f"{loaded.department} skipped: the demo has no folder {loaded.folder}/"

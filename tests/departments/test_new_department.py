@@ -124,7 +124,7 @@ def test_a_new_department_is_ingested_governed_queried_and_audited(
     assert cli.main(["ingest", "employment", str(folder)]) == 0
     report = capsys.readouterr().out.splitlines()
     assert report[0] == "employment:"
-    assert report[2].split() == ["ldht.csv", "3", "2", "1", "2"]  # read, accepted, rejected, changed
+    assert report[2].split() == ["ldht.csv", "3", "2", "1", "2", "0"]  # read, accepted, rejected, changed, closed
     # and a client of a role whose policy grants some of its fields, masks some and denies the others
     secret = register(engine, "hr-system", roles=["human-resources"], purposes=["case-management"])
     # when the client asks for a person's employment through the secured /graphql

@@ -34,7 +34,8 @@ CENT = Decimal("0.01")
 def _store(connection: sa.Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> None:
     """Records as the store holds them, written directly: the rules read nothing of how they were ingested."""
     stamp = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
-    filled = [{name: None for name in table.c.keys()} | {"row_hash": "-", "as_of": stamp} | dict(r) for r in rows]
+    provenance = {"row_hash": "-", "as_of": stamp, "valid_from": stamp}
+    filled = [{name: None for name in table.c.keys()} | provenance | dict(r) for r in rows]
     connection.execute(table.insert(), filled)
 
 

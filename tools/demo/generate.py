@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.idnumber import to_legacy
+from adapters.progress import Progress
 from tools.demo import badrows, civil, disability, education, housing, medical, poverty
 from tools.demo.dates import TODAY
 from tools.demo.households import Household, HouseholdFactory, Person
@@ -34,7 +35,9 @@ class DemoSummary:
     out_dir: Path
 
 
-def generate(out_dir: Path, *, households: int = DEFAULT_HOUSEHOLDS, seed: int = 0) -> DemoSummary:
+def generate(
+    out_dir: Path, *, households: int = DEFAULT_HOUSEHOLDS, seed: int = 0, progress: Progress | None = None
+) -> DemoSummary:
     """Write the seven departments' CSV folders and manifest.json into `out_dir`.
 
     `households` is the size of the general population. The 556 Annex 2 key-target households
@@ -51,9 +54,11 @@ def generate(out_dir: Path, *, households: int = DEFAULT_HOUSEHOLDS, seed: int =
     factory = HouseholdFactory(rng)
     annex = poverty.annex_plan(rng)
     sink = Sink(out_dir)
+    if progress is not None:
+        progress.total = households + len(annex)
     try:
         civil.write_standards(sink)
-        persons = _stream(rng, factory, sink, households, annex)
+        persons = _stream(rng, factory, sink, households, annex, progress)
         total = households + len(annex)
         sink.close(
             {
@@ -68,6 +73,9 @@ def generate(out_dir: Path, *, households: int = DEFAULT_HOUSEHOLDS, seed: int =
     except BaseException:
         sink.abort()
         raise
+    finally:
+        if progress is not None:
+            progress.finish()
     return DemoSummary(households=total, persons=persons, bad_rows=sink.bad_rows, out_dir=out_dir)
 
 
@@ -77,6 +85,7 @@ def _stream(
     sink: Sink,
     households: int,
     annex: list[tuple[str, str, int]],
+    progress: Progress | None,
 ) -> int:
     """Interleave general and Annex 2 households at random and write each; returns the persons."""
     general_left, annex_left = households, len(annex)
@@ -98,6 +107,8 @@ def _stream(
                 hiv, hiv_pending = rng.choice(adults), False
         _write_household(rng, household, sink, hiv)
         persons += len(household.members)
+        if progress is not None:
+            progress.advance(1)
         if household.annex is None:
             # Bad rows only ever join general households: Annex 2 data stays clean.
             if general_index % BAD_ROW_EVERY == BAD_ROW_OFFSET:

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from adapters import registry
 from adapters.catalog import DEPARTMENTS
-from adapters.ingest import FileReport, ingest_folder
+from adapters.ingest import FileReport, ingest
+from adapters.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -27,14 +28,12 @@ def persons_in_store(engine: sa.Engine) -> int:
 
 
 def ingest_demo(engine: sa.Engine, folder: Path) -> Iterator[DepartmentLoad]:
-    """Ingest each catalogued department from `folder/<department>/`, yielding each as it is done.
+    """Ingest every catalogued department from `folder/<department>/` in one import, then yield each.
 
     A department with no folder there (one added to the catalog that the generator does not write
-    yet) is skipped rather than failing the load: the other departments are still worth serving.
+    yet) is skipped rather than failing the load (`allow_missing`): the others are still worth serving.
     """
-    for name, department in DEPARTMENTS.items():
-        path = folder / name
-        if not path.is_dir():
-            yield DepartmentLoad(name, path, None)
-            continue
-        yield DepartmentLoad(name, path, ingest_folder(engine, department, path))
+    exports = [(department, folder / name) for name, department in DEPARTMENTS.items()]
+    outcome = ingest(engine, exports, allow_missing=True, progress=Progress("demo ingest"))
+    for report in outcome.departments:
+        yield DepartmentLoad(report.department, report.folder, None if report.error else report.files)
