@@ -1,4 +1,4 @@
-"""Revision 0008 on a store that already holds records: they stay current, valid since their as-of, with a history."""
+"""Revision 0009 on a store that already holds records: they stay current, valid since their as-of, with a history."""
 
 from __future__ import annotations
 
@@ -28,10 +28,10 @@ def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_records_imported_before_the_revision_stay_current_valid_since_their_as_of(blank_url: str) -> None:
-    # given a store at revision 0007 holding one household
+    # given a store at revision 0008 holding one household
     engine = create_engine(blank_url)
     config = alembic_config(engine)
-    command.upgrade(config, "0007")
+    command.upgrade(config, "0008")
     with engine.begin() as connection:
         connection.execute(
             sa.text(
@@ -49,7 +49,7 @@ def test_records_imported_before_the_revision_stay_current_valid_since_their_as_
     valid_from = row["valid_from"] if row["valid_from"].tzinfo else row["valid_from"].replace(tzinfo=dt.UTC)
     assert (row["record_key"], valid_from, row["ingest_run"], history) == ("H1", STAMP, None, 0)
     # and the revision can be undone
-    command.downgrade(config, "0007")
+    command.downgrade(config, "0008")
     with engine.connect() as connection:
         assert "registry_household_history" not in sa.inspect(connection).get_table_names()
     engine.dispose()
