@@ -36,11 +36,23 @@ def test_on_a_terminal_the_line_shows_rows_rate_and_time_left() -> None:
         clock.now += 15
         progress.advance(750)
         progress.finish()
-    written = os.read(leader, 4096).decode()
-    os.close(leader)
+    written = _read_all(leader)
     # then the live line said rows, rows/s and the time left, and the last line sums up
     assert "ingest: 250 rows, 50 rows/s, 15 s left" in written
     assert "ingest: 1,000 rows in 20.0 s (50 rows/s)" in written
+
+
+def _read_all(leader: int) -> str:
+    """Everything written to the terminal: a pseudo-terminal hands it over in pieces, then EIO once closed."""
+    chunks = []
+    try:
+        while chunk := os.read(leader, 4096):
+            chunks.append(chunk)
+    except OSError:  # the follower side is closed: nothing more to read
+        pass
+    finally:
+        os.close(leader)
+    return b"".join(chunks).decode()
 
 
 def test_elsewhere_only_one_summary_line_is_written() -> None:
