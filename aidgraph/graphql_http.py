@@ -122,6 +122,9 @@ async def read_operation(
     operation_name = body.get("operationName")
     if operation_name is not None and not isinstance(operation_name, str):
         return bad_request('"operationName" must be a string')
+    # The hub reads no extensions of a request, but one that is not a map is malformed (the spec's MAY).
+    if body.get("extensions") is not None and not isinstance(body["extensions"], dict):
+        return bad_request('"extensions" must be a JSON object')
     return body["query"], variables, operation_name
 
 

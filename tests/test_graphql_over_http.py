@@ -148,3 +148,22 @@ def test_a_field_error_is_200_with_its_data_in_the_spec_media_type_too(hub: Hub)
     # then it was executed: 200, the data beside the error
     assert response.status_code == 200
     assert response.json()["data"] == {"household": None}
+
+
+@pytest.mark.parametrize("extensions", ["string", 7, True, ["a"]])
+def test_extensions_that_are_not_a_map_are_a_bad_request(hub: Hub, extensions: object) -> None:
+    # when a request's extensions are a string, a number, a boolean or a list
+    response = _ask(hub, ADDRESS, extensions=extensions)
+    # then nothing is executed and the refusal names the member
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [{"message": '"extensions" must be a JSON object', "extensions": {"code": "BAD_REQUEST"}}]
+    }
+
+
+def test_extensions_that_are_a_map_are_accepted_and_ignored(hub: Hub) -> None:
+    # when a request carries a map of extensions the hub does not know
+    response = _ask(hub, ADDRESS, extensions={"tracing": True})
+    # then it is answered as without them
+    assert response.status_code == 200
+    assert response.json()["data"]["household"]["address"]
