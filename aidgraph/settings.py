@@ -39,7 +39,10 @@ DEFAULT_POOL_SIZE = 10
 DEFAULT_POOL_TIMEOUT = 2.0
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_STATEMENT_TIMEOUT = 10.0
-DEFAULT_EXECUTION_THREADS = 8
+# A worker's Python runs one thread at a time: beyond the threads it keeps busy while others wait on
+# the store, more only contend for the interpreter lock (docs/benchmarks.md: 8 threads served the
+# household picture at concurrency 16 about a fifth slower than 2).
+DEFAULT_EXECUTION_THREADS = 2
 DEFAULT_MAX_IN_FLIGHT = 64
 
 _TRUE = ("1", "true", "yes", "on")
