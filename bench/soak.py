@@ -317,7 +317,8 @@ def main() -> None:
         keys = sample_keys(url, 500)
         port = _free_port()
         env = {**os.environ, "AIDGRAPH_DATABASE_URL": url, "AIDGRAPH_SOURCES": str(sources)}
-        server = start_server("aidgraph.app:app_from_environment", port, args.workers, env, "--factory")
+        hub_log = work / "hub.log"  # the hub's own lines (the faults make it write many), counted below
+        server = start_server("aidgraph.app:app_from_environment", port, args.workers, env, "--factory", log=hub_log)
         tokens = {client.client_id: token(port, client, secrets[client.client_id]) for client in CLIENTS}
 
         phase = args.phase
@@ -339,6 +340,8 @@ def main() -> None:
         answers = asyncio.run(run())
         failures = report(answers, timeline, seconds, baseline_end=2 * phase)
         failures += audited(url, answers, timeline)
+        logged = hub_log.read_text(encoding="utf-8", errors="replace").splitlines()
+        print(f"the hub wrote {len(logged)} log lines ({hub_log.stat().st_size / 1e6:.1f} MB), tracebacks included")
     finally:
         if server is not None:
             server.terminate()
