@@ -26,10 +26,9 @@ from aidgraph.students_http import StudentExport
 from auth.audit import AuditLog, AuditWriter
 from auth.authenticate import Authenticator
 from auth.gate import SecuredGate
-from auth.limiter import SlidingWindow
+from auth.limiter import MissLimit, SlidingWindow
 from auth.policy_store import PolicyCache
 from auth.server import TokenService, oauth_routes
-from resolvers.lookups import MissLimit
 from webhooks.dispatcher import Dispatcher
 
 # The export's own pool: a stream holds its connection for as long as the client reads.

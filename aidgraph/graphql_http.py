@@ -51,10 +51,10 @@ from auth.audit import AuditUnavailable
 from auth.disclosure import DisclosureProfile
 from auth.gate import audit_unavailable
 from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
+from auth.limiter import MissLimit
 from auth.request_log import describe_exception, request_log_of
 from auth.tracing import span
 from resolvers.context import Context
-from resolvers.lookups import MissLimit
 from schema.analysis import Analysis, analyse
 from schema.errors import present_errors
 

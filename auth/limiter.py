@@ -1,9 +1,10 @@
 """The hub's one limiter: events per key (a client id, an address) in a sliding window, in one worker's memory.
 
-Two uses, one count. `SlidingWindow` lets at most `limit` requests per key through in any `window`
+Three uses, one count. `SlidingWindow` lets at most `limit` requests per key through in any `window`
 seconds (token requests, /graphql and export requests per client). `FailureLockout` counts failures
 per key and, once `limit` of them fall within `window` seconds, refuses the key for `lockout`
 seconds (failed token requests per claimed client id and per address; a sign-in's failed passwords).
+`MissLimit` holds back a client whose look-ups by key found nothing too often (resolvers/lookups.py).
 
 Per worker: with N workers a key may get up to N times a limit. That is enough to stop a runaway
 script or a guessing loop; a shared count would cost a store round trip per request. A worker keeps
@@ -133,3 +134,37 @@ class FailureLockout:
 def retry_after_header(seconds: float) -> str:
     """Whole seconds, rounded up, at least 1 (RFC 9110 §10.2.3)."""
     return str(max(1, math.ceil(seconds)))
+
+
+class MissLimit:
+    """At most `per_minute` missed look-ups per client in any minute; then every look-up waits.
+
+    Held in one worker's memory, like every limit here: with N workers a
+    client may miss up to N times as often.
+    """
+
+    def __init__(self, *, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self._misses = SlidingWindow(limit=per_minute, window=60.0, clock=clock)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._blocked_until: dict[str, float] = {}
+
+    def wait(self, client_id: str) -> float | None:
+        """Seconds until the client may look up again; None when it may now."""
+        with self._lock:
+            until = self._blocked_until.get(client_id)
+            if until is None:
+                return None
+            left = until - self._clock()
+            if left <= 0:
+                del self._blocked_until[client_id]
+                return None
+            return left
+
+    def missed(self, client_id: str) -> float | None:
+        """Count one miss; None if it was within the limit, else the seconds the client now waits."""
+        left = self._misses.acquire(client_id)
+        if left is not None:
+            with self._lock:
+                self._blocked_until[client_id] = self._clock() + left
+        return left

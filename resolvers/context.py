@@ -14,11 +14,11 @@ from adapters.sources import RecordSource, SourceUnavailable
 from adapters.store import Record, StoreSource
 from auth.access import Access
 from auth.hub_keys import CURSOR_KEY, hub_key
+from auth.limiter import MissLimit
 from resolvers.cache import RecordCache
 from resolvers.cursors import Cursors
 
 if TYPE_CHECKING:
-    from resolvers.lookups import MissLimit
     from resolvers.prefetch import FetchPlans
 
 

@@ -5,60 +5,22 @@ the time it takes (an existence oracle). So the one record that decides where a 
 belongs is read on its own (a household; a person with its household, one statement on PostgreSQL),
 its region checked (resolvers/rules/regions.py, through `Access.covers`), and only a visible record
 has the rest of its picture read. Both kinds of miss are noted on the request's access for the audit
-trail (`Access.misses`), and a client may miss only so often per minute (`MissLimit`): past that, its
+trail (`Access.misses`), and a client may miss only so often per minute (`auth.limiter.MissLimit`): past that, its
 look-ups are refused with RATE_LIMITED, whatever they would have found.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-
 from adapters import registry as department
 from adapters.store import LoadRequest, Record
 from auth.access import Miss
-from auth.limiter import SlidingWindow, retry_after_header
+from auth.limiter import retry_after_header
 from resolvers.context import Context
 from resolvers.records import rate_limited
 
 NOT_FOUND = "not found"
 OUTSIDE = "outside the caller's regions"
 RATE_LIMITED = "rate limited"
-
-
-class MissLimit:
-    """At most `per_minute` missed look-ups per client in any minute; then every look-up waits.
-
-    Held in one worker's memory, like every limit of auth/limiter.py: with N workers a
-    client may miss up to N times as often.
-    """
-
-    def __init__(self, *, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self._misses = SlidingWindow(limit=per_minute, window=60.0, clock=clock)
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._blocked_until: dict[str, float] = {}
-
-    def wait(self, client_id: str) -> float | None:
-        """Seconds until the client may look up again; None when it may now."""
-        with self._lock:
-            until = self._blocked_until.get(client_id)
-            if until is None:
-                return None
-            left = until - self._clock()
-            if left <= 0:
-                del self._blocked_until[client_id]
-                return None
-            return left
-
-    def missed(self, client_id: str) -> float | None:
-        """Count one miss; None if it was within the limit, else the seconds the client now waits."""
-        left = self._misses.acquire(client_id)
-        if left is not None:
-            with self._lock:
-                self._blocked_until[client_id] = self._clock() + left
-        return left
 
 
 async def locate_household(context: Context, household_number: str, *, entry_point: str) -> Record | None:

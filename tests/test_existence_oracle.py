@@ -23,11 +23,11 @@ from aidgraph.app import create_app
 from aidgraph.settings import Settings
 from auth.access import Access
 from auth.hub_keys import AUDIT_KEY, hub_key
+from auth.limiter import MissLimit
 from auth.masks import pseudonym
 from auth.policy import unrestricted_view
 from auth.tables import audit_event
 from resolvers.context import Context
-from resolvers.lookups import MissLimit
 from tests.access import register, token, world_store
 from tests.conftest import BACKENDS
 from tests.schema.test_batching import counting_statements
