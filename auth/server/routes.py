@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from adapters.outage import store_unavailable
 from auth.server.authorization import AUTH_METHODS, GRANT_TYPES, HubAuthorizationServer, SlowDown, TokenService
 from auth.server.config import TokenSettings
 from auth.server.keystore import RELOAD_INTERVAL
@@ -28,6 +29,7 @@ JWKS_PATH = "/.well-known/jwks.json"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
 # Resource servers may keep the key set this long; they must fetch it again on an unknown key id.
 JWKS_MAX_AGE = 60
+STORE_RETRY_AFTER_SECONDS = 5  # about a restart's time, as the other endpoints tell clients
 
 
 def engine_from_state(request: Request) -> sa.Engine:
@@ -45,6 +47,14 @@ def oauth_routes(
         raise ValueError("service and routes must use the same token settings")
 
     async def answer(request: Request, call: ServerCall, *, count_failures: bool = False) -> Response:
+        try:
+            return await _answer(request, call, count_failures=count_failures)
+        except Exception as error:  # the store away: the same request succeeds once it is back
+            if not store_unavailable(error):
+                raise
+            return store_away()
+
+    async def _answer(request: Request, call: ServerCall, *, count_failures: bool) -> Response:
         store = engine(request)
         try:
             oauth_request = await read_oauth_request(request, settings=settings, engine=store)
@@ -75,7 +85,12 @@ def oauth_routes(
         return await answer(request, lambda server, oauth: server.create_endpoint_response("revocation", oauth))
 
     async def jwks(request: Request) -> Response:
-        ring = await run_in_threadpool(service.keys.ring, engine(request), max_age=RELOAD_INTERVAL)
+        try:
+            ring = await run_in_threadpool(service.keys.ring, engine(request), max_age=RELOAD_INTERVAL)
+        except Exception as error:
+            if not store_unavailable(error):
+                raise
+            return store_away()
         return JSONResponse(ring.jwks(), headers={"Cache-Control": f"public, max-age={JWKS_MAX_AGE}"})
 
     document = server_metadata(settings)
@@ -90,6 +105,13 @@ def oauth_routes(
         Route(JWKS_PATH, jwks, methods=["GET"]),
         Route(METADATA_PATH, metadata, methods=["GET"]),
     ]
+
+
+def store_away() -> Response:
+    """503 while the store is away (RFC 6749's `temporarily_unavailable`); nothing was counted as a failure."""
+    body = {"error": "temporarily_unavailable", "error_description": "the hub's store did not answer; try again later"}
+    headers = {"Retry-After": str(STORE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    return JSONResponse(body, status_code=503, headers=headers)
 
 
 def _failure_keys(request: Request, oauth_request: StarletteOAuth2Request) -> tuple[str, ...]:

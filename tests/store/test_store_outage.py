@@ -264,3 +264,27 @@ def test_under_load_a_restart_gives_503s_only_and_every_200_has_its_event(
     with engine.connect() as connection:
         audited = set(connection.execute(sa.select(audit_table.c.case_id)).scalars())
     assert {case for case, status, _, _ in answers if status == 200} <= audited
+
+
+def test_a_token_request_while_the_store_is_away_is_503_to_try_again(
+    own_postgres: ThrowawayPostgres, restartable_store: tuple[str, sa.Engine]
+) -> None:
+    # given a hub on the store and a registered client
+    url, engine = restartable_store
+    secret = register(engine, CLIENT, roles=["civil-affairs"], purposes=["comparison"])
+    engine.dispose()
+    form = {"grant_type": "client_credentials", "client_id": CLIENT, "client_secret": secret}
+    with TestClient(create_app(Settings(database_url=url, token_rate_limit=0))) as http:
+        # when the store's server is stopped and the client asks for a token, and for the key set
+        own_postgres.halt()
+        try:
+            refused = http.post("/oauth/token", data=form)
+            keys = http.get("/.well-known/jwks.json")
+        finally:
+            own_postgres.resume()
+        # then both are 503 as JSON, to be tried again, and the token is given once the store is back
+        for response in (refused, keys):
+            assert response.status_code == 503, response.text
+            assert response.headers["retry-after"] == "5"
+        assert refused.json()["error"] == "temporarily_unavailable"
+        assert http.post("/oauth/token", data=form).status_code == 200
