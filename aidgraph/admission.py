@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from adapters.outage import store_unavailable
 from auth.gate import error_response
-from auth.request_log import RequestLog, describe_exception
+from auth.request_log import TRACEBACKS, RequestLog
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def cancelled_among(errors: list[GraphQLError]) -> bool:
 def store_failure_response(failure: StoreFailure, cause: BaseException, *, request: RequestLog) -> Response:
     """503 for the whole request; the cause is logged by type under the request id, never by its message
     (a database's message can quote the values it was given)."""
-    log.error("%s: %s, nothing is answered\n%s", str(request), failure, describe_exception(cause))
+    log.error("%s: %s, nothing is answered%s", str(request), failure, TRACEBACKS.of(cause))
     if failure.busy:
         message = "the hub's store has no connection free; try again shortly"
         return error_response(message, "STORE_BUSY", 503, retry_after=RETRY_AFTER_SECONDS)

@@ -52,7 +52,7 @@ from auth.disclosure import DisclosureProfile
 from auth.gate import audit_unavailable
 from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
 from auth.limiter import MissLimit
-from auth.request_log import describe_exception, request_log_of
+from auth.request_log import TRACEBACKS, request_log_of
 from auth.tracing import span
 from resolvers.context import Context
 from schema.analysis import Analysis, analyse
@@ -322,9 +322,9 @@ class GraphQLEndpoint:
             extensions = await self._gate.settle(request, operation, access, errors)
         except AuditUnavailable as error:
             log.error(
-                "%s: the audit event could not be written; the answer is withheld\n%s",
+                "%s: the audit event could not be written; the answer is withheld%s",
                 str(log_fields),
-                describe_exception(error),
+                TRACEBACKS.of(error),
             )
             return audit_unavailable()
         unexecuted = isinstance(result, PreExecutionError)

@@ -12,7 +12,10 @@ status, duration and outcome (aidgraph/observed.py writes it).
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 import traceback
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -152,3 +155,46 @@ def describe_exception(error: BaseException) -> str:
         parts.append(f"Traceback (most recent call last):\n{frames}{kind.__module__}.{kind.__qualname__}")
         current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
     return "\n\nwhich was raised while handling\n\n".join(parts)
+
+
+class Tracebacks:
+    """Each failure's traceback once per `every_seconds`; in between, a short line that it repeated.
+
+    An outage fails every request the same way: written each time, its traceback would bury the rest of
+    the log (a restart of a few seconds under load wrote hundreds of thousands of lines). A failure is
+    the same when its exceptions' types and the place each was raised are.
+    """
+
+    def __init__(self, *, every_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._every = every_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._written: dict[tuple[str, ...], float] = {}
+
+    def of(self, error: BaseException) -> str:
+        """What a log line says of `error`: its traceback (from a new line), or that it repeats one."""
+        key = _failure_key(error)
+        now = self._clock()
+        with self._lock:
+            last = self._written.get(key)
+            if last is not None and now - last < self._every:
+                return f" (the same {type(error).__qualname__} as logged before, traceback not repeated)"
+            self._written[key] = now
+        return "\n" + describe_exception(error)
+
+
+def _failure_key(error: BaseException) -> tuple[str, ...]:
+    key = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        frames = traceback.extract_tb(current.__traceback__)
+        place = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        key.append(f"{type(current).__qualname__}@{place}")
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return tuple(key)
+
+
+TRACEBACKS = Tracebacks()
+"""The worker's one throttle of tracebacks, for the lines written per failed request."""

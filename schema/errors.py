@@ -10,9 +10,8 @@ auth.request_log).
 A document that was not executed because it did not parse or validate says which, in
 `extensions.code` (the limits' own refusals keep `QUERY_TOO_COMPLEX`).
 
-The hub's own store being away (adapters/outage.py) fails the whole request, not a field: nothing of
-a half-read answer is sent, and the client is told `STORE_UNAVAILABLE` and when to try again (the
-endpoint answers it `503` with `Retry-After`), as a failed audit write is `AUDIT_UNAVAILABLE`.
+The hub's own store being away (adapters/outage.py) fails the whole request, not a field: the
+endpoint answers it 503 `STORE_UNAVAILABLE` (aidgraph/admission.py), nothing of a half-read answer.
 """
 
 from __future__ import annotations
@@ -23,18 +22,13 @@ from typing import Any, TypeVar
 
 from graphql import FieldNode, GraphQLError, GraphQLSyntaxError
 
-from adapters.outage import store_unavailable
 from adapters.sources import SourceUnavailable
-from auth.request_log import RequestLog, describe_exception
+from auth.request_log import TRACEBACKS, RequestLog
 
 log = logging.getLogger(__name__)
 _E = TypeVar("_E", bound=BaseException)
 
 SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
-STORE_UNAVAILABLE = "STORE_UNAVAILABLE"
-AUDIT_UNAVAILABLE = "AUDIT_UNAVAILABLE"
-RETRY_AFTER_SECONDS = 5
-"""When a client is told to try again after the store or the audit trail failed: about a restart's time."""
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
@@ -54,26 +48,6 @@ def present_errors(
     return presented
 
 
-def store_outage(errors: Sequence[BaseException]) -> BaseException | None:
-    """The first error that is the store being away (through the errors graphql-core wraps it in), if any."""
-    for error in errors:
-        current: BaseException | None = error
-        while isinstance(current, GraphQLError):
-            current = current.original_error
-        if store_unavailable(current):
-            return error
-    return None
-
-
-def unavailable(code: str, error: BaseException, *, request: RequestLog) -> dict[str, Any]:
-    """The body of a request that failed as a whole because the store (or the trail) is away; the
-    cause is logged by type under the request id, never by its message (it can quote values)."""
-    log.error("%s: %s, nothing is answered\n%s", str(request), code, describe_exception(error))
-    what = "the hub's store" if code == STORE_UNAVAILABLE else "the audit trail"
-    message = f"{what} is unavailable, so nothing can be returned; try again later (request id {request.request_id})"
-    return {"errors": [{"message": message, "extensions": {"code": code, "requestId": request.request_id}}]}
-
-
 def mask_unexpected_error(error: GraphQLError, *, request: RequestLog) -> dict[str, Any]:
     """One error as the client sees it (`present_errors` for a whole request)."""
     return _present(error, request, set())
@@ -87,11 +61,11 @@ def _present(error: GraphQLError, request: RequestLog, logged: set[int]) -> dict
     if original is None or isinstance(original, GraphQLError) or "code" in extensions:
         return dict(error.formatted)
     log.error(
-        "%s: unexpected %s in field %s\n%s",
+        "%s: unexpected %s in field %s%s",
         str(request),  # the fields, not the object that holds the document
         type(original).__name__,
         _field_name(error),
-        describe_exception(original),
+        TRACEBACKS.of(original),
     )
     masked: dict[str, Any] = {
         "message": f"internal error (request {request.request_id})",
