@@ -20,9 +20,10 @@ from adapters import civil_affairs
 from adapters.ingest import ingest_folder
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
+from auth.policy import compile_view
 from auth.tables import audit_event
 from resolvers.rules import income
-from tests.access import post, register, token, world_store
+from tests.access import DEMO_POLICY, post, register, role_purposes, token, world_store
 from tests.conftest import BACKENDS
 from tests.world import LARGE, SMALL
 
@@ -232,3 +233,21 @@ def test_the_audit_event_names_the_parts_of_the_working_revealed(hub: Hub) -> No
         "IncomeAssessment.employmentDeduction",
         "IncomeAssessment.perCapitaMonthlyIncome",
     ]
+
+
+def test_the_demo_policy_shows_the_assessment_exactly_where_it_shows_the_checks_themselves() -> None:
+    # given every role and purpose of the demo policy
+    for role, purpose in role_purposes():
+        # when its view is compiled
+        view = compile_view(DEMO_POLICY, frozenset([role]), purpose)
+        # then the assessment and its working follow the checks' incomes: civil affairs and the poverty office
+        checks = view.types["EconomicCheckRecord"].outcome["annualIncome"]
+        assert view.types["Household"].outcome["incomeAssessment"] == checks, (role, purpose)
+        assert set(view.types["IncomeAssessment"].outcome.values()) - {"revealed"} <= {checks}, (role, purpose)
+    seeing = {role for role, purpose in role_purposes() if "incomeAssessment" not in _withheld(role, purpose)}
+    assert seeing == {"civil-affairs", "poverty"}
+
+
+def _withheld(role: str, purpose: str) -> set[str]:
+    outcome = compile_view(DEMO_POLICY, frozenset([role]), purpose).types["Household"].outcome
+    return {name for name, found in outcome.items() if found == "withheld"}
