@@ -165,6 +165,14 @@ LABELS = Labels(
             personal="householdNumber",
             sensitive="checkedOn persons annualIncome medicalExpense educationExpense employmentCost basicPension",
         ),
+        # The income assessment (Household.incomeAssessment): every part of its working is income.
+        "IncomeAssessment": labelled(
+            public="source",
+            sensitive="checkedOn annualIncome basicPension countedIncome medicalExpense educationExpense"
+            " employmentCost employmentCap employmentDeduction employmentCapApplied deductions persons"
+            " perCapitaMonthlyIncome standardCountyCode standardYear standardResidenceKind monthlyStandard"
+            " belowStandard belowTwiceStandard",
+        ),
     },
 )
 

@@ -76,7 +76,9 @@ LABELS = Labels(
             personal="idNumber name gender birthDate phone relationToHead householdNumber age",
         ),
         "Household": labelled(
-            public="source countyCode members", personal="householdNumber regionCode address residenceKind"
+            public="source countyCode members",
+            personal="householdNumber regionCode address residenceKind",
+            sensitive="incomeAssessment",
         ),
     },
     # A minor's age and birth date narrow down the birth date inside the id, so they are identity too.

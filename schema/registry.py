@@ -8,6 +8,7 @@ from typing import Any
 
 import strawberry
 
+from adapters import civil_affairs
 from adapters import registry as department
 from adapters.store import Record
 from auth.access import Access
@@ -15,6 +16,7 @@ from resolvers.context import Context
 from resolvers.prefetch import plan_for, prefetch, reads
 from resolvers.rules.regions import county_of
 from schema.enums import Gender, Relation, ResidenceKind
+from schema.income import IncomeAssessment, assessment_of
 from schema.parts import HolderParts
 from schema.records import Source, build
 
@@ -75,6 +77,7 @@ class Household(_HouseholdParts):
     source: Source | None
     # Each department's field is inherited, as for Person.
     key: strawberry.Private[str]
+    stored: strawberry.Private[Record]
 
     @classmethod
     def from_record(cls, access: Access, record: Record) -> Household:
@@ -84,6 +87,7 @@ class Household(_HouseholdParts):
             department.HOUSEHOLDS,
             record,
             key=record["household_number"],
+            stored=record,
             county_code=county_of(record["region_code"]),
             **HOUSEHOLD_PARTS.of(record),
         )
@@ -95,6 +99,13 @@ class Household(_HouseholdParts):
             return None
         found = info.context.records(department.PERSONS, "household_number", self.key)
         return [Person.from_record(info.context.access, record) for record in sorted(found, key=_head_first)]
+
+    @strawberry.field(description="The income assessment of the latest economic check, with its working.")
+    @reads((civil_affairs.ECONOMIC_CHECK, "household_number"))
+    def income_assessment(self, info: Info) -> IncomeAssessment | None:
+        if info.context.access.withholds("Household", "incomeAssessment"):
+            return None
+        return assessment_of(info, self.stored)
 
 
 def _age(birth_date: dt.date | None, today: dt.date) -> int | None:

@@ -146,6 +146,15 @@ def standard_for(
     standards: Iterable[Mapping[str, Any]], *, household: Mapping[str, Any], check: Mapping[str, Any]
 ) -> Decimal | None:
     """The Python form of the standard that applies to a check of a household (`bzbz` records)."""
+    applying = standard_record_for(standards, household=household, check=check)
+    return None if applying is None else Decimal(applying["monthly_standard"])
+
+
+def standard_record_for(
+    standards: Iterable[Mapping[str, Any]], *, household: Mapping[str, Any], check: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """The `bzbz` record that applies to a check of a household, for showing which standard (county, year,
+    urban or rural) the assessment was compared with."""
     for standard in standards:
         values = {
             **_prefixed("standard", standard),
@@ -153,7 +162,7 @@ def standard_for(
             "check.checked_on": check["checked_on"],
         }
         if e.holds(_STANDARD_APPLIES, values):
-            return Decimal(standard["monthly_standard"])
+            return standard
     return None
 
 

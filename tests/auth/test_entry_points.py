@@ -103,7 +103,7 @@ def test_every_field_a_policy_can_withhold_is_nullable() -> None:
 
 def test_the_only_governed_fields_resolved_apart_from_their_object_check_the_policy_themselves() -> None:
     # `Access.apply` governs the values an object is built with; a field with a resolver of its own is not
-    # among them, so it must ask `Access.withholds` itself. These two do: a new one must too.
+    # among them, so it must ask `Access.withholds` itself. These three do: a new one must too.
     strawberry_schema = schema.create_schema()
     resolved = {
         f"{type_name}.{field.name}"
@@ -111,7 +111,7 @@ def test_the_only_governed_fields_resolved_apart_from_their_object_check_the_pol
         for field in strawberry_schema.get_type_by_name(type_name).fields  # type: ignore[union-attr]
         if field.base_resolver is not None
     }
-    assert resolved == {"Person.household", "Household.members"}
+    assert resolved == {"Person.household", "Household.members", "Household.income_assessment"}
 
 
 # --- through the hub --------------------------------------------------------------------------------------
