@@ -132,8 +132,8 @@ def answer(port: int, number: str, bearer: str | None = None) -> dict:
     return answered
 
 
-def secured_client(url: str, port: int) -> str:
-    """Apply the demo policy, register a civil-affairs client (assistance review) and get its token."""
+def secured_client(url: str, port: int, *, client_id: str = "bench-civil-affairs", region: str = "3505") -> str:
+    """Apply the demo policy, register a civil-affairs client (assistance review) of the region, get its token."""
     from auth.clients import MAX_RATE_LIMIT, register_client
     from auth.demo_access import ensure_demo_policy
 
@@ -141,15 +141,15 @@ def secured_client(url: str, port: int) -> str:
     ensure_demo_policy(engine)
     _, secret = register_client(
         engine,
-        client_id="bench-civil-affairs",
+        client_id=client_id,
         department="civil-affairs",
         roles=["civil-affairs"],
-        regions=["3505"],
+        regions=[region],
         purposes=["assistance-review"],
         rate_limit=MAX_RATE_LIMIT,  # far above the few hundred a second it is driven at
     )
     engine.dispose()
-    form = {"grant_type": "client_credentials", "client_id": "bench-civil-affairs", "client_secret": secret}
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
     response = httpx2.post(f"http://127.0.0.1:{port}/oauth/token", data=form, timeout=10)
     response.raise_for_status()
     return str(response.json()["access_token"])

@@ -30,7 +30,7 @@ import sqlalchemy as sa
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "bench")]
 
-from household import _free_port, load_demo, start_server  # noqa: E402
+from household import _free_port, load_demo, secured_client, start_server  # noqa: E402
 
 from adapters import idnumber, registry  # noqa: E402
 from aidgraph.db import create_engine  # noqa: E402
@@ -72,27 +72,6 @@ def sample_ids(url: str, count: int) -> dict[str, list[str]]:
     }
 
 
-def client_token(url: str, port: int) -> str:
-    from auth.clients import register_client
-    from auth.demo_access import ensure_demo_policy
-
-    engine = create_engine(url)
-    ensure_demo_policy(engine)
-    _, secret = register_client(
-        engine,
-        client_id="bench-oracle",
-        department="civil-affairs",
-        roles=["civil-affairs"],
-        regions=[COUNTY],
-        purposes=["assistance-review"],
-    )
-    engine.dispose()
-    form = {"grant_type": "client_credentials", "client_id": "bench-oracle", "client_secret": secret}
-    response = httpx2.post(f"http://127.0.0.1:{port}/oauth/token", data=form, timeout=10)
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
 def measure(port: int, bearer: str, ids: dict[str, list[str]]) -> dict[str, list[float]]:
     """Milliseconds per look-up, by kind; every answer checked to be what its kind must get."""
     asks = [(kind, id_number) for kind, listed in ids.items() for id_number in listed]
@@ -132,7 +111,7 @@ def main() -> None:
         server = start_server(
             "aidgraph.app:app_from_environment", port, 1, env, "--factory", "--app-dir", str(args.hub)
         )
-        times = measure(port, client_token(url, port), ids)
+        times = measure(port, secured_client(url, port, client_id="bench-oracle", region=COUNTY), ids)
     finally:
         if server is not None:
             server.terminate()
