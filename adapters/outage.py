@@ -17,6 +17,9 @@ import sqlalchemy as sa
 
 from adapters.sources import SourceUnavailable
 
+OUTAGE_RETRY_AFTER_SECONDS: Final = 5
+"""What `Retry-After` tells a client while the store or the audit trail is away: about a restart's time."""
+
 _OPERATOR_INTERVENTION: Final = ("57P01", "57P02", "57P03", "57P04", "57P05")
 """admin_shutdown, crash_shutdown, cannot_connect_now (starting or stopping), database_dropped, idle
 session timeout: the server ended or refuses the session. (57014, a cancelled statement, is not here.)"""

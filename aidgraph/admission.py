@@ -17,7 +17,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapters.outage import store_unavailable
+from adapters.outage import OUTAGE_RETRY_AFTER_SECONDS, store_unavailable
 from auth.gate import error_response
 from auth.request_log import TRACEBACKS, RequestLog
 
@@ -129,7 +129,7 @@ def store_failure_response(failure: StoreFailure, cause: BaseException, *, reque
         message = "the hub's store has no connection free; try again shortly"
         return error_response(message, "STORE_BUSY", 503, retry_after=RETRY_AFTER_SECONDS)
     message = "the hub's store did not answer; try again later"
-    return error_response(message, "STORE_UNAVAILABLE", 503, retry_after=5)
+    return error_response(message, "STORE_UNAVAILABLE", 503, retry_after=OUTAGE_RETRY_AFTER_SECONDS)
 
 
 def statement_timed_out() -> Response:

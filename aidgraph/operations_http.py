@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from adapters.outage import OUTAGE_RETRY_AFTER_SECONDS
 from adapters.sources import LiveSource
 from auth import metrics
 from auth.request_log import describe_exception
@@ -61,7 +62,7 @@ class Readiness:
             self._probed_at = time.monotonic()
             self._verdict = await run_in_threadpool(_unready, request.state.engine)
         if self._verdict is not None:
-            headers = {"Retry-After": "5", "Cache-Control": "no-store"}
+            headers = {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
             return JSONResponse({"status": "unavailable", **self._verdict}, status_code=503, headers=headers)
         return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
 

@@ -25,6 +25,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from adapters.outage import OUTAGE_RETRY_AFTER_SECONDS
 from auth.access import Access, access_for
 from auth.audit import (
     NOT_FOUND,
@@ -113,7 +114,7 @@ AUDIT_UNAVAILABLE_MESSAGE = "the audit trail is unavailable, so nothing can be r
 
 def audit_unavailable() -> Response:
     """The answer when a request's event cannot be written: nothing else is sent."""
-    return error_response(AUDIT_UNAVAILABLE_MESSAGE, "AUDIT_UNAVAILABLE", 503, retry_after=5)
+    return error_response(AUDIT_UNAVAILABLE_MESSAGE, "AUDIT_UNAVAILABLE", 503, retry_after=OUTAGE_RETRY_AFTER_SECONDS)
 
 
 class Threads(Protocol):

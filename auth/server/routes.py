@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapters.outage import store_unavailable
+from adapters.outage import OUTAGE_RETRY_AFTER_SECONDS, store_unavailable
 from auth.server.authorization import AUTH_METHODS, GRANT_TYPES, HubAuthorizationServer, SlowDown, TokenService
 from auth.server.config import TokenSettings
 from auth.server.keystore import RELOAD_INTERVAL
@@ -29,7 +29,6 @@ JWKS_PATH = "/.well-known/jwks.json"
 METADATA_PATH = "/.well-known/oauth-authorization-server"
 # Resource servers may keep the key set this long; they must fetch it again on an unknown key id.
 JWKS_MAX_AGE = 60
-STORE_RETRY_AFTER_SECONDS = 5  # about a restart's time, as the other endpoints tell clients
 
 
 def engine_from_state(request: Request) -> sa.Engine:
@@ -110,7 +109,7 @@ def oauth_routes(
 def store_away() -> Response:
     """503 while the store is away (RFC 6749's `temporarily_unavailable`); nothing was counted as a failure."""
     body = {"error": "temporarily_unavailable", "error_description": "the hub's store did not answer; try again later"}
-    headers = {"Retry-After": str(STORE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
+    headers = {"Retry-After": str(OUTAGE_RETRY_AFTER_SECONDS), "Cache-Control": "no-store"}
     return JSONResponse(body, status_code=503, headers=headers)
 
 
