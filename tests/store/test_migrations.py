@@ -8,6 +8,7 @@ from alembic.migration import MigrationContext
 
 import adapters.catalog  # noqa: F401  (registers every department's tables)
 import auth.tables  # noqa: F401  (and the access-control tables)
+import casework.tables  # noqa: F401  (and the casework tables)
 import webhooks.tables  # noqa: F401  (and the webhook tables)
 from adapters.base import metadata
 

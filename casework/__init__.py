@@ -1,0 +1,1 @@
+"""Casework: the cross-department comparison's ledger and the early-warning alerts, worked by caseworkers."""
