@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.idnumber import normalize
+from tools.demo.planted import BY_NAME
 
 Row = dict[str, str]
 _PERSON_FILES = ("tekun", "ertong", "cjr", "lxbt", "cbxx", "jsxx", "xsxj", "xszz")
@@ -45,7 +46,17 @@ class World:
 
     def __init__(self, out: Path) -> None:
         manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-        self.planted: list[dict[str, Any]] = manifest["planted"]
+        # Each planted entry with its rule and verdict from the catalogue, as the tests read them.
+        self.planted: list[dict[str, Any]] = [
+            {
+                "case": entry["case"],
+                "target": BY_NAME[entry["case"]].target,
+                "fires": BY_NAME[entry["case"]].fires,
+                "household": entry["hh"],
+                "person": entry.get("sfzh", ""),
+            }
+            for entry in manifest["planted"]
+        ]
         self.general_households: int = manifest["general_households"]
         bad = defaultdict(set)
         for entry in manifest["bad_rows"]:

@@ -13,7 +13,7 @@ import pytest
 
 from adapters.idnumber import normalize
 from tests.demo.oracle import World
-from tools.demo import generate
+from tools.demo import DEFAULT_HOUSEHOLDS, generate
 from tools.demo.dates import TERM, TERM_START, TODAY
 from tools.demo.planted import AS_OF, CASES, TARGETS, by_target, count
 from tools.demo.planting import Planter
@@ -138,3 +138,21 @@ def test_planting_leaves_every_other_household_as_it_was(tmp_path: Path, monkeyp
     assert planted and changed <= planted
     for key in ("registry/households.csv", "registry/persons.csv", "poverty/jcdx.csv"):
         assert with_cases[key] == without[key], key
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "domain.md"
+_DOC_TARGETS = {"`C2` nursing subsidy": "C2/NURSING_SUBSIDY", "`C2` living subsidy": "C2/LIVING_SUBSIDY"}
+
+
+def test_the_domain_docs_show_the_default_demos_counts() -> None:
+    # given the planted-cases table of docs/domain.md
+    section = DOCS.read_text(encoding="utf-8").split("### Planted cases", 1)[1].split("\n## ", 1)[0]
+    shown = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 3 and cells[1].isdigit():
+            name = _DOC_TARGETS.get(cells[0], cells[0].split("`")[1])
+            shown[name] = (int(cells[1]), int(cells[2]))
+    # then it shows, for every rule and kind, the catalogue's counts for the default demo
+    assert shown == by_target(DEFAULT_HOUSEHOLDS)
+    assert "--as-of 2026-11-23" in section and AS_OF.isoformat() == "2026-11-23"

@@ -6,17 +6,19 @@ seed. So every household that gets no case is written exactly as before planting
 planted household keeps its members and every record outside the files its case owns.
 
 Cases go out evenly over the first 70% of the general households (leaving room for cases whose
-member is rare, e.g. someone aged exactly 18), the rarest kinds of member first, and a case goes to
-a county it has not been planted in yet while the stream is in its first half: so the cases of a
-rule are spread across counties.
+member is rare, e.g. someone aged exactly 18), the rarest kinds of member first, and while the
+stream is in its first half a case goes only to the counties where it has been planted least: so the
+cases of a rule are spread across counties.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 
 from tools.demo.households import Household
+from tools.demo.places import BY_CODE
 from tools.demo.planted import CASES, Case, count
 from tools.demo.plants import OWNED, PLANTS, Planting, subject_of
 from tools.demo.sink import Sink
@@ -36,17 +38,18 @@ class Planter:
     households: int
     seed: int
     rng: random.Random = field(init=False)
-    pending: list[Case] = field(init=False)
+    pending: dict[Case, int] = field(init=False)  # the cases still to plant, rarest members first
     total: int = field(init=False)
     planted: int = 0
-    _counties: dict[str, set[str]] = field(default_factory=dict)
+    _counties: dict[str, Counter[str]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(f"aidgraph-demo-planted-{self.seed}")
         order = {kind: rank for rank, kind in enumerate(_RARITY)}
-        wanted = [case for case in CASES for _ in range(count(case, self.households))]
-        self.pending = sorted(wanted, key=lambda case: order[case.subject])  # stable: catalogue order within
-        self.total = len(self.pending)
+        cases = sorted(CASES, key=lambda case: order[case.subject])  # stable: catalogue order within a kind
+        self.pending = {case: count(case, self.households) for case in cases if count(case, self.households)}
+        self.total = sum(self.pending.values())
+        self._counties = {case.name: Counter(dict.fromkeys(BY_CODE, 0)) for case in CASES}
 
     def choose(self, index: int, household: Household, *, clean: bool) -> Case | None:
         """The case the `index`-th general household gets, if any; `clean` says it has no bad row or HIV
@@ -57,15 +60,18 @@ class Planter:
         if self.planted >= due or not _may_change(household):
             return None
         early = index < self.households / 2
-        for position, case in enumerate(self.pending):
-            if subject_of(case, household) is None:
+        county = household.county.code
+        for case in self.pending:
+            used = self._counties[case.name]
+            # Early on, a case waits for a county where it has been planted least.
+            if (early and used[county] > min(used.values())) or subject_of(case, household) is None:
                 continue
-            used = self._counties.setdefault(case.name, set())
-            if early and household.county.code in used:
-                continue
-            used.add(household.county.code)
+            used[county] += 1
             self.planted += 1
-            return self.pending.pop(position)
+            self.pending[case] -= 1
+            if not self.pending[case]:
+                del self.pending[case]
+            return case
         return None
 
     def plant(self, case: Case, household: Household, sink: Sink) -> None:
@@ -75,15 +81,11 @@ class Planter:
         person = subject_of(case, household)
         assert person is not None  # choose() only picks a case whose member the household has
         PLANTS[case.name](Planting(self.rng, household, person, sink))
-        sink.note_planted(
-            {
-                "case": case.name,
-                "target": case.target,
-                "fires": case.fires,
-                "household": household.number,
-                "person": "" if case.subject == "household" else person.id,
-            }
-        )
+        # Short entries: a million-person demo holds some 17,000. Rule and verdict are the catalogue's.
+        entry = {"case": case.name, "hh": household.number}
+        if case.subject != "household":
+            entry["sfzh"] = person.id
+        sink.note_planted(entry)
 
 
 def _may_change(household: Household) -> bool:

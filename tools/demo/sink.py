@@ -99,7 +99,7 @@ class Sink:
 
     def note_planted(self, entry: dict[str, Any]) -> None:
         """Log one planted case for the manifest's `planted` list (kept on disk, like the bad rows)."""
-        self._planted.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        self._planted.write(json.dumps(entry, separators=(",", ":")) + "\n")
 
     def write_bad(self, key: str, row: list[Any], kind: str, name: str, detail: str) -> None:
         """Write one deliberately bad row and log where it is and what is wrong with it."""
