@@ -48,7 +48,7 @@ class Case:
     name: str
     target: str  # a rule code (with the programme for C2) or an alert kind
     fires: bool  # a planted case, or a near miss the rule must not find
-    subject: str  # "household", or the member the case is about: "adult", "eldest", "child", "pupil", "eighteen"
+    subject: str  # "household", or its member: "adult", "eldest", "child" (3-16), "pupil" (7-14), "eighteen"
     why: str
 
     @property

@@ -51,7 +51,7 @@ def subject_of(case: Case, household: Household) -> Person | None:
         return household.head
     if case.subject == "eldest":
         return max(members, key=lambda p: p.age)
-    ages = {"adult": range(18, 71), "child": range(1, 17), "pupil": range(7, 15), "eighteen": range(18, 19)}
+    ages = {"adult": range(18, 71), "child": range(3, 17), "pupil": range(7, 15), "eighteen": range(18, 19)}
     return next((p for p in members if p.age in ages[case.subject]), None)
 
 
@@ -109,6 +109,7 @@ class Planting:
         return self._write("civil_affairs/lsjz.csv", row)
 
     def child_welfare(self, start: dt.date, end: dt.date | None, amount: str = "1450.00") -> Planting:
+        start = max(start, self.person.birth)  # children of 3 are born after some starts; all ends are later
         return self._write("civil_affairs/ertong.csv", (self.person.id, 3, amount, start.isoformat(), _iso(end)))
 
     # -- poverty office --------------------------------------------------------------------------------
