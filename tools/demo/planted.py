@@ -5,6 +5,10 @@ has a stable name, the rule or alert kind it is about (`target`), whether it sho
 (`fires`) or is a near miss just outside the rule, and how many of it a demo of a given size holds.
 The rules are those of issue 10 as fixed for the team (DESIGN §4); the comparison and the warnings
 scan of the demo run with `AS_OF` as their as-of day, the day the generator calls today.
+
+The manifest's `planted` list names each one: `case`, `hh` (the household) and, unless the case is
+about the household itself, `sfzh` (the member its records name: the subject of a person rule, the
+patient, certificate holder or applicant of a household rule or alert kind).
 """
 
 from __future__ import annotations
