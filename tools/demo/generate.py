@@ -13,6 +13,7 @@ from tools.demo.dates import TODAY
 from tools.demo.households import Household, HouseholdFactory, Person
 from tools.demo.ids import spell
 from tools.demo.places import BY_CODE, pick_county
+from tools.demo.planting import Planter
 from tools.demo.poverty import ANNEX2
 from tools.demo.sink import Sink
 
@@ -58,7 +59,8 @@ def generate(
         progress.total = households + len(annex)
     try:
         civil.write_standards(sink)
-        persons = _stream(rng, factory, sink, households, annex, progress)
+        planter = Planter(households, seed)
+        persons = _stream(rng, factory, sink, households, annex, progress, planter)
         total = households + len(annex)
         sink.close(
             {
@@ -86,8 +88,12 @@ def _stream(
     households: int,
     annex: list[tuple[str, str, int]],
     progress: Progress | None,
+    planter: Planter,
 ) -> int:
-    """Interleave general and Annex 2 households at random and write each; returns the persons."""
+    """Interleave general and Annex 2 households at random and write each; returns the persons.
+
+    A general household chosen for a planted case (tools/demo/planting.py) is written as any other
+    and then has the case's files replaced: the generator's own random draws stay the same."""
     general_left, annex_left = households, len(annex)
     general_index = bad_number = persons = 0
     hiv_pending = False
@@ -105,7 +111,15 @@ def _stream(
             adults = [p for p in household.members if 18 <= p.age <= 70]
             if adults:
                 hiv, hiv_pending = rng.choice(adults), False
+        case = None
+        if household.annex is None:
+            bad_row = general_index % BAD_ROW_EVERY == BAD_ROW_OFFSET
+            case = planter.choose(general_index, household, clean=not bad_row and hiv is None)
+        if case is not None:
+            sink.hold()
         _write_household(rng, household, sink, hiv)
+        if case is not None:
+            planter.plant(case, household, sink)
         persons += len(household.members)
         if progress is not None:
             progress.advance(1)

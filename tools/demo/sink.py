@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,8 @@ class Sink:
             self._writers[key] = csv.writer(handle, lineterminator="\n")
             self._writers[key].writerow(header)
         self._log = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._planted = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self._held: list[tuple[str, tuple[Any, ...] | list[Any]]] | None = None
 
     def serial(self, name: str) -> int:
         """The next number of a record series (case numbers, settlement ids), 1, 2, 3, ..."""
@@ -77,8 +80,26 @@ class Sink:
         return number
 
     def write(self, key: str, row: tuple[Any, ...] | list[Any]) -> None:
+        if self._held is not None:
+            self._held.append((key, row))
+            return
         self._writers[key].writerow(row)
         self.counts[key] += 1
+
+    def hold(self) -> None:
+        """Keep the rows written from now on back until `release` (a household about to get a planted case)."""
+        self._held = []
+
+    def release(self, dropped: Collection[str]) -> None:
+        """Write the rows held back, except those of the files in `dropped`."""
+        held, self._held = self._held or [], None
+        for key, row in held:
+            if key not in dropped:
+                self.write(key, row)
+
+    def note_planted(self, entry: dict[str, Any]) -> None:
+        """Log one planted case for the manifest's `planted` list (kept on disk, like the bad rows)."""
+        self._planted.write(json.dumps(entry, separators=(",", ":")) + "\n")
 
     def write_bad(self, key: str, row: list[Any], kind: str, name: str, detail: str) -> None:
         """Write one deliberately bad row and log where it is and what is wrong with it."""
@@ -121,10 +142,18 @@ class Sink:
             for line in self._log:
                 manifest.write(separator + line.rstrip("\n"))
                 separator = ",\n    "
+            manifest.write('\n  ],\n  "planted": [')
+            self._planted.seek(0)
+            separator = "\n    "
+            for line in self._planted:
+                manifest.write(separator + line.rstrip("\n"))
+                separator = ",\n    "
             manifest.write("\n  ]\n}\n")
         self._log.close()
+        self._planted.close()
 
     def abort(self) -> None:
         for handle in self._files.values():
             handle.close()
         self._log.close()
+        self._planted.close()
