@@ -190,7 +190,7 @@ def latest_check(checks: Iterable[Mapping[str, Any]], *, day: dt.date) -> Mappin
     return None
 
 
-def latest_check_sql(check: sa.Table, *, day: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+def latest_check_sql(check: sa.FromClause, *, day: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     """The SQL form of `latest_check`, for the rows of the checks table: later checks of the same household
     by `day` are looked up through an alias of it."""
     newer = check.alias("newer_check")
