@@ -56,10 +56,14 @@ def _run(args: argparse.Namespace, context: CommandContext) -> int:
     from aidgraph.sources import SourcesFileError, load_live_sources
     from casework.comparison.run import run
 
+    # Only which departments are live: the run compares none of them (casework/comparison/run.py).
     try:
-        live = set(load_live_sources(context.settings.sources_file))
+        sources = load_live_sources(context.settings.sources_file)
     except SourcesFileError as error:
         return fail("comparison run", error)
+    live = set(sources)
+    for source in sources.values():
+        source.dispose()
     try:
         result = run(
             context.store(),

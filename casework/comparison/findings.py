@@ -18,7 +18,7 @@ import hashlib
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -59,8 +59,8 @@ def find(connection: sa.Connection, rule: Rule, scope: Scope) -> dict[tuple[str,
     return found
 
 
-def _attach_values(connection: sa.Connection, scope: Scope, findings: Iterator[Finding] | Any) -> None:
-    findings = list(findings)
+def _attach_values(connection: sa.Connection, scope: Scope, found: Iterable[Finding]) -> None:
+    findings = list(found)
     wanted: dict[tuple[str, str], set[str]] = defaultdict(set)
     for finding in findings:
         for department, table, key in finding.sources:

@@ -107,3 +107,21 @@ def test_show_and_export_of_an_unknown_run_fail(
     assert main(["comparison", "export", "7", "--format", "csv"]) == 1
     assert main(["comparison", "show", "7", "--rule", "C9"]) == 2
     assert "no comparison run 7" in capsys.readouterr().err
+
+
+def test_a_department_read_live_is_not_compared_and_the_run_says_so(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a store with every department but housing, and medical read live from its own database
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(f'departments:\n  medical: {{url: "sqlite:///{tmp_path / "medical.db"}"}}\n', encoding="utf-8")
+    monkeypatch.setenv("AIDGRAPH_DATABASE_URL", store_url)
+    monkeypatch.setenv("AIDGRAPH_SOURCES", str(sources))
+    _world(tmp_path, store_url)
+    # when the comparison runs
+    status, out = _aidgraph(capsys, "comparison", "run", "--region", "3505", "--as-of", "2026-12-01")
+    # then the rules reading medical are not evaluated, and say it is read live, as it is now
+    assert status == 0
+    assert "C4 医疗救助未覆盖 (inpatient costs without medical assistance): not evaluated (medical read live" in out
+    assert "C6 参保未资助 (insured without contribution subsidy): not evaluated (medical read live, as it is now" in out
+    assert "C1 低保应保未保 (poor household below the standard, not on dibao): 1" in out
