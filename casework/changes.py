@@ -10,7 +10,7 @@ overwrite. Region and purpose are the caller's to check before it reads the row 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -96,19 +96,36 @@ def record_creation(
     connection: sa.Connection, subject: str, row: Row, *, actor: str = HUB_ACTOR, now: dt.datetime | None = None
 ) -> None:
     """The first history entry of a new item or alert (from no status to its first)."""
-    connection.execute(
-        casework_history.insert().values(
-            subject=subject,
-            subject_id=row["id"],
-            at=now or dt.datetime.now(dt.UTC),
-            actor=actor,
-            from_status=None,
-            to_status=row["status"],
-            reason_code=None,
-            note=None,
-            version=row["version"],
-        )
-    )
+    record_creations(connection, subject, [row], actor=actor, now=now)
+
+
+def record_creations(
+    connection: sa.Connection,
+    subject: str,
+    rows: Sequence[Row],
+    *,
+    actor: str = HUB_ACTOR,
+    now: dt.datetime | None = None,
+) -> None:
+    """`record_creation` for many new items or alerts at once (a run creates thousands): one batched insert."""
+    if not rows:
+        return
+    moment = now or dt.datetime.now(dt.UTC)
+    entries = [
+        {
+            "subject": subject,
+            "subject_id": row["id"],
+            "at": moment,
+            "actor": actor,
+            "from_status": None,
+            "to_status": row["status"],
+            "reason_code": None,
+            "note": None,
+            "version": row["version"],
+        }
+        for row in rows
+    ]
+    connection.execute(casework_history.insert(), entries)
 
 
 def history(connection: sa.Connection, subject: str, subject_id: int) -> list[Row]:

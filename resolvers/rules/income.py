@@ -167,16 +167,21 @@ def standard_record_for(
 
 
 def standard_sql(
-    standards: sa.FromClause, *, household: sa.FromClause, checked_on: sa.ColumnElement[Any]
+    standards: sa.FromClause,
+    *,
+    household: sa.FromClause,
+    checked_on: sa.ColumnElement[Any],
+    column: str = "monthly_standard",
 ) -> sa.ScalarSelect[Any]:
     """The SQL form of `standard_for`, a scalar subquery: the planner cannot join every check to every
-    county's standard first, and a missing standard is NULL, which no comparison passes."""
+    county's standard first, and a missing standard is NULL, which no comparison passes. `column`
+    names what it gives of the standard that applies (`record_key`: which one, for evidence)."""
     columns = {
         **{f"standard.{name}": standards.c[name] for name in ("county_code", "year", "residence_kind")},
         **{f"household.{name}": household.c[name] for name in ("region_code", "residence_kind")},
         "check.checked_on": checked_on,
     }
-    return sa.select(standards.c.monthly_standard).where(e.to_sql(_STANDARD_APPLIES, columns)).scalar_subquery()
+    return sa.select(standards.c[column]).where(e.to_sql(_STANDARD_APPLIES, columns)).scalar_subquery()
 
 
 def latest_check(checks: Iterable[Mapping[str, Any]], *, day: dt.date) -> Mapping[str, Any] | None:
@@ -190,7 +195,7 @@ def latest_check(checks: Iterable[Mapping[str, Any]], *, day: dt.date) -> Mappin
     return None
 
 
-def latest_check_sql(check: sa.Table, *, day: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
+def latest_check_sql(check: sa.FromClause, *, day: sa.ColumnElement[Any]) -> sa.ColumnElement[bool]:
     """The SQL form of `latest_check`, for the rows of the checks table: later checks of the same household
     by `day` are looked up through an alias of it."""
     newer = check.alias("newer_check")

@@ -85,3 +85,13 @@ def _iso_text(element: _IsoDate, compiler: Any, **kw: Any) -> str:
 
 def _integer(number: int) -> ColumnElement[Any]:
     return sa.literal_column(str(int(number)), sa.Integer())
+
+
+def term_of(day: dt.date) -> Term:
+    """The term a day falls in: from 1 September the autumn term of that school year, from 1 March the spring
+    term, and in January and February still the autumn term of the year before."""
+    if day >= dt.date(day.year, *STARTS[1][1:]):
+        return Term(day.year, 1)
+    if day >= dt.date(day.year, *STARTS[2][1:]):
+        return Term(day.year - 1, 2)
+    return Term(day.year - 1, 1)

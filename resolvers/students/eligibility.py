@@ -17,7 +17,7 @@ import contextlib
 import datetime as dt
 import itertools
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
@@ -28,6 +28,8 @@ from adapters import vocabulary as v
 from adapters.base import FileSpec
 from resolvers.rules import dibao as dibao_rule
 from resolvers.rules import income
+from resolvers.rules import poverty as poverty_rule
+from resolvers.rules.periods import in_force_sql
 from resolvers.rules.regions import COUNTY, Region, in_regions
 from resolvers.rules.terms import term_start
 
@@ -39,6 +41,7 @@ __all__ = [
     "iter_eligible",
     "list_statement",
     "page_statement",
+    "reason_sources",
     "term_start",
 ]
 
@@ -98,38 +101,30 @@ def _number(value: int) -> sa.ColumnElement[Any]:
     return sa.literal_column(str(int(value)), sa.Integer())
 
 
-def _active(start: sa.ColumnElement[Any], end: sa.ColumnElement[Any], day: sa.BindParameter[Any]) -> Any:
-    return sa.and_(start <= day, sa.or_(end.is_(None), end >= day))
+Tables = Callable[[FileSpec], sa.FromClause]
+"""Where a reason reads a department's file: its current table, or its snapshot on a day (adapters.as_of)."""
 
 
-def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
+def _current(spec: FileSpec) -> sa.FromClause:
+    return spec.table
+
+
+def _sources(student: _Student, day: sa.BindParameter[Any], tables: Tables = _current) -> list[_Source]:
     """Every reason of DESIGN §4 (student aid), as a condition on the student's columns on day D."""
-    dibao = civil_affairs.DIBAO.table
-    tekun = civil_affairs.EXTREME_POVERTY.table
-    child = civil_affairs.CHILD_WELFARE.table
-    certificate = disability.CERTIFICATE.table
-    poor = poverty.REGISTERED_POOR.table
-    monitored = poverty.MONITORED.table
-    newer_monitoring = monitored.alias("newer_monitoring")
-    check = civil_affairs.ECONOMIC_CHECK.table
-    assessed = _households.alias("assessed_household")
-
-    # The household's monitoring record in force on D is the latest one entered on or before D.
-    latest_monitoring = ~sa.exists().where(
-        newer_monitoring.c.household_number == monitored.c.household_number,
-        newer_monitoring.c.entered_on > monitored.c.entered_on,
-        newer_monitoring.c.entered_on <= day,
-    )
-    eliminated = sa.and_(
-        monitored.c.risk_eliminated.is_(True),
-        sa.or_(monitored.c.eliminated_on.is_(None), monitored.c.eliminated_on <= day),
-    )
+    dibao = tables(civil_affairs.DIBAO)
+    tekun = tables(civil_affairs.EXTREME_POVERTY)
+    child = tables(civil_affairs.CHILD_WELFARE)
+    certificate = tables(disability.CERTIFICATE)
+    poor = tables(poverty.REGISTERED_POOR)
+    monitored = tables(poverty.MONITORED)
+    check = tables(civil_affairs.ECONOMIC_CHECK)
+    assessed = tables(registry.HOUSEHOLDS).alias("assessed_household")
 
     # The standard is looked up through the checked household itself, not the student's columns: the
     # student is then named only by household number, so PostgreSQL may answer the EXISTS from one
     # hashed set of households.
     local_standard = income.standard_sql(
-        civil_affairs.DIBAO_STANDARD.table, household=assessed, checked_on=check.c.checked_on
+        tables(civil_affairs.DIBAO_STANDARD), household=assessed, checked_on=check.c.checked_on
     )
 
     return [
@@ -147,13 +142,17 @@ def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
             "EXTREME_POVERTY",
             civil_affairs.EXTREME_POVERTY,
             tekun,
-            sa.and_(tekun.c.id_number == student.id_number, _active(tekun.c.start_date, tekun.c.end_date, day)),
+            sa.and_(
+                tekun.c.id_number == student.id_number, in_force_sql(tekun.c.start_date, tekun.c.end_date, day=day)
+            ),
         ),
         _Source(
             "CHILD_WELFARE",
             civil_affairs.CHILD_WELFARE,
             child,
-            sa.and_(child.c.id_number == student.id_number, _active(child.c.start_date, child.c.end_date, day)),
+            sa.and_(
+                child.c.id_number == student.id_number, in_force_sql(child.c.start_date, child.c.end_date, day=day)
+            ),
         ),
         _Source(
             "DISABILITY",
@@ -169,22 +168,13 @@ def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
             "REGISTERED_POOR",
             poverty.REGISTERED_POOR,
             poor,
-            # Lifted out or not; only a registration from a later year than D's was not yet in force.
-            sa.and_(
-                poor.c.household_number == student.household_number,
-                sa.or_(poor.c.registered_year.is_(None), poor.c.registered_year <= _year_of(day)),
-            ),
+            poverty_rule.registered_poor_on_sql(poor, household_number=student.household_number, year=_year_of(day)),
         ),
         _Source(
             "MONITORED",
             poverty.MONITORED,
             monitored,
-            sa.and_(
-                monitored.c.household_number == student.household_number,
-                monitored.c.entered_on <= day,
-                latest_monitoring,
-                ~eliminated,
-            ),
+            poverty_rule.monitored_on_sql(monitored, household_number=student.household_number, day=day),
         ),
         _Source(
             "LOW_INCOME",
@@ -198,6 +188,32 @@ def _sources(student: _Student, day: sa.BindParameter[Any]) -> list[_Source]:
             ),
         ),
     ]
+
+
+class ReasonSource(NamedTuple):
+    """One reason's source records for a student, as another rule reads them (the comparison's C3)."""
+
+    code: str
+    spec: FileSpec
+    record: sa.FromClause
+    holds: sa.ColumnElement[bool]
+
+
+def reason_sources(
+    codes: Sequence[str],
+    *,
+    id_number: sa.ColumnElement[Any],
+    household_number: sa.ColumnElement[Any],
+    day: dt.date,
+    tables: Tables,
+) -> list[ReasonSource]:
+    """The reasons named by `codes`, as conditions on a student's columns on `day`, reading `tables`:
+    the same definitions as the eligible list's, not a copy of them."""
+    found = _sources(_Student(id_number, household_number), _value(day, sa.Date()), tables)
+    unknown = set(codes) - {source.code for source in found}
+    if unknown:
+        raise ValueError(f"unknown student-aid reasons {sorted(unknown)}")
+    return [ReasonSource(*source) for source in found if source.code in codes]
 
 
 def _year_of(day: sa.BindParameter[Any]) -> sa.BindParameter[Any]:
