@@ -6,6 +6,9 @@ import datetime as dt
 import random
 
 TODAY = dt.date(2026, 11, 23)
+# The moment the departments exported the demo's files (their modification time, which ingest takes as
+# the export's as-of): on TODAY, so that a comparison or scan as of TODAY reads them.
+EXPORTED_AT = dt.datetime.combine(TODAY, dt.time(8, 0), dt.UTC)
 # Records are dated up to yesterday: nothing is paid, assessed or settled "today" or later.
 LAST_DAY = TODAY - dt.timedelta(days=1)
 
