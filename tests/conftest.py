@@ -82,6 +82,20 @@ def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     return url
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def writable_demo_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, demo_dir: Path
+) -> Iterator[sa.Engine]:
+    """A store holding the whole default demo, of one test module's own, for tests that write to it
+    (comparison runs, warnings scans): the session's demo store is shared and only read."""
+    url = _fresh_store(request.param, request, tmp_path_factory.mktemp("writable-demo-store"))
+    engine = create_engine(url)
+    for name, department in DEPARTMENTS.items():
+        ingest_folder(engine, department, demo_dir / name)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
 def demo_engine(demo_url: str) -> Iterator[sa.Engine]:
     engine = create_engine(demo_url)
