@@ -76,18 +76,48 @@ def scan(
     """
     if regions is None and households is None:
         raise ValueError("a scan needs regions or households")
-    scope = Scope(regions=tuple(regions) if regions is not None else None, households=households)
-    report = ScanReport(as_of=as_of, rules_version=rules.version)
-    raised: list[Row] = []
-    for code in r.KINDS:
-        kind = KINDS[code]
-        found = _by_household(kind, connection.execute(new_evidence(kind, scope=scope, day=as_of, rules=rules)))
-        raised += _raise_or_join(connection, kind, found, report.kinds[code], now=now, rules=rules)
-    report.raised_ids = [row["id"] for row in raised]
-    report.escalated = escalate(connection, now=now, regions=regions, households=households)
-    if announce is not None and raised:
-        report.deliveries = announce(connection, raised, now)
-    return report
+    named = _Named(connection, households) if isinstance(households, sa.Select) else None
+    try:
+        households = named.select if named is not None else households
+        scope = Scope(regions=tuple(regions) if regions is not None else None, households=households)
+        report = ScanReport(as_of=as_of, rules_version=rules.version)
+        raised: list[Row] = []
+        for code in r.KINDS:
+            kind = KINDS[code]
+            found = _by_household(kind, connection.execute(new_evidence(kind, scope=scope, day=as_of, rules=rules)))
+            raised += _raise_or_join(connection, kind, found, report.kinds[code], now=now, rules=rules)
+        report.raised_ids = [row["id"] for row in raised]
+        report.escalated = escalate(connection, now=now, regions=regions, households=households)
+        if announce is not None and raised:
+            report.deliveries = announce(connection, raised, now)
+        return report
+    finally:
+        if named is not None:
+            named.drop()
+
+
+class _Named:
+    """Households given as a statement (those an import changed), computed once into a temporary table:
+    each kind and the escalation then read a table of keys, not the statement again."""
+
+    def __init__(self, connection: sa.Connection, households: sa.Select[Any]) -> None:
+        self._connection = connection
+        self._table = sa.Table(
+            "warning_scan_household",
+            sa.MetaData(),
+            sa.Column("household_number", sa.String(20), primary_key=True),
+            prefixes=["TEMPORARY"],
+        )
+        self._table.create(connection)
+        numbers = households.subquery()
+        distinct = sa.select(numbers.c[0]).where(numbers.c[0].is_not(None)).distinct()
+        connection.execute(self._table.insert().from_select(["household_number"], distinct))
+        if connection.dialect.name == "postgresql":
+            connection.execute(sa.text(f"ANALYZE {self._table.name}"))  # a fresh table is planned as empty
+        self.select = sa.select(self._table.c.household_number)
+
+    def drop(self) -> None:
+        self._table.drop(self._connection)
 
 
 def escalate(
@@ -177,26 +207,31 @@ def _raise_or_join(
     if not found:
         return []
     open_alerts = _open_alerts(connection, kind.code, list(found))
-    raised: list[Row] = []
     links: list[dict[str, Any]] = []
+    fresh: list[tuple[str, _Found]] = []
     for household_number, new in sorted(found.items()):
-        current = open_alerts.get(household_number)
-        if current is not None:
-            written = hub_change(
-                connection, alert, current, {"evidence": [*current["evidence"], *new.evidence]}, now=now
-            )
-            counts.joined += len(new.evidence)
-        else:
-            written = _create(connection, kind, household_number, new, now=now, rules=rules)
-            raised.append(written)
-            counts.raised += 1
         counts.evidence += len(new.evidence)
-        links += [
-            {"kind": kind.code, "household_number": household_number, "evidence_key": key, "alert_id": written["id"]}
-            for key in new.keys
-        ]
+        current = open_alerts.get(household_number)
+        if current is None:
+            fresh.append((household_number, new))
+            continue
+        evidence = [*current["evidence"], *new.evidence]
+        written = hub_change(connection, alert, current, {"evidence": evidence}, now=now)
+        counts.joined += len(new.evidence)
+        links += _links(kind, household_number, new, written["id"])
+    raised = _create(connection, kind, fresh, now=now, rules=rules)
+    counts.raised += len(raised)
+    for (household_number, new), row in zip(fresh, raised, strict=True):
+        links += _links(kind, household_number, new, row["id"])
     connection.execute(alert_evidence.insert(), links)
     return raised
+
+
+def _links(kind: Kind, household_number: str, new: _Found, alert_id: int) -> list[dict[str, Any]]:
+    return [
+        {"kind": kind.code, "household_number": household_number, "evidence_key": key, "alert_id": alert_id}
+        for key in new.keys
+    ]
 
 
 def _open_alerts(connection: sa.Connection, kind: str, households: list[str]) -> dict[str, dict[str, Any]]:
@@ -217,30 +252,35 @@ def _open_alerts(connection: sa.Connection, kind: str, households: list[str]) ->
 
 
 def _create(
-    connection: sa.Connection,
-    kind: Kind,
-    household_number: str,
-    new: _Found,
-    *,
-    now: dt.datetime,
-    rules: r.WarningRules,
-) -> Row:
-    emergency = kind.code == r.TEMPORARY_ASSISTANCE and new.emergency
-    values = {
-        "kind": kind.code,
-        "household_number": household_number,
-        "region_code": new.region_code,
-        "status": lifecycle.RAISED,
-        "level": lifecycle.TOWNSHIP,
-        "emergency": emergency,
-        "evidence": new.evidence,
-        "raised_at": now,
-        "due_at": lifecycle.due_at(now, emergency=emergency),
-        "rules_version": rules.version,
-        "version": 1,
-        "updated_at": now,
-    }
-    alert_id = connection.execute(alert.insert().values(**values).returning(alert.c.id)).scalar_one()
-    row = {**values, "id": alert_id, "reason_code": None, "note": None}
-    record_creation(connection, "alert", row, now=now)
-    return row
+    connection: sa.Connection, kind: Kind, fresh: list[tuple[str, _Found]], *, now: dt.datetime, rules: r.WarningRules
+) -> list[Row]:
+    """New RAISED alerts, one per household, in one statement; each with its creation in the history."""
+    if not fresh:
+        return []
+    rows = []
+    for household_number, new in fresh:
+        emergency = kind.code == r.TEMPORARY_ASSISTANCE and new.emergency
+        rows.append(
+            {
+                "kind": kind.code,
+                "household_number": household_number,
+                "region_code": new.region_code,
+                "status": lifecycle.RAISED,
+                "level": lifecycle.TOWNSHIP,
+                "emergency": emergency,
+                "evidence": new.evidence,
+                "raised_at": now,
+                "due_at": lifecycle.due_at(now, emergency=emergency),
+                "rules_version": rules.version,
+                "version": 1,
+                "updated_at": now,
+            }
+        )
+    inserted = connection.execute(alert.insert().returning(alert.c.id, sort_by_parameter_order=True), rows)
+    created: list[Row] = [
+        {**row, "id": alert_id, "reason_code": None, "note": None}
+        for row, alert_id in zip(rows, inserted.scalars(), strict=True)
+    ]
+    for row in created:
+        record_creation(connection, "alert", row, now=now)
+    return created
