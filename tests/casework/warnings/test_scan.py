@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
+from aidgraph import cli
 from casework import changes, lifecycle
 from casework.lifecycle import Change
 from casework.tables import alert, alert_evidence
@@ -162,3 +164,22 @@ def _dismiss(connection: sa.Connection, row: dict[str, Any]) -> None:
         version = int(
             changes.change_alert(connection, alert_id, change, version=version, actor="li", now=NOW)["version"]
         )
+
+
+def test_the_command_escalates_on_its_own_and_refuses_a_region_that_is_not_one(
+    engine: sa.Engine, store_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given an alert raised a day ago and never acknowledged
+    with engine.begin() as connection:
+        household(connection)
+        certificate(connection, HEAD, "C1", grade=1, issued=D)
+        scan(connection, regions=NAN_AN, as_of=D, now=dt.datetime.now(dt.UTC) - 25 * HOUR, rules=RULES)
+    monkeypatch.setenv("AIDGRAPH_DATABASE_URL", store_url)
+    # when `aidgraph warnings escalate` runs, then it moves it to the county
+    assert cli.main(["warnings", "escalate"]) == 0
+    assert "escalated 1 overdue alerts to the county" in capsys.readouterr().out
+    with engine.connect() as connection:
+        assert connection.execute(sa.select(alert.c.level)).scalar_one() == lifecycle.COUNTY
+    # and a scan of something that is no region is refused
+    assert cli.main(["warnings", "scan", "--region", "35x"]) == 2
+    assert "not a division code" in capsys.readouterr().err
