@@ -66,6 +66,8 @@ class SettingsError(ValueError):
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     sources_file: Path | None = None
+    # The early-warning rules file (casework/warnings/rules.py); None: the rules the hub ships.
+    warning_rules_file: Path | None = None
     # The hub's public base URL: `iss` of its tokens, and where its OAuth endpoints are.
     token_issuer: str = DEFAULT_TOKEN_ISSUER
     token_audience: str = DEFAULT_TOKEN_AUDIENCE
@@ -150,6 +152,7 @@ class Settings:
         return cls(
             database_url=values.get("AIDGRAPH_DATABASE_URL") or DEFAULT_DATABASE_URL,
             sources_file=Path(sources) if sources else None,
+            warning_rules_file=Path(rules) if (rules := values.get("AIDGRAPH_WARNING_RULES")) else None,
             token_issuer=values.get(TOKEN_ISSUER_VARIABLE) or DEFAULT_TOKEN_ISSUER,
             token_audience=values.get("AIDGRAPH_TOKEN_AUDIENCE") or DEFAULT_TOKEN_AUDIENCE,
             token_lifetime=timedelta(

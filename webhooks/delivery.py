@@ -19,7 +19,7 @@ skips the subscription meanwhile, and a dispatcher that dies releases it with it
 (one machine): one dispatcher at a time holds a lease row (`webhook_dispatch_lease`), renewed before
 each send; the others find it busy and wait for their next poll.
 
-Audit. Before a delivery's first attempt the hub appends an audit event naming the student, the client
+Audit. Before a delivery's first attempt the hub appends an audit event naming its subject, the client
 and the fields disclosed (DESIGN §3); if that cannot be written nothing is sent.
 """
 
@@ -258,13 +258,14 @@ class _Sender:
                 actor=None,  # the hub sends on its own, for the subscription
                 operation=f"webhook {head['event_type']}",
                 document_hash=None,  # no client document: the payload is the event type's own
-                subjects=[head["id_number"]],
+                subjects=[head["subject"]],
                 disclosure=DisclosedFields(
                     revealed=disclosure.get("revealed", []),
                     masked=disclosure.get("masked", []),
                     withheld=disclosure.get("withheld", []),
                 ),
-                detail=f"event {head['event_id']}, subscription {head['subscription_id']}, term {head['term']}",
+                detail=f"event {head['event_id']}, subscription {head['subscription_id']}"
+                + (f", term {head['term']}" if head["term"] is not None else ""),
                 at=self._clock(),
             )
         )

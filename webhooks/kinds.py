@@ -45,6 +45,13 @@ KINDS: Final[dict[str, EventKind]] = dict(
             purpose="student-aid",
             description="a student who qualified for aid in a term no longer does",
         ),
+        # Early warning (casework/warnings/): an alert names a household at risk of returning to poverty
+        # and why, which only a client working its cases may be told.
+        _kind(
+            "alert.raised",
+            purpose="case-management",
+            description="an early warning of return to poverty was raised for a household",
+        ),
     ]
 )
 

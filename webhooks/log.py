@@ -34,7 +34,7 @@ class DeliveryEntry:
     event_id: str
     subscription_id: str
     event_type: str
-    term: str
+    term: str | None  # a student event's
     status: str
     attempts: int
     occurred_at: datetime
@@ -73,7 +73,7 @@ def delivery_log(
     """The newest deliveries first (`before` a delivery id pages back), each with its attempts in order."""
     if status is not None and status not in STATUSES:
         raise ValueError(f"status {status!r}: one of {', '.join(STATUSES)}")
-    listed = [column for column in webhook_delivery.c if column.name not in ("data", "disclosure", "id_number")]
+    listed = [column for column in webhook_delivery.c if column.name not in ("data", "disclosure", "subject")]
     statement = sa.select(*listed).order_by(webhook_delivery.c.delivery_id.desc()).limit(limit)
     if subscription_id is not None:
         statement = statement.where(webhook_delivery.c.subscription_id == subscription_id)

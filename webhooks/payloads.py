@@ -23,7 +23,7 @@ def render(
     event_type: str,
     sequence: int,
     subscription_id: str,
-    term: str,
+    term: str | None,
     occurred_at: datetime,
     data: Mapping[str, Any],
 ) -> bytes:
@@ -32,9 +32,10 @@ def render(
         "type": event_type,
         "sequence": sequence,
         "subscription": subscription_id,
-        "term": term,
         "occurred_at": iso(occurred_at),
     }
+    if term is not None:  # a student event's; other kinds have none
+        envelope["term"] = term
     return orjson.dumps({**data, **envelope}, option=orjson.OPT_SORT_KEYS)
 
 

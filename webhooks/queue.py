@@ -16,7 +16,7 @@ from webhooks.tables import webhook_delivery
 class QueuedEvent(NamedTuple):
     """One event as its feature made it, under the receiving client's policy."""
 
-    id_number: str  # the person it is about: the subject of the audit event written before it is sent
+    subject: str  # whom it is about (an id or household number): the subject of the audit event before it is sent
     data: Mapping[str, Any]  # the body beside the envelope, as sent
     disclosure: Mapping[str, Any]  # fields revealed, masked and withheld, and the policy version, for the audit
 
@@ -25,7 +25,7 @@ def enqueue(
     connection: sa.Connection,
     *,
     subscription_id: str,
-    term: str,
+    term: str | None,
     kind: str,
     occurred_at: datetime,
     events: Sequence[QueuedEvent],
@@ -46,7 +46,7 @@ def enqueue(
                 "term": term,
                 "event_id": "evt_" + secrets.token_hex(16),
                 "event_type": kind,
-                "id_number": event.id_number,
+                "subject": event.subject,
                 "data": event.data,
                 "disclosure": event.disclosure,
                 "occurred_at": occurred_at,

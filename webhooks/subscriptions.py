@@ -1,8 +1,8 @@
 """Webhook subscriptions: a registered client asks to be told, at a URL, of the events the hub raises.
 
-A subscription belongs to one client and follows named terms, within the client's regions (or a part of
-them). It receives every registered event kind (`received_kinds`), so its client must be allowed each
-kind's purpose.
+A subscription belongs to one client and names the event kinds it wants (`events`, registered in
+webhooks.kinds), within the client's regions (or a part of them); its client must be allowed each kind's
+purpose. Student events follow named terms: a subscription to them names at least one.
 
 The secret it is signed with is shown once, at subscription, and kept in the store as such: the hub
 needs the secret itself to sign (an HMAC key cannot be kept as a one-way hash, unlike the clients' own
@@ -16,7 +16,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -44,6 +44,7 @@ class Subscription:
     subscription_id: str
     client_id: str
     url: str
+    events: tuple[str, ...]
     terms: tuple[str, ...]
     regions: tuple[str, ...] | None
     announce_existing: bool
@@ -56,6 +57,7 @@ class Subscription:
             subscription_id=row["subscription_id"],
             client_id=row["client_id"],
             url=row["url"],
+            events=tuple(row["events"]),
             terms=tuple(row["terms"]),
             regions=tuple(row["regions"]) if row["regions"] is not None else None,
             announce_existing=bool(row["announce_existing"]),
@@ -64,12 +66,24 @@ class Subscription:
         )
 
 
-def received_kinds() -> tuple[str, ...]:
-    """The event kinds a subscription receives: every registered one (a subscription does not choose yet).
+STUDENT_EVENTS: Final = ("student.eligible", "student.no_longer_eligible")
+"""What a subscription made without naming its events receives (every subscription before events were named)."""
 
-    The one place a subscription's own choice of kinds would narrow this.
-    """
-    return tuple(KINDS)
+
+def check_events(events: Sequence[str]) -> tuple[str, ...]:
+    """Registered kinds, each once, in the order given; at least one."""
+    chosen = tuple(dict.fromkeys(event.strip() for event in events if event.strip()))
+    if not chosen:
+        raise SubscriptionError("a subscription needs at least one event kind")
+    unknown = [event for event in chosen if event not in KINDS]
+    if unknown:
+        raise SubscriptionError(f"event kind {unknown[0]!r} is not registered (known: {', '.join(KINDS)})")
+    return chosen
+
+
+def follows_terms(events: Sequence[str]) -> bool:
+    """Whether the kinds need terms: student events are found per term."""
+    return any(event in STUDENT_EVENTS for event in events)
 
 
 def check_term(term: str) -> str:
@@ -111,7 +125,8 @@ def subscribe(
     *,
     client_id: str,
     url: str,
-    terms: Sequence[str],
+    terms: Sequence[str] = (),
+    events: Sequence[str] = STUDENT_EVENTS,
     secret: str | None = None,
     regions: Sequence[str] | None = None,
     announce_existing: bool = True,
@@ -126,9 +141,12 @@ def subscribe(
     """
     if secret is not None and len(secret) < _MIN_SECRET:
         raise SubscriptionError(f"a webhook secret needs at least {_MIN_SECRET} characters")
+    checked_events = check_events(events)
     checked_terms = list(dict.fromkeys(check_term(term) for term in terms))
-    if not checked_terms:
-        raise SubscriptionError("a subscription needs at least one term")
+    if follows_terms(checked_events) and not checked_terms:
+        raise SubscriptionError("a subscription to student events needs at least one term")
+    if checked_terms and not follows_terms(checked_events):
+        raise SubscriptionError("terms belong to student events, which the subscription does not name")
     with engine.begin() as connection:
         client = connection.execute(
             sa.select(oauth_client.c.regions, oauth_client.c.purposes, oauth_client.c.disabled).where(
@@ -139,7 +157,7 @@ def subscribe(
             raise SubscriptionError(f"no client {client_id!r} is registered")
         if client.disabled:
             raise SubscriptionError(f"client {client_id!r} is disabled")
-        refused = refused_purposes(client.purposes, received_kinds())
+        refused = refused_purposes(client.purposes, checked_events)
         if refused:
             raise SubscriptionError(f"client {client_id!r} may not declare {named_purposes(refused)}")
         wanted = None
@@ -154,6 +172,7 @@ def subscribe(
             "client_id": client_id,
             "url": check_url(url, allow_http=allow_http),
             "secret": signing_secret,
+            "events": list(checked_events),
             "terms": checked_terms,
             "regions": wanted,
             "announce_existing": announce_existing,

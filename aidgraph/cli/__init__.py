@@ -10,13 +10,13 @@ import argparse
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from aidgraph.cli import audit, clients, comparison, demo, ingest, policy, schema, serve, students, webhooks
+from aidgraph.cli import audit, clients, comparison, demo, ingest, policy, schema, serve, students, warnings, webhooks
 from aidgraph.cli.context import CommandContext
 from aidgraph.db import create_engine
 from aidgraph.settings import Settings
 
 # In the order `aidgraph --help` lists them.
-GROUPS = (demo, ingest, schema, clients, students, comparison, webhooks, policy, audit, serve)
+GROUPS = (demo, ingest, schema, clients, students, comparison, warnings, webhooks, policy, audit, serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,22 +8,29 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
 from adapters import store
+from adapters.base import Department
 from adapters.catalog import DEPARTMENTS, department
 from adapters.ingest import FileReport, ingest
 from adapters.progress import Progress
 from aidgraph.cli.context import CommandContext, fail
+from aidgraph.cli.warnings import load_rules, print_scan, run_scan
 
 if TYPE_CHECKING:
     from aidgraph.cli.context import Commands
+    from casework.warnings.rules import WarningRules
 
 
 def register(commands: Commands) -> None:
     ingest = commands.add_parser(
         "ingest",
         help="import department CSV exports into the store as dated snapshots, all or nothing",
-        description="Exit status: 0 imported; 1 a file is missing, unreadable, wrongly encoded, has a wrong header "
-        "or had every row rejected (nothing imported); 2 a department folder is missing (nothing imported).",
+        description="Every committed import then scans the households it changed for early warnings "
+        "(aidgraph warnings scan). Exit status: 0 imported; 1 a file is missing, unreadable, wrongly encoded, "
+        "has a wrong header or had every row rejected (nothing imported); "
+        "2 a department folder is missing (nothing imported).",
     )
     ingest.add_argument("department", metavar="DEPARTMENT", help=f"one of {', '.join(DEPARTMENTS)}, or 'all'")
     ingest.add_argument("folder", type=Path, metavar="FOLDER", help="for 'all': the folder holding <department>/")
@@ -81,8 +88,14 @@ def _ingest(args: argparse.Namespace, context: CommandContext) -> int:
     if args.department != "all" and not args.folder.is_dir():
         return fail("ingest", f"department folder {args.folder}/ not found")
     exports = [(spec, args.folder / spec.name if args.department == "all" else args.folder) for spec in departments]
+    # Checked before anything is imported: an import whose warnings scan cannot run would leave its
+    # changes unscanned.
+    rules = load_rules(context, "ingest")
+    if isinstance(rules, int):
+        return rules
+    engine = context.store()
     outcome = ingest(
-        context.store(),
+        engine,
         exports,
         as_of=args.as_of,
         incremental=args.incremental,
@@ -100,7 +113,19 @@ def _ingest(args: argparse.Namespace, context: CommandContext) -> int:
             print(f"  run {report.run_id}, export as of {report.as_of:%Y-%m-%d %H:%M:%S} UTC")
     if not outcome.committed:
         print("aidgraph ingest: nothing was imported", file=sys.stderr)
+        return outcome.status
+    _scan_changes(engine, rules, [(department(r.department), r.run_id) for r in outcome.departments if r.run_id])
     return outcome.status
+
+
+def _scan_changes(engine: sa.Engine, rules: WarningRules, runs: list[tuple[Department, int]]) -> None:
+    """The early-warning scan of the households the runs changed or closed records of, with its time apart
+    (an ingest's rows per second do not include it)."""
+    from casework.warnings.changed import changed_households
+
+    report, seconds = run_scan(engine, rules, households=changed_households(runs))
+    print_scan(report, what="the households this import changed")
+    print(f"warnings scan took {seconds:.2f} s")
 
 
 def _rejected(args: argparse.Namespace, context: CommandContext) -> int:

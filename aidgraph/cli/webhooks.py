@@ -12,12 +12,18 @@ if TYPE_CHECKING:
 
 
 def register(commands: Commands) -> None:
-    webhooks = commands.add_parser("webhooks", help="change notifications to client systems (student aid)")
+    webhooks = commands.add_parser("webhooks", help="change notifications to client systems (student aid, alerts)")
     actions = webhooks.add_subparsers(required=True, metavar="ACTION")
     add = actions.add_parser("add", help="subscribe a client's URL; prints the signing secret once")
     add.add_argument("client_id", metavar="CLIENT_ID")
     add.add_argument("url", metavar="URL")
-    add.add_argument("--terms", required=True, type=comma_list, metavar="T1,T2")
+    add.add_argument(
+        "--events",
+        type=comma_list,
+        metavar="E1,E2",
+        help="the event kinds to receive (default: student.eligible,student.no_longer_eligible)",
+    )
+    add.add_argument("--terms", type=comma_list, default=[], metavar="T1,T2", help="for student events: the terms")
     add.add_argument("--regions", type=comma_list, metavar="R1,R2", help="within the client's regions")
     add.add_argument("--no-announce-existing", action="store_true", help="first run records, announces nothing")
     add.add_argument("--allow-http", action="store_true", help="plain http (only for a receiver on this machine)")
@@ -34,7 +40,7 @@ def register(commands: Commands) -> None:
 
 
 def _webhooks_add(args: argparse.Namespace, context: CommandContext) -> int:
-    from webhooks.subscriptions import SubscriptionError, subscribe
+    from webhooks.subscriptions import STUDENT_EVENTS, SubscriptionError, subscribe
 
     try:
         subscription, secret = subscribe(
@@ -42,6 +48,7 @@ def _webhooks_add(args: argparse.Namespace, context: CommandContext) -> int:
             client_id=args.client_id,
             url=args.url,
             terms=args.terms,
+            events=args.events or STUDENT_EVENTS,
             regions=args.regions,
             announce_existing=not args.no_announce_existing,
             allow_http=args.allow_http,
@@ -49,7 +56,9 @@ def _webhooks_add(args: argparse.Namespace, context: CommandContext) -> int:
     except SubscriptionError as error:
         return fail("webhooks add", error)
     print(f"subscription {subscription.subscription_id} for {subscription.client_id}: {subscription.url}")
-    print(f"  terms: {', '.join(subscription.terms)}")
+    print(f"  events: {', '.join(subscription.events)}")
+    if subscription.terms:
+        print(f"  terms: {', '.join(subscription.terms)}")
     print(f"signing secret: {secret}")
     print("Keep the secret now: it will not be shown again (see docs/notifications.md to verify signatures).")
     return 0
@@ -60,7 +69,8 @@ def _webhooks_list(_args: argparse.Namespace, context: CommandContext) -> int:
 
     for item in list_subscriptions(context.store()):
         state = "active" if item.active else "disabled"
-        print(f"{item.subscription_id}  {item.client_id:<24} {state:<9} {','.join(item.terms):<24} {item.url}")
+        following = ",".join(item.events) + (f" ({','.join(item.terms)})" if item.terms else "")
+        print(f"{item.subscription_id}  {item.client_id:<24} {state:<9} {following:<24} {item.url}")
     return 0
 
 
@@ -70,7 +80,7 @@ def _webhooks_log(args: argparse.Namespace, context: CommandContext) -> int:
     entries = delivery_log(context.store(), subscription_id=args.subscription, status=args.status, limit=args.limit)
     for entry in entries:
         print(
-            f"{entry.delivery_id:>8} {entry.event_id} {entry.event_type:<28} {entry.term} {entry.status:<9} "
+            f"{entry.delivery_id:>8} {entry.event_id} {entry.event_type:<28} {entry.term or '-'} {entry.status:<9} "
             f"attempts {entry.attempts}"
         )
     return 0

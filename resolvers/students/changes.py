@@ -173,12 +173,16 @@ def _compare(
             webhook_snapshot.insert(),
             [{**keys, "generation": new, "id_number": s.id_number, "reasons": _codes(s)} for s in chunk],
         )
-        if announce:
+        if announce and ELIGIBLE in subscription.events:  # the kinds the subscription named, only
             known = _known(connection, keys, old, [s.id_number for s in chunk]) if old is not None else set()
             arrivals = [s for s in chunk if s.id_number not in known]
             eligible += _enqueue(connection, keys, moment, ELIGIBLE, [payloads.eligible(s) for s in arrivals])
     if old is not None:
-        for rows in _departures(connection, keys, old=old, new=new, page=page):
+        for rows in (
+            _departures(connection, keys, old=old, new=new, page=page)
+            if NO_LONGER_ELIGIBLE in subscription.events
+            else ()
+        ):
             gone += _enqueue(connection, keys, moment, NO_LONGER_ELIGIBLE, [payloads.gone(*row) for row in rows])
         connection.execute(
             webhook_snapshot.delete().where(*_of(webhook_snapshot, keys), webhook_snapshot.c.generation == old)

@@ -51,7 +51,7 @@ def enqueue(engine: sa.Engine, subscription_id: str, count: int, *, at: datetime
                 "subscription_id": subscription_id,
                 "event_type": ELIGIBLE,
                 "term": TERM,
-                "id_number": id_number,
+                "subject": id_number,
                 "data": {"student": {"id_number": id_number}, "reasons": [{"code": "DIBAO"}], "aid_granted": False},
                 "disclosure": {"revealed": ["Person.idNumber"], "masked": [], "withheld": [], "policy_version": None},
                 "occurred_at": at,

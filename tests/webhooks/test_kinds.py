@@ -58,7 +58,7 @@ def test_an_event_of_a_kind_no_feature_registered_is_never_queued(engine: sa.Eng
     assert [tuple(row) for row in waiting] == [(ELIGIBLE, "pending")]
 
 
-def test_a_client_must_be_allowed_the_purpose_of_every_kind_its_subscription_receives(
+def test_a_client_must_be_allowed_the_purpose_of_every_kind_its_subscription_names(
     engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a kind with the purpose case-management registered beside the students' kinds, the student-aid
@@ -73,12 +73,34 @@ def test_a_client_must_be_allowed_the_purpose_of_every_kind_its_subscription_rec
         regions=["3505"],
         purposes=["student-aid", "case-management"],
     )
-    # when each subscribes
+    # when each subscribes to both kinds, and the student-aid client to the student events alone
     with pytest.raises(SubscriptionError, match="may not declare the purpose 'case-management'"):
-        subscribe(engine, client_id=CLIENT, url="https://aid.example.org/hooks", terms=[TERM])
-    made, _ = subscribe(engine, client_id="county-office", url="https://county.example.org/hooks", terms=[TERM])
-    # then only the client allowed every kind's purpose has a subscription
-    assert list_subscriptions(engine) == [made]
+        subscribe(
+            engine, client_id=CLIENT, url="https://aid.example.org/hooks", terms=[TERM], events=[ELIGIBLE, ALERT.name]
+        )
+    both, _ = subscribe(
+        engine,
+        client_id="county-office",
+        url="https://county.example.org/hooks",
+        terms=[TERM],
+        events=[ELIGIBLE, ALERT.name],
+    )
+    students, _ = subscribe(engine, client_id=CLIENT, url="https://aid.example.org/hooks", terms=[TERM])
+    # then the refused one was not made, and a subscription naming no events has the student events
+    assert sorted(list_subscriptions(engine), key=lambda made: made.client_id) == [both, students]
+    assert both.events == (ELIGIBLE, ALERT.name)
+    assert students.events == ("student.eligible", "student.no_longer_eligible")
+
+
+def test_a_subscription_names_registered_kinds_and_terms_only_for_student_events(engine: sa.Engine) -> None:
+    register_student_aid(engine)
+    url = "https://aid.example.org/hooks"
+    with pytest.raises(SubscriptionError, match="'student.eligble' is not registered"):
+        subscribe(engine, client_id=CLIENT, url=url, terms=[TERM], events=["student.eligble"])
+    with pytest.raises(SubscriptionError, match="student events needs at least one term"):
+        subscribe(engine, client_id=CLIENT, url=url, events=[ELIGIBLE])
+    with pytest.raises(SubscriptionError, match="terms belong to student events"):
+        subscribe(engine, client_id=CLIENT, url=url, terms=[TERM], events=["alert.raised"])
 
 
 def _allow(engine: sa.Engine, client_id: str, purposes: list[str]) -> None:
