@@ -20,7 +20,6 @@ The window is (D - window_months, D]. Shared rules come from resolvers/rules/.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,31 +29,26 @@ import sqlalchemy as sa
 
 from adapters import civil_affairs, disability, medical, poverty, registry
 from adapters import vocabulary as v
+from adapters.as_of import current_on
 from adapters.base import FileSpec
 from casework.tables import alert_evidence
 from casework.warnings import rules as r
 from resolvers.rules import dibao as dibao_rule
 from resolvers.rules import expressions as e
-from resolvers.rules import income
+from resolvers.rules import income, periods
+from resolvers.rules import poverty as poverty_rule
 from resolvers.rules.regions import Region, in_regions
 
 
-def department_table(spec: FileSpec, day: dt.date) -> sa.Table:
-    """The records of `spec` current on `day`: every kind reads department data through this one function.
-
-    Until the as-of snapshot (adapters/as_of.py) lands this is the current table, which is right for a
-    day on or after the newest export; switching to the snapshot is this one line.
-    """
-    return spec.table
+def department_table(spec: FileSpec, day: dt.date) -> sa.FromClause:
+    """The records of `spec` current on `day` (adapters/as_of.py): every kind reads department data
+    through this one function, so a scan as of a past day reads that day's snapshot."""
+    return current_on(spec, day)
 
 
 def window_start(day: dt.date, months: int) -> dt.date:
-    """The (excluded) first day of the window: `months` before `day`, on the same day of the month or
-    the month's last day (12 months before 29 February 2028 is 28 February 2027)."""
-    month = day.month - 1 - months
-    year = day.year + month // 12
-    month = month % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+    """The (excluded) first day of the window: the shared definition of resolvers/rules/periods.py."""
+    return periods.months_before(day, months)
 
 
 @dataclass(frozen=True)
@@ -112,38 +106,16 @@ def _columns(kind: Kind, record: sa.FromClause, household: sa.FromClause, emerge
 
 
 # ---- "registered poor" and "monitored" on D -------------------------------------------------------
-# Written here, in one place, until resolvers/rules/poverty.py has them (rules10: the student rules'
-# REGISTERED_POOR and MONITORED reasons, moved there); then these two become imports.
-
-
 def _registered_poor_on(household_number: sa.ColumnElement[Any], day: dt.date) -> sa.ColumnElement[bool]:
-    """A pkh record of the household registered in D's year or before (or undated), lifted out or not."""
     poor = department_table(poverty.REGISTERED_POOR, day)
     year = sa.literal(day.year, sa.Integer(), literal_execute=True)
-    return sa.exists().where(
-        poor.c.household_number == household_number,
-        sa.or_(poor.c.registered_year.is_(None), poor.c.registered_year <= year),
-    )
+    return sa.exists().where(poverty_rule.registered_poor_on_sql(poor, household_number=household_number, year=year))
 
 
 def _monitored_on(household_number: sa.ColumnElement[Any], day: dt.date) -> sa.ColumnElement[bool]:
-    """The household's latest monitoring record entered on or before D, its risk not eliminated by D."""
     monitored = department_table(poverty.MONITORED, day)
-    newer = monitored.alias("newer_monitoring")
     on = _date(day)
-    return sa.exists().where(
-        monitored.c.household_number == household_number,
-        monitored.c.entered_on <= on,
-        ~sa.exists().where(
-            newer.c.household_number == monitored.c.household_number,
-            newer.c.entered_on > monitored.c.entered_on,
-            newer.c.entered_on <= on,
-        ),
-        ~sa.and_(
-            monitored.c.risk_eliminated.is_(True),
-            sa.or_(monitored.c.eliminated_on.is_(None), monitored.c.eliminated_on <= on),
-        ),
-    )
+    return sa.exists().where(poverty_rule.monitored_on_sql(monitored, household_number=household_number, day=on))
 
 
 # ---- the kinds -------------------------------------------------------------------------------------
