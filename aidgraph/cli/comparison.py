@@ -77,11 +77,11 @@ def _run(args: argparse.Namespace, context: CommandContext) -> int:
     except ValueError as error:
         return fail("comparison run", error)
     print(f"comparison run {result.run_id}: region {result.region}, term {result.term}, as of {result.as_of}")
-    _print_counts(result.counts, result.not_evaluated)
+    print_counts(result.counts, result.not_evaluated)
     return 0
 
 
-def _print_counts(counts: dict[str, Any], reasons: dict[str, str]) -> None:
+def print_counts(counts: dict[str, Any], reasons: dict[str, str]) -> None:
     from casework.comparison.rules import RULES
 
     for rule in RULES:
@@ -124,7 +124,7 @@ def _show(args: argparse.Namespace, context: CommandContext) -> int:
     )
     print(f"  inputs: {json.dumps(run['inputs'], ensure_ascii=False, sort_keys=True)}")
     reasons = {rule.code: why for rule in RULES if (why := not_evaluated(rule, run["inputs"])) is not None}
-    _print_counts(run["counts"], reasons)
+    print_counts(run["counts"], reasons)
     for item in found:
         print(
             f"{item['id']}  {item['rule']}  {item['programme']}  {item['subject']}  {item['region_code']}  "

@@ -93,6 +93,9 @@ def _metrics_directory(workers: int) -> Iterator[None]:
                 os.environ[MULTIPROCESS_DIRECTORY] = previous
 
 
+DEMO_CITY = "3505"  # Quanzhou, the demo city
+
+
 def _load_demo(engine: sa.Engine, folder: Path) -> None:
     from adapters.progress import Progress
     from tools.demo import DEFAULT_HOUSEHOLDS, generate
@@ -110,6 +113,24 @@ def _load_demo(engine: sa.Engine, folder: Path) -> None:
             print(f"aidgraph serve: {skipped}", file=sys.stderr)
         else:
             print_reports(loaded.department, loaded.reports)
+    _work_the_demo(engine)
+
+
+def _work_the_demo(engine: sa.Engine) -> None:
+    """The demo city's ledger and alerts, as of the demo's day: the comparison over the whole city and the
+    early-warning scan, so that a caseworker's queries have something to work on."""
+    from aidgraph.cli.comparison import print_counts
+    from aidgraph.cli.warnings import print_scan, run_scan
+    from casework.comparison.run import run
+    from casework.warnings.rules import default_rules
+    from resolvers.rules.regions import Region
+    from tools.demo.dates import TODAY
+
+    result = run(engine, region=DEMO_CITY, by="aidgraph serve --demo", as_of=TODAY)
+    print(f"aidgraph: comparison run {result.run_id} of the demo city as of {TODAY}:")
+    print_counts(result.counts, result.not_evaluated)
+    report, _seconds = run_scan(engine, default_rules(), as_of=TODAY, regions=[Region(DEMO_CITY)])
+    print_scan(report, what="the demo city")
 
 
 def _demo_access(engine: sa.Engine) -> None:

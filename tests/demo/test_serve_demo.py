@@ -14,6 +14,7 @@ import uvicorn
 import tools.demo
 from adapters import housing, poverty, registry
 from adapters.catalog import DEPARTMENTS
+from casework.tables import alert, comparison_item
 from tests.test_cli_access import Command
 from tools.demo import DemoSummary
 
@@ -74,3 +75,10 @@ def test_a_department_without_a_demo_folder_is_reported_and_skipped_and_the_rest
     assert count(engine, poverty.DEPARTMENT.file("jcdx").table) > 0
     assert count(engine, housing.DEPARTMENT.file("wfjd").table) == 0
     assert "aidgraph: demo policy applied as version 1" in out
+    # and the city was compared and scanned as of the demo's day: a ledger and alerts to work on, and the
+    # rule that reads housing said to be not evaluated rather than to have found no one
+    assert "aidgraph: comparison run 1 of the demo city as of 2026-11-23:" in out
+    assert re.search(r"^  C5 .*: not evaluated \(.*housing.*\)$", out, re.MULTILINE), out
+    assert re.search(r"^  C1 .*: [1-9]\d*$", out, re.MULTILINE), out
+    assert count(engine, comparison_item) > 0
+    assert count(engine, alert) > 0
