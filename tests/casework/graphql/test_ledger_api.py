@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -457,3 +458,27 @@ def test_one_change_per_request(ledger: Ledger) -> None:
       b: updateAlert(id: "2", status: "ACKNOWLEDGED", version: 1) { id } }"""
     status, body, _ = ledger.ask("nanan-civil", two, purpose="case-management", actor="wang.fang")
     assert status == 400 and body["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+def test_of_writers_at_the_same_moment_one_changes_and_the_others_get_conflicts(ledger: Ledger) -> None:
+    # given a fresh item, and five caseworkers who all read its version 1
+    item = make_item(ledger.engine, ledger.run, rule="C1", household=LARGE, region_code="350583102203")
+    before = len(ledger.events())
+
+    def assign(actor: str) -> dict[str, Any]:
+        asked = dict(purpose="comparison", id=str(item), status="ASSIGNED", version=1, assignee=actor)
+        return ledger.ask("nanan-civil", UPDATE_ITEM, actor=actor, **asked)[1]
+
+    # when they all assign it at once
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        answers = list(pool.map(assign, [f"worker.{n}" for n in range(5)]))
+    # then exactly one wins, the others get CONFLICT with the winner's state, and nothing is overwritten
+    won = [answer for answer in answers if answer["data"]["updateComparisonItem"] is not None]
+    lost = [answer["errors"][0]["extensions"] for answer in answers if answer.get("errors")]
+    assert len(won) == 1 and len(lost) == 4
+    assert {(error["code"], error["current"]["version"]) for error in lost} == {("CONFLICT", 2)}
+    winner = won[0]["data"]["updateComparisonItem"]["history"][-1]["actor"]
+    assert ledger.item(item)["assignee"] == winner.removeprefix("nanan-civil/")
+    # and the trail holds one event per request: one change, four refusals
+    outcomes = sorted(event["outcome"] for event in ledger.events()[before:])
+    assert outcomes == ["changed", "refused", "refused", "refused", "refused"]
