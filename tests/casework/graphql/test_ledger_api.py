@@ -24,7 +24,7 @@ from auth.audit import AuditUnavailable
 from auth.audit.writer import AuditLog
 from auth.tables import audit_event
 from casework import lifecycle
-from casework.tables import casework_history, comparison_item
+from casework.tables import alert, casework_history, comparison_item
 from tests.access import register, token, world_store
 from tests.casework.graphql.ledger import NOW, make_alert, make_item, make_run, settlement
 from tests.conftest import BACKENDS
@@ -445,12 +445,17 @@ def test_no_change_without_its_audit_event(ledger: Ledger, monkeypatch: pytest.M
 
 
 def test_a_mutation_over_get_is_refused(ledger: Ledger) -> None:
+    # when a mutation is sent as a GET request's query parameter
+    acknowledge = f'mutation {{ updateAlert(id: "{ledger.late_alert}", status: "ACKNOWLEDGED", version: 1) {{ id }} }}'
     response = ledger.http.get(
         "/graphql",
-        params={"query": UPDATE_ALERT},
+        params={"query": acknowledge},
         headers={"Authorization": f"Bearer {ledger.tokens['nanan-civil']}", "X-Actor": "wang.fang"},
     )
-    assert response.status_code == 405
+    # then it is 405, naming POST, the one method a mutation (or any operation) may come by (GraphQL over HTTP)
+    assert response.status_code == 405 and response.headers["allow"] == "POST"
+    with ledger.engine.connect() as connection:
+        assert connection.execute(sa.select(alert.c.version).where(alert.c.id == ledger.late_alert)).scalar_one() == 1
 
 
 def test_one_change_per_request(ledger: Ledger) -> None:
