@@ -24,6 +24,7 @@ from casework import lifecycle, queries
 from resolvers.context import Context
 from resolvers.cursors import CursorKind
 from resolvers.pagination import page_size, region_prefix
+from resolvers.prefetch import prefetch
 from resolvers.records import bad_input
 from schema.pages import PageInfo
 from schema.records import as_utc
@@ -232,15 +233,27 @@ def _household(info: Info, type_name: str, household_number: str) -> Household |
     return Household.from_record(info.context.access, found[0]) if found else None
 
 
-async def _fetch_subjects(context: Context, rows: Sequence[Mapping[str, Any]]) -> None:
-    """The households and persons of a page in one batch; what lies below them is read on the spot."""
+async def _fetch_subjects(info: Info, rows: Sequence[Mapping[str, Any]], below: tuple[str, ...]) -> None:
+    """The households and persons of a page in one batch, then what the selection reads below them, as
+    `households` fetches ahead below its nodes (the analysis planned each from `below` the entry point)."""
+    context = info.context
     households = sorted({row["household_number"] for row in rows})
     persons = sorted({row["id_number"] for row in rows if row.get("id_number")})
+    if not households:
+        return
     wanted = [LoadRequest(department.HOUSEHOLDS, "household_number", households)]
     if persons:
         wanted.append(LoadRequest(department.PERSONS, "id_number", persons))
-    if households:
-        await context.cache.prefetch(wanted)
+    await context.cache.prefetch(wanted)
+    if context.analysis is None:
+        return
+    entry = str(info.path.as_list()[0])
+    for name, spec, key, keys in (
+        ("household", department.HOUSEHOLDS, "household_number", households),
+        ("person", department.PERSONS, "id_number", persons),
+    ):
+        records = [found[0] for number in keys if (found := context.records(spec, key, number))]
+        await prefetch(context, context.analysis.plan(entry, (*below, name)), records, key)
 
 
 @strawberry.type
@@ -292,7 +305,7 @@ class ComparisonRun:
             limit=limit + 1,
         )
         rows = found[:limit]
-        await _fetch_subjects(context, rows)
+        await _fetch_subjects(info, rows, ("items", "edges", "node"))
         histories = queries.histories(connection, ITEM, [row["id"] for row in rows])
         path = _path(info, "edges", "node")
         edges = [
@@ -392,7 +405,7 @@ async def alerts(
         limit=limit + 1,
     )
     rows = found[:limit]
-    await _fetch_subjects(context, rows)
+    await _fetch_subjects(info, rows, ("edges", "node"))
     histories = queries.histories(connection, ALERT, [row["id"] for row in rows])
     path = _path(info, "edges", "node")
     edges = [

@@ -487,3 +487,20 @@ def test_of_writers_at_the_same_moment_one_changes_and_the_others_get_conflicts(
     # and the trail holds one event per request: one change, four refusals
     outcomes = sorted(event["outcome"] for event in ledger.events()[before:])
     assert outcomes == ["changed", "refused", "refused", "refused", "refused"]
+
+
+def test_what_lies_below_an_items_household_and_person_is_read_as_under_household(ledger: Ledger) -> None:
+    # when the run's items are read with their households' members and their persons' records
+    document = """query Deep($id: ID!) { comparisonRun(id: $id) { items(rule: "C7") { edges { node {
+      household { householdNumber members { relationToHead } } person { household { householdNumber } } } } } } }"""
+    _, body, _ = ledger.ask("nanan-civil", document, purpose="comparison", id=str(ledger.run))
+    _, direct, _ = ledger.ask(
+        "nanan-civil",
+        "query H($n: String!) { household(householdNumber: $n) { householdNumber members { relationToHead } } }",
+        purpose="comparison",
+        n=LARGE,
+    )
+    # then the household is the one `household` answers, members and all, and the person leads back to it
+    (node,) = [edge["node"] for edge in body["data"]["comparisonRun"]["items"]["edges"]]
+    assert node["household"] == direct["data"]["household"] and len(node["household"]["members"]) == 8
+    assert node["person"]["household"]["householdNumber"] == LARGE
