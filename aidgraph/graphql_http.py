@@ -16,6 +16,7 @@ parse or validate, an operation that cannot be chosen) 400. A request error has 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,10 +48,10 @@ from aidgraph.admission import (
 from aidgraph.execution import ExecutionThreads
 from aidgraph.settings import DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_REQUEST_TIMEOUT
 from auth.access import Access
-from auth.audit import AuditUnavailable
+from auth.audit import AuditUnavailable, document_hash
 from auth.disclosure import DisclosureProfile
 from auth.gate import audit_unavailable
-from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
+from auth.hub_keys import AUDIT_KEY, DOCUMENT_KEY, HubKeyUnavailable, hub_key
 from auth.limiter import MissLimit
 from auth.request_log import TRACEBACKS, request_log_of
 from auth.tracing import span
@@ -134,6 +135,8 @@ class Operation:
     variables: dict[str, Any] | None
     operation_name: str | None
     profile: DisclosureProfile | None = None  # from the request's one analysis of the document
+    mutation: bool = False  # it changes the store: one transaction with its audit event (auth.gate)
+    document_hash: str | None = None  # a mutation's, made before its transaction begins
 
 
 class Gate(Protocol):
@@ -161,6 +164,12 @@ class Gate(Protocol):
         """An admitted caller refused by the endpoint itself: recorded, and answered (503 if it cannot be)."""
         ...
 
+    def settle_change(
+        self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError], connection: Any
+    ) -> dict:
+        """After a mutation, in its transaction: record it there (raising if it cannot) and return the extensions."""
+        ...
+
 
 class OpenGate:
     """Everything visible, nothing recorded: only for benchmarks' open baseline and tests of data shape.
@@ -179,6 +188,11 @@ class OpenGate:
 
     async def refuse(self, request: Request, access: Access, *, operation: str, code: str, message: str) -> Response:
         return bad_request(message, 403, code)
+
+    def settle_change(
+        self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError], connection: Any
+    ) -> dict:
+        return {}
 
 
 @dataclass(frozen=True)
@@ -246,7 +260,7 @@ class GraphQLEndpoint:
             # One analysis per (document, operation), cached: the fetch plans, limits and disclosure profile.
             with span("analyse"):
                 analysis = await threads.call(analyse, self._schema, query, operation_name)
-            operation = Operation(query, variables, operation_name, analysis.profile)
+            operation = Operation(query, variables, operation_name, analysis.profile, mutation=analysis.mutation)
         access = await self._gate.admit(request, identified, operation)
         if isinstance(access, Response):
             return access
@@ -273,6 +287,22 @@ class GraphQLEndpoint:
         if analysis.unchosen:  # strawberry would run the first of several operations
             log_fields.outcome = "refused"
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
+        if operation.mutation:
+            if analysis.root_fields != 1:
+                message = "a mutation request makes one change: send one mutation field per request"
+                return await self._gate.refuse(
+                    request,
+                    access,
+                    operation=analysis.operation_name or "mutation",
+                    code="BAD_REQUEST",
+                    message=message,
+                )
+            # The keys the event needs, read (or made) before the change's transaction holds the store's lock.
+            try:
+                digest = await threads.call(_mutation_keys, request.state.engine, operation.query)
+            except AuditUnavailable as error:
+                return _change_unaudited(log_fields, error)
+            operation = dataclasses.replace(operation, document_hash=digest)
         context = Context.create(
             request.state.engine,
             request.state.live_sources,
@@ -280,13 +310,17 @@ class GraphQLEndpoint:
             access,
             analysis=analysis,
             misses=self._misses,
+            writing=operation.mutation,
         )
+        prepared_operation = operation
         try:
             with span("execute"):
-                result = await threads.run(lambda: self._execute(context, operation))
+                result = await threads.run(lambda: self._execute(context, prepared_operation, request))
         except CannotGetOperationTypeError:  # a document of fragments only
             log_fields.outcome = "refused"
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
+        except AuditUnavailable as error:  # a mutation's event: its change was rolled back with it
+            return _change_unaudited(log_fields, error)
         errors = result.errors or []
         if cancelled_among(errors):  # a statement ran past statement_timeout: the answer would be a torso
             return statement_timed_out()
@@ -295,16 +329,29 @@ class GraphQLEndpoint:
             raise failure
         return operation, access, result, media_type
 
-    async def _execute(self, context: Context, operation: Operation) -> ExecutionResult:
-        """On an execution thread's own loop: the resolvers' synchronous reads block only that thread."""
+    async def _execute(self, context: Context, operation: Operation, request: Request) -> ExecutionResult:
+        """On an execution thread's own loop: the resolvers' synchronous reads block only that thread.
+
+        A mutation's transaction ends here: its event is written in it, then it commits; if the event
+        cannot be written, or the store failed, it rolls back (closed uncommitted), so no change is ever
+        made without its event."""
         try:
             context.connection()  # taken first: a pool with none free is STORE_BUSY, not a field's error
-            return await self._schema.execute(
+            result = await self._schema.execute(
                 operation.query,
                 variable_values=operation.variables,
                 context_value=context,
                 operation_name=operation.operation_name,
             )
+            if context.connection.writing and not isinstance(result, PreExecutionError):
+                errors = result.errors or []
+                if failure_among(errors) is None and not cancelled_among(errors):
+                    extensions = self._gate.settle_change(
+                        request, operation, context.access, errors, context.connection()
+                    )
+                    context.connection.commit()
+                    result.extensions = {**(result.extensions or {}), _CHANGE_SETTLED: extensions}
+            return result
         finally:
             context.connection.close()
 
@@ -319,7 +366,10 @@ class GraphQLEndpoint:
         log_fields = request_log_of(request)
         errors = result.errors or []
         try:
-            extensions = await self._gate.settle(request, operation, access, errors)
+            if operation.mutation and not isinstance(result, PreExecutionError):
+                extensions = (result.extensions or {}).pop(_CHANGE_SETTLED)  # recorded in the change's transaction
+            else:
+                extensions = await self._gate.settle(request, operation, access, errors)
         except AuditUnavailable as error:
             log.error(
                 "%s: the audit event could not be written; the answer is withheld%s",
@@ -339,6 +389,25 @@ class GraphQLEndpoint:
             payload["extensions"] = extensions
         request_error_status = 400 if media_type == GRAPHQL_RESPONSE else 200
         return _json(payload, request_error_status if request_error else 200, media_type)
+
+
+_CHANGE_SETTLED = "aidgraph.change-settled"
+"""Where a mutation's execution hands its recorded extensions to the answer (never sent as such)."""
+
+
+def _change_unaudited(log_fields: Any, error: AuditUnavailable) -> Response:
+    log.error(
+        "%s: the audit event of a change could not be written; nothing was changed%s",
+        str(log_fields),
+        TRACEBACKS.of(error),
+    )
+    return audit_unavailable()
+
+
+def _mutation_keys(engine: sa.Engine, query: str) -> str:
+    """The document hash, and the audit key read once, before a mutation's transaction begins."""
+    hub_key(engine, AUDIT_KEY)
+    return document_hash(engine, query)
 
 
 def _operation_unknown(name: str | None, status: int, media_type: str) -> Response:

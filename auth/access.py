@@ -67,6 +67,15 @@ class Access:
     """Entry points used whose lists reveal status by membership: disclosed even with no field selected."""
     misses: list[Miss] = field(default_factory=list)
     """Look-ups by key that found nothing the caller may see: audited, never told apart in the answer."""
+    actor: str | None = None
+    """The person a mutation is made for (`X-Actor`): required on mutations, recorded with every change."""
+    changes: list[str] = field(default_factory=list)
+    """What this request's mutation changed, in words for its audit event (empty: nothing changed)."""
+    presented: dict[str, set[str]] = field(default_factory=dict)
+    """`Type.field` -> outcomes of values presented apart from their own type's object (a finding's evidence):
+    disclosed like the field itself, though the query selects them only as part of a JSON value."""
+    presented_paths: dict[str, str] = field(default_factory=dict)
+    """`Type.field` -> the response path (without list indexes) of a value presented apart that was withheld."""
 
     @classmethod
     def unrestricted(cls, today: dt.date | None = None) -> Access:
@@ -78,11 +87,12 @@ class Access:
     def visible(self, asked_prefix: str) -> list[str]:
         return visible_prefixes(asked_prefix, self.regions)
 
-    def enter(self, field_name: str) -> str | None:
-        """Use the root field `field_name`: why it is refused, or None once it is noted as used."""
-        problem = entry_points.refusal(self.view.entry_points, field_name, purpose=self.purpose)
+    def enter(self, field_name: str, *, root: str = entry_points.ROOT) -> str | None:
+        """Use the root field `field_name` (of `root`: Query or Mutation): why it is refused, or None once
+        it is noted as used."""
+        problem = entry_points.refusal(self.view.entry_points, field_name, purpose=self.purpose, root=root)
         if problem is None:
-            entry = entry_points.ENTRY_POINTS.get(f"{entry_points.ROOT}.{field_name}")
+            entry = entry_points.ENTRY_POINTS.get(f"{root}.{field_name}")
             if entry is not None and entry.membership:
                 self.memberships.add(entry.name)
         return problem
@@ -118,6 +128,26 @@ class Access:
                 self._note(type_name, rule.name, DENY)
             values[rule.attr] = masked
 
+    def present_apart(
+        self, type_name: str, values: MutableMapping[str, Any], record: Mapping[str, Any], *, path: str
+    ) -> None:
+        """`apply` to values shown outside an object of their type (a JSON value of columns), noting each
+        field's outcome for the audit event and the response's `withheld`, as `disclose` would for a field
+        selected on its own type."""
+        before = dict(values)
+        self.apply(type_name, values, record)
+        for attr, value in before.items():
+            if value is None:
+                continue
+            rule = next((rule for rule in self.view.types[type_name].rules if rule.attr == attr), None)
+            name = rule.name if rule is not None else _camel(attr)
+            after = values.get(attr)
+            outcome = "revealed" if after == value else ("withheld" if after is None else "masked")
+            target = f"{type_name}.{name}"
+            self.presented.setdefault(target, set()).add(outcome)
+            if outcome == "withheld":
+                self.presented_paths.setdefault(target, path)
+
     def _mask(self, action: Action, value: Any, *, minor: bool) -> str | None:
         if value is None:
             return None
@@ -132,6 +162,11 @@ class Access:
     def _note(self, type_name: str, field_name: str, action: Action) -> None:
         outcome = {"allow": "revealed", "mask": "masked", "deny": "withheld"}[action.kind]
         self.exceptions.setdefault(f"{type_name}.{field_name}", set()).add(outcome)
+
+
+def _camel(attr: str) -> str:
+    first, *rest = attr.split("_")
+    return first + "".join(word.capitalize() for word in rest)
 
 
 class PurposeNotAllowed(ValueError):

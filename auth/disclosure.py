@@ -66,6 +66,13 @@ def disclose(access: Access, selected: tuple[Selected, ...]) -> Disclosure:
         if "withheld" in outcomes:
             # One reason for every withholding: a reason that set special values apart would point at them.
             paths.append({"path": item.path, "field": target, "reason": "policy"})
+    for target, presented in sorted(access.presented.items()):  # values shown apart from their type (evidence)
+        type_name, _, field_name = target.partition(".")
+        for outcome in presented:
+            if not (outcome == "revealed" and GOVERNED[type_name][field_name] == "public"):
+                buckets[outcome].add(target)
+        if target in access.presented_paths:
+            paths.append({"path": access.presented_paths[target], "field": target, "reason": "policy"})
     return Disclosure(sorted(revealed), sorted(masked), sorted(withheld), paths)
 
 

@@ -11,6 +11,12 @@ serves, and a request may use it only when
 
 `MEMBERSHIP` names the entry points whose answer reveals status by membership: their lists and counts are
 recorded as disclosed in the audit event even when no governed field is selected.
+
+Some entry points are opened only by a rule that names them (`explicit`), whatever the policy's other
+rules: the casework ledgers (being on one says a household was found missing aid, or sliding back
+into poverty) and every mutation. Writing is an entry point too (`Mutation.<field>`): a role may change
+an item only where the policy says `Mutation.updateComparisonItem: allow` for the purpose, so a
+purpose held for reading never lets a client write.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from typing import Final
 
 ROOT: Final = "Query"
+MUTATION: Final = "Mutation"
 EVERY_READ: Final = frozenset({"assistance-review", "student-aid", "comparison", "case-management", "audit"})
 
 
@@ -28,11 +35,14 @@ class EntryPoint:
     name: str  # `Query.<field>`, as policies write it
     purposes: frozenset[str]
     membership: bool = False  # being on its list reveals status
+    explicit: bool = False  # opened only by a rule naming it, even in a policy that names no entry point
 
 
-def _entry(field: str, purposes: Iterable[str], *, membership: bool = False) -> tuple[str, EntryPoint]:
-    name = f"{ROOT}.{field}"
-    return name, EntryPoint(name, frozenset(purposes), membership)
+def _entry(
+    field: str, purposes: Iterable[str], *, membership: bool = False, explicit: bool = False, root: str = ROOT
+) -> tuple[str, EntryPoint]:
+    name = f"{root}.{field}"
+    return name, EntryPoint(name, frozenset(purposes), membership, explicit or root == MUTATION)
 
 
 ENTRY_POINTS: Final[Mapping[str, EntryPoint]] = dict(
@@ -46,12 +56,26 @@ ENTRY_POINTS: Final[Mapping[str, EntryPoint]] = dict(
         # Counts per county: aggregates for the offices that monitor and compare.
         _entry("keyTargetDistribution", {"assistance-review", "comparison", "case-management"}),
         _entry("accessLog", {"audit"}),
+        # The casework ledgers: who was found missing aid, who shows signs of sliding back (issue 10).
+        _entry("comparisonRuns", {"comparison"}, explicit=True),
+        _entry("comparisonRun", {"comparison"}, membership=True, explicit=True),
+        _entry("alerts", {"case-management"}, membership=True, explicit=True),
+        # Writes: never open unless named.
+        _entry("updateComparisonItem", {"comparison"}, root=MUTATION),
+        _entry("updateAlert", {"case-management"}, root=MUTATION),
     ]
 )
 
 
 def is_entry_point(target: str) -> bool:
-    return target.startswith(f"{ROOT}.")
+    return target.startswith((f"{ROOT}.", f"{MUTATION}."))
+
+
+def governs(target: str) -> bool:
+    """Whether a rule on `target` makes the policy name its entry points (then only rules open them):
+    rules on explicit entry points do not, since those are opened only by their own rules anyway."""
+    entry = ENTRY_POINTS.get(target)
+    return is_entry_point(target) and not (entry is not None and entry.explicit)
 
 
 def check_rule(target: str, purpose: str, where: str) -> str | None:
@@ -77,14 +101,14 @@ def granted(rules: Iterable[Mapping[str, object]], purpose: str, *, explicit: bo
     for name, entry in ENTRY_POINTS.items():
         if purpose not in entry.purposes:
             continue
-        if not explicit or any(str(role_rules.get(name)) == "allow" for role_rules in rules):
+        if (not explicit and not entry.explicit) or any(str(role_rules.get(name)) == "allow" for role_rules in rules):
             names.add(name)
     return frozenset(names)
 
 
-def refusal(entry_points: frozenset[str], field: str, *, purpose: str | None) -> str | None:
-    """Why a request may not use the root field `field` (None: it may)."""
-    name = f"{ROOT}.{field}"
+def refusal(entry_points: frozenset[str], field: str, *, purpose: str | None, root: str = ROOT) -> str | None:
+    """Why a request may not use the root field `field` of `root` (None: it may)."""
+    name = f"{root}.{field}"
     if name in entry_points:
         return None
     entry = ENTRY_POINTS.get(name)

@@ -54,7 +54,11 @@ from auth.tracing import span
 
 PURPOSE_HEADER = "x-purpose"
 CASE_HEADER = "x-case-id"
+ACTOR_HEADER = "x-actor"
 _CASE_ID_MAX = 100
+_HISTORY_ACTOR_MAX = 100  # casework_history.actor holds "client-id/actor"
+CHANGED = "changed"
+"""The outcome of a mutation that changed something: the change and this event commit together."""
 
 
 class Refused(Exception):
@@ -95,8 +99,22 @@ def _case_id(request: Request) -> str | None:
     return value
 
 
+def _actor(request: Request, principal: Principal) -> str:
+    """The person a mutation is made for: required, since every change names who made it."""
+    value = request.headers.get(ACTOR_HEADER)
+    if value is None or not value.strip():
+        raise Refused(
+            "ACTOR_REQUIRED",
+            "a mutation needs X-Actor: the caseworker (user name or staff number) the change is made for",
+        )
+    room = _HISTORY_ACTOR_MAX - len(principal.client_id) - 1
+    if len(value) > room or not value.isprintable() or "/" in value:
+        raise Refused("BAD_REQUEST", f"X-Actor must be 1-{room} printable characters without '/'")
+    return value
+
+
 def _refusal(refused: Refused) -> Response:
-    status = 400 if refused.code in ("PURPOSE_REQUIRED", "BAD_REQUEST") else 403
+    status = 400 if refused.code in ("PURPOSE_REQUIRED", "BAD_REQUEST", "ACTOR_REQUIRED") else 403
     return error_response(refused.message, refused.code, status)
 
 
@@ -181,6 +199,7 @@ class SecuredGate:
         try:
             purpose = choose_purpose(principal, request.headers.get(PURPOSE_HEADER))
             case_id = _case_id(request)
+            actor = _actor(request, principal) if operation is not None and operation.mutation else None
             if identified.policy_broken:
                 # Stored before the hub's checks grew stricter: refused cleanly until a corrected one is applied.
                 raise Refused("FORBIDDEN", "the hub's current access policy no longer passes its checks")
@@ -192,7 +211,9 @@ class SecuredGate:
             except AuditUnavailable:
                 return audit_unavailable()
             return _refusal(refused)
-        return access_for(principal, purpose, identified.policy, case_id=case_id)
+        access = access_for(principal, purpose, identified.policy, case_id=case_id)
+        access.actor = actor
+        return access
 
     async def refuse(self, request: Request, access: Access, *, operation: str, code: str, message: str) -> Response:
         """An admitted caller refused by the endpoint (an entry point its policy does not grant), recorded."""
@@ -219,6 +240,33 @@ class SecuredGate:
         # a RATE_LIMITED look-up is among the misses
         if disclosure.personal or disclosure.withheld or access.subjects or access.misses or forbidden:
             await self._append(request, self._event(request, operation, access, disclosure, profile.operation, errors))
+        return extensions_of(disclosure)
+
+    def settle_change(
+        self, request: Request, operation: Any, access: Access, errors: list[GraphQLError], connection: Any
+    ) -> dict[str, Any]:
+        """After a mutation ran, inside its transaction: its one event, written in that transaction (so the
+        change and its event commit together, or neither does); raises AuditUnavailable when it cannot be.
+
+        `changed` when the mutation changed something, `refused` when it did not (a conflict, a change the
+        lifecycle refuses, an item that does not exist for the caller): either way the event names the
+        actor. Called on the request's execution thread, which holds the transaction."""
+        profile: DisclosureProfile = operation.profile
+        disclosure = disclose(access, profile.fields)
+        codes = sorted({str((error.extensions or {}).get("code", "ERROR")) for error in errors})
+        details = list(access.changes) + (["errors: " + ", ".join(codes)] if codes else [])
+        event = audit_event(
+            CHANGED if access.changes else "refused",
+            caller=Caller.of(access),
+            actor=access.actor,
+            operation=profile.operation,
+            document_hash=operation.document_hash,
+            subjects=access.subjects,
+            disclosure=disclosure,
+            detail="; ".join(details) or None,
+        )
+        audit: AuditWriter = request.state.audit
+        audit.log.append_within(connection, [event])
         return extensions_of(disclosure)
 
     def _event(

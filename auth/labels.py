@@ -34,6 +34,19 @@ _HUB_TYPES: Final[Mapping[str, Mapping[str, Label]]] = {
     "EligibilityReason": labelled(public="asOf", personal="sourceRecord", sensitive="code department table"),
     # Who read a resident's data is itself about that resident.
     "AccessLogEntry": labelled(personal="at clientId roles purpose caseId operation outcome revealed masked withheld"),
+    # Casework: being on a ledger says something of a household; its links lead to governed types.
+    "ComparisonItem": labelled(
+        public="id rule programme status version household person",
+        personal="assignee",
+        sensitive="evidence reasonCode note coveredBy coveredOn history",
+    ),
+    "Alert": labelled(
+        public="id kind status level emergency raisedAt dueAt overdue version household",
+        sensitive="evidence reasonCode note history",
+    ),
+    # A finding's record: its values are shown under the fields they come from (auth/evidence.py).
+    "Evidence": labelled(public="department table", personal="recordKey", sensitive="values"),
+    "CaseworkChange": labelled(personal="at actor", sensitive="from to reasonCode note"),
 }
 """The governed types that belong to no department: where a record came from, student aid, the audit trail."""
 
@@ -48,6 +61,14 @@ _HUB_STRUCTURE: Final = frozenset(
         "EligibleStudentEdge",
         "EligibleStudentConnection",
         "AccessLogConnection",
+        "Mutation",
+        "ComparisonRun",
+        "ComparisonRunEdge",
+        "ComparisonRunConnection",
+        "ComparisonItemEdge",
+        "ComparisonItemConnection",
+        "AlertEdge",
+        "AlertConnection",
     }
 )
 
@@ -71,6 +92,7 @@ _HUB_IDENTIFIES: Final[Mapping[str, Mapping[str, str]]] = {
     # A record key can carry the id itself (a certificate is the id + 2 digits).
     "Source": {"recordKey": "id_number"},
     "EligibilityReason": {"sourceRecord": "id_number"},
+    "Evidence": {"recordKey": "id_number"},
 }
 """As a department's `Labels.identifies`, for the hub's own types: field -> the column with the resident's id."""
 _HELD_BY_MASK: Final[Mapping[str, SpecialKind]] = {"id": "minor", "diagnosis-chapter": "hiv"}

@@ -84,7 +84,7 @@ class Policy:
     def governs_entry_points(self) -> bool:
         """Whether any rule names an entry point: then only such rules open one (auth.entry_points)."""
         return any(
-            entry_points.is_entry_point(target)
+            entry_points.governs(target)
             for by_purpose in self.rules.values()
             for targets in by_purpose.values()
             for target in targets

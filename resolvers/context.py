@@ -13,6 +13,7 @@ from adapters.base import FileSpec
 from adapters.sources import RecordSource, SourceUnavailable
 from adapters.store import Record, StoreSource
 from auth.access import Access
+from auth.audit.writer import lock_chain
 from auth.hub_keys import CURSOR_KEY, hub_key
 from auth.limiter import MissLimit
 from resolvers.cache import RecordCache
@@ -25,12 +26,19 @@ if TYPE_CHECKING:
 class RequestConnection:
     """One pooled store connection per request, opened on first use and closed when it ends.
 
-    Reads run in autocommit: a read-only request needs no BEGIN/ROLLBACK round trips.
+    Reads run in autocommit: a read-only request needs no BEGIN/ROLLBACK round trips. A mutation's
+    connection (`writing`) is one transaction instead, begun so that it may append its audit event to
+    the chain before it commits (auth.audit.writer.lock_chain); closed without `commit`, it rolls back.
     """
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, writing: bool = False) -> None:
         self._engine = engine
+        self._writing = writing
         self._connection: sa.Connection | None = None
+
+    @property
+    def writing(self) -> bool:
+        return self._writing
 
     @property
     def engine(self) -> sa.Engine:
@@ -38,8 +46,17 @@ class RequestConnection:
 
     def __call__(self) -> sa.Connection:
         if self._connection is None:
-            self._connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            if self._writing:
+                connection = self._engine.connect()
+                lock_chain(connection)
+                self._connection = connection
+            else:
+                self._connection = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         return self._connection
+
+    def commit(self) -> None:
+        if self._connection is not None:
+            self._connection.commit()
 
     def close(self) -> None:
         if self._connection is not None:
@@ -66,9 +83,11 @@ class Context:
         *,
         analysis: FetchPlans | None = None,
         misses: MissLimit | None = None,
+        writing: bool = False,
     ) -> Context:
-        """Departments with a live source are read from it; all others from the hub's store."""
-        connection = RequestConnection(engine)
+        """Departments with a live source are read from it; all others from the hub's store. `writing`: a
+        mutation's request, whose connection is one transaction (RequestConnection)."""
+        connection = RequestConnection(engine, writing=writing)
         store = StoreSource(connection)
         sources = {name: live_sources.get(name, store) for name in departments}
         # Cursors are bound to the client they are handed to: useless to any other.

@@ -33,10 +33,12 @@ def create_schema(
 
     The types are imported here, not with the package: Person and Household take their department
     fields from the parts registered by then (schema.parts)."""
+    from schema.mutation import Mutation
     from schema.query import Query
 
     return HubSchema(
         query=Query,
+        mutation=Mutation,
         extensions=[*schema_extensions(limits, development=development), AnalysisInContext, *extensions],
         execution_context_class=None if development else ExecutorWithoutSuggestions,
     )

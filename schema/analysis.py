@@ -32,6 +32,7 @@ from graphql import (
     IntValueNode,
     NullValueNode,
     OperationDefinitionNode,
+    OperationType,
     SelectionSetNode,
     get_named_type,
     get_nullable_type,
@@ -83,6 +84,8 @@ class Analysis:
     from there reads. Aliases below the entry point are merged: its resolver builds those objects once."""
     unchosen: bool = False
     """The document parsed, but names no such operation, or holds several and no name was given."""
+    mutation: bool = False
+    """The operation is a mutation: it changes the store, in one transaction with its audit event."""
 
     def shape(self, list_factor: int) -> QueryShape:
         cost = sum(coefficient * list_factor**power for power, coefficient in enumerate(self.cost))
@@ -188,6 +191,7 @@ def walk(schema: strawberry.Schema, document: DocumentNode, operation: Operation
         cost=part.cost,
         profile=DisclosureProfile(name, tuple(dict.fromkeys(part.entry_points)), selected),
         plans={position: _merged(found) for position, found in plans.items()},
+        mutation=operation.operation == OperationType.MUTATION,
     )
 
 

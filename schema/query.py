@@ -12,6 +12,7 @@ from resolvers import households as logic
 from resolvers.context import Context
 from resolvers.lookups import locate_household, locate_person
 from resolvers.records import forbidden
+from schema import casework
 from schema.audit import AccessLogConnection, access_log
 from schema.enums import Stage
 from schema.pages import PageInfo
@@ -117,3 +118,29 @@ class Query:
     def key_target_distribution(self, info: Info, region: str) -> list[KeyTargetRow]:
         enter(info, "keyTargetDistribution")
         return [KeyTargetRow(**vars(row)) for row in logic.key_target_distribution(info.context, region=region)]
+
+    @strawberry.field(description="Comparison runs overlapping the region, newest first (purpose comparison).")
+    def comparison_runs(
+        self, info: Info, region: str, first: int | None = None, after: str | None = None
+    ) -> casework.ComparisonRunConnection:
+        enter(info, "comparisonRuns")
+        return casework.comparison_runs(info, region, first, after)
+
+    @strawberry.field(description="One comparison run, with the items it found inside the caller's regions.")
+    def comparison_run(self, info: Info, id: strawberry.ID) -> casework.ComparisonRun | None:
+        enter(info, "comparisonRun")
+        return casework.comparison_run(info, str(id))
+
+    @strawberry.field(description="Early-warning alerts of the region, newest first (purpose case-management).")
+    async def alerts(
+        self,
+        info: Info,
+        region: str,
+        status: str | None = None,
+        kind: str | None = None,
+        overdue: bool | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> casework.AlertConnection:
+        enter(info, "alerts")
+        return await casework.alerts(info, region, status, kind, overdue, first, after)

@@ -117,6 +117,39 @@ class AuditLog:
             raise AuditUnavailable(f"the audit event could not be written: {type(error).__name__}") from error
         return seqs
 
+    def append_within(self, connection: sa.Connection, events: Sequence[AuditEvent]) -> list[int]:
+        """Write events inside the caller's open transaction: they commit, or roll back, with what it changed.
+
+        A change and its event are one transaction, so there is never a change without its event. The
+        transaction holds the chain's lock until it ends: on PostgreSQL `audit_append` takes it; on
+        SQLite the caller must have begun with `lock_chain` (the write lock), before its first read.
+        Raises AuditUnavailable when the store cannot take them; the caller then rolls back.
+        """
+        stored = [stored_values(event) for event in events]
+        try:
+            key = hub_key(self._engine, AUDIT_KEY)
+            rows = [
+                {**values, "subjects": sorted({_subject_pseudonym(id_number, key=key) for id_number in event.subjects})}
+                for values, event in zip(stored, events, strict=True)
+            ]
+            if connection.dialect.name == "postgresql":
+                batch = [{**row, "at": utc(row["at"]).isoformat(), "digest": content_digest(row)} for row in rows]
+                parameters = {"lock": _CHAIN_LOCK, "events": orjson.dumps(batch).decode()}
+                last = int(connection.execute(_APPEND_PG, parameters).scalar_one())
+                return list(range(last - len(rows) + 1, last + 1))
+            found = connection.execute(_LAST_EVENT).first()
+            seq, prev_hash = (found.seq, found.hash) if found is not None else (0, GENESIS_HASH)
+            seqs = []
+            for row in rows:
+                seq += 1
+                linked = {**row, "seq": seq, "prev_hash": prev_hash}
+                linked["hash"] = prev_hash = chain_hash(linked)
+                _insert(connection, linked)
+                seqs.append(seq)
+            return seqs
+        except (sa.exc.SQLAlchemyError, HubKeyUnavailable) as error:
+            raise AuditUnavailable(f"the audit event could not be written: {type(error).__name__}") from error
+
     def _append_in_server(self, rows: list[dict[str, Any]]) -> list[int]:
         """PostgreSQL: lock, link and insert in the server, one statement in its own transaction."""
         batch = [{**row, "at": utc(row["at"]).isoformat(), "digest": content_digest(row)} for row in rows]
@@ -159,6 +192,11 @@ class AuditWriter:
             self._writing = True
             asyncio.get_running_loop().create_task(self._write())
         return await future
+
+    @property
+    def log(self) -> AuditLog:
+        """The chain itself: for events written inside a change's own transaction (`AuditLog.append_within`)."""
+        return self._log
 
     @property
     def waiting(self) -> int:
@@ -252,6 +290,13 @@ def stored_values(event: AuditEvent) -> dict[str, Any]:
 
 _LAST_EVENT: Final = sa.select(audit_event.c.seq, audit_event.c.hash).order_by(audit_event.c.seq.desc()).limit(1)
 _APPEND_PG: Final = sa.text("SELECT audit_append(:lock, CAST(:events AS json))")
+
+
+def lock_chain(connection: sa.Connection) -> None:
+    """Begin a transaction that may append to the chain with `AuditLog.append_within` (SQLite's write lock;
+    nothing on PostgreSQL, where the append takes its lock itself)."""
+    if connection.dialect.name != "postgresql":
+        _lock_chain(connection)
 
 
 def _lock_chain(connection: sa.Connection) -> None:
