@@ -15,7 +15,7 @@ has no rule that could let it out: it is withheld, like anything the policy does
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -80,6 +80,34 @@ def present_values(
         access.presented.setdefault(f"{WITHHELD_TYPE}.values", set()).add("withheld")
         access.presented_paths.setdefault(f"{WITHHELD_TYPE}.values", path)
     return {column: shown.get(column) for column in values}
+
+
+def present_evidence(
+    access: Access, stored: Sequence[Mapping[str, Any]], *, subject_id: str | None, path: str
+) -> list[dict[str, Any]]:
+    """A finding's stored evidence as the caller may see it, record by record: the `Evidence` type's own
+    fields (department, table, recordKey, values) under its rules, and each value under its field's. The
+    one presenter of evidence, for GraphQL answers and webhook payloads alike."""
+    shown = []
+    for entry in stored:
+        stored_values = entry.get("values") or {}
+        values = present_values(
+            access,
+            str(entry.get("department")),
+            str(entry.get("table")),
+            stored_values,
+            subject_id=subject_id,
+            path=f"{path}.values",
+        )
+        fields: dict[str, Any] = {
+            "department": entry.get("department"),
+            "table": entry.get("table"),
+            "record_key": entry.get("recordKey"),
+            "values": values,
+        }
+        access.apply(WITHHELD_TYPE, fields, {"id_number": stored_values.get("id_number") or subject_id})
+        shown.append(fields)
+    return shown
 
 
 DEPARTMENTS.follow(_record_types.cache_clear)  # a department registered later (a test's) presents its tables too

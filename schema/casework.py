@@ -19,7 +19,7 @@ from strawberry.scalars import JSON
 from adapters import registry as department
 from adapters.store import LoadRequest
 from auth.access import Access
-from auth.evidence import present_values
+from auth.evidence import present_evidence
 from casework import lifecycle, queries
 from resolvers.context import Context
 from resolvers.cursors import CursorKind
@@ -84,25 +84,7 @@ class CaseworkChange:
 
 
 def _evidence(access: Access, stored: Sequence[Mapping[str, Any]], subject_id: str | None, path: str) -> list[Evidence]:
-    shown = []
-    for entry in stored:
-        values = present_values(
-            access,
-            str(entry.get("department")),
-            str(entry.get("table")),
-            entry.get("values") or {},
-            subject_id=subject_id,
-            path=f"{path}.values",
-        )
-        fields: dict[str, Any] = {
-            "department": entry.get("department"),
-            "table": entry.get("table"),
-            "record_key": entry.get("recordKey"),
-            "values": values,
-        }
-        access.apply("Evidence", fields, {"id_number": (entry.get("values") or {}).get("id_number") or subject_id})
-        shown.append(Evidence(**fields))
-    return shown
+    return [Evidence(**fields) for fields in present_evidence(access, stored, subject_id=subject_id, path=path)]
 
 
 def _history(access: Access, rows: Sequence[Mapping[str, Any]]) -> list[CaseworkChange]:

@@ -3,20 +3,19 @@ cover the household, its data presented under the subscribing client's policy.
 
 The kind's purpose (`case-management`, webhooks.kinds) decides the policy view, as `student-aid` does for
 the student events: a client not allowed it is sent nothing, and with no stored policy nothing leaves.
-The alert's list entry point governs being told at all (`Query.alerts` once the GraphQL layer declares
-it; until then `Query.household`, the entry point every alert's household is read through). The
-household number and region go through the view of `Household`, and the alert's own fields through
-that of `Alert` once it is governed. The evidence is sent as department, table and record key only: its
-values are for the GraphQL layer, which presents each under its source field's policy. What was
-revealed, masked and withheld is stored with the delivery for the audit event written before it is sent
-(webhooks.delivery).
+Being told at all is governed by the alerts' entry point, `Query.alerts`, which opens only by a rule
+naming it. The household number and region go through the view of `Household`, the alert's own fields
+through that of `Alert`, and its evidence through the one evidence presenter (auth/evidence.py): each
+value under its source field's policy, as `alerts { evidence }` shows it. What was revealed, masked and
+withheld is stored with the delivery for the audit event written before it is sent (webhooks.delivery).
 
     {"id": "evt_…", "type": "alert.raised", "sequence": 7, "subscription": "sub_…",
      "occurred_at": "2026-12-01T09:00:00Z",
      "alert": {"id": "12", "kind": "MEDICAL_COSTS", "household_number": "…", "region_code": "…",
                "raised_at": "2026-12-01T09:00:00Z", "due_at": "2026-12-02T09:00:00Z",
                "level": "township", "emergency": false,
-               "evidence": [{"department": "medical", "table": "jsxx", "record_key": "…"}]}}
+               "evidence": [{"department": "medical", "table": "jsxx", "record_key": "…",
+                             "values": {"out_of_pocket": "5200.00", "diagnosis_code": null, …}}]}}
 """
 
 from __future__ import annotations
@@ -27,10 +26,10 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
-from auth import entry_points
 from auth.access import Access, access_for
 from auth.clients import Client
 from auth.disclosure import Selected, disclose
+from auth.evidence import present_evidence
 from auth.policy import CompiledPolicy
 from auth.policy_store import stored_policy
 from auth.tables import oauth_client
@@ -43,6 +42,7 @@ from webhooks.tables import webhook_subscription
 
 RAISED: Final = event_kind("alert.raised").name
 _ALERT_TYPE: Final = "Alert"
+ALERTS_ENTRY_POINT: Final = "alerts"
 _ALERT_FIELDS: Final = ("kind", "raisedAt", "dueAt", "level", "emergency", "evidence")
 _HOUSEHOLD_FIELDS: Final = (("Household", "householdNumber"), ("Household", "regionCode"))
 
@@ -99,11 +99,11 @@ class AlertPayloads:
 
     def refusal(self) -> str | None:
         """Why this client may not be told of alerts at all, or None."""
-        return self._access().enter(_entry_point())
+        return self._access().enter(ALERTS_ENTRY_POINT)
 
     def raised(self, row: Row) -> QueuedEvent:
         access = self._access()
-        access.enter(_entry_point())
+        access.enter(ALERTS_ENTRY_POINT)
         subject = {"household_number": row["household_number"]}
         household = {"household_number": row["household_number"], "region_code": row["region_code"]}
         access.apply("Household", household, subject)
@@ -113,15 +113,14 @@ class AlertPayloads:
             "due_at": iso(row["due_at"]),
             "level": row["level"],
             "emergency": bool(row["emergency"]),
-            "evidence": [
-                {"department": item["department"], "table": item["table"], "record_key": item["recordKey"]}
-                for item in row["evidence"]
-            ],
+            "evidence": row["evidence"],
         }
         selected = [Selected(f"webhook.{type_name}.{name}", type_name, name) for type_name, name in _HOUSEHOLD_FIELDS]
-        if _ALERT_TYPE in access.view.types:  # governed once the GraphQL layer declares the type
-            access.apply(_ALERT_TYPE, shown, subject)
-            selected += [Selected(f"webhook.Alert.{name}", _ALERT_TYPE, name) for name in _ALERT_FIELDS]
+        access.apply(_ALERT_TYPE, shown, subject)
+        selected += [Selected(f"webhook.Alert.{name}", _ALERT_TYPE, name) for name in _ALERT_FIELDS]
+        if shown["evidence"] is not None:
+            path = "webhook.Alert.evidence"
+            shown["evidence"] = present_evidence(access, row["evidence"], subject_id=None, path=path)
         data = {"alert": {"id": str(row["id"]), **household, **shown}}
         return QueuedEvent(row["household_number"], data, self._disclosure(access, tuple(selected)))
 
@@ -137,8 +136,3 @@ class AlertPayloads:
             "withheld": found.withheld,
             "policy_version": self._policy.version,
         }
-
-
-def _entry_point() -> str:
-    declared = f"{entry_points.ROOT}.alerts" in entry_points.ENTRY_POINTS
-    return "alerts" if declared else "household"

@@ -106,3 +106,37 @@ def test_no_alert_leaves_without_a_policy_or_to_a_client_not_allowed_case_manage
         queued = connection.execute(sa.select(sa.func.count()).select_from(webhook_delivery)).scalar_one()
     assert report.raised == 1 and report.deliveries == 0 and queued == 0
 
+
+# The same office, now granted sensitive data, but not a certificate's grade.
+EVIDENCE_POLICY = """
+poverty-office:
+  case-management:
+    Query.alerts: allow
+    public: allow
+    personal: allow
+    sensitive: allow
+    special: mask
+    DisabilityCertificate.grade: deny
+"""
+
+
+def test_an_alerts_evidence_leaves_value_by_value_under_its_source_fields_policy(engine: sa.Engine) -> None:
+    # given a policy that grants the evidence but denies a certificate's grade, and the office subscribed
+    with engine.begin() as connection:
+        apply_policy(connection, EVIDENCE_POLICY, applied_by="test")
+    _client(engine, OFFICE, regions=["350583"], purposes=["case-management"])
+    with running(SECRET) as receiver, http() as client:
+        subscribe(engine, client_id=OFFICE, url=receiver.url, events=["alert.raised"], secret=SECRET)
+        # when a scan raises an alert for a new grade 1 certificate and the delivery is sent
+        with engine.begin() as connection:
+            household(connection)
+            certificate(connection, HEAD, "C1", grade=1, issued=D)
+            scan(connection, households=[HOUSEHOLD], as_of=D, now=NOW, rules=default_rules(), announce=announce)
+        drain(engine, client, start=NOW)
+    # then the evidence record is there, its grade withheld as DisabilityCertificate.grade is, the rest shown
+    (event,) = receiver.events
+    (record,) = event["alert"]["evidence"]
+    assert (record["department"], record["table"], record["record_key"]) == ("disability", "cjr", "C1")
+    assert record["values"]["grade"] is None
+    assert record["values"]["id_number"] == HEAD
+    assert record["values"]["issued_on"] == D.isoformat()
