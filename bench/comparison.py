@@ -40,7 +40,8 @@ from household import load_demo  # noqa: E402
 
 from aidgraph.db import create_engine  # noqa: E402
 from casework.comparison.ledger import run_items  # noqa: E402
-from casework.comparison.rules import ADULT_AGE, RULES  # noqa: E402
+from casework.comparison.person_rules import ADULT_AGE  # noqa: E402
+from casework.comparison.rules import RULES  # noqa: E402
 from casework.comparison.run import run  # noqa: E402
 from casework.tables import comparison_item, comparison_run_item  # noqa: E402
 from resolvers.rules.ages import latest_birth_of_age  # noqa: E402

@@ -20,7 +20,7 @@ from adapters import civil_affairs, registry
 from adapters import vocabulary as v
 from adapters.base import FileSpec
 from resolvers.rules import dibao as dibao_rule
-from resolvers.rules.periods import in_force_sql
+from resolvers.rules.periods import WINDOW_MONTHS, in_force_sql
 from resolvers.rules.regions import Region, in_regions
 
 Tables = Callable[[FileSpec], sa.FromClause]
@@ -37,7 +37,7 @@ class Scope:
     region: Region
     tables: Tables
     term: str | None = None
-    window_months: int = 12
+    window_months: int = WINDOW_MONTHS
 
     @property
     def day_sql(self) -> sa.BindParameter[Any]:
