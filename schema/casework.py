@@ -4,7 +4,7 @@ Read through `casework.queries`, inside the caller's regions: an item or alert o
 for the caller, as one never issued does not. Items and alerts are governed types (auth/labels.py), built
 through `Access.apply` like every record; their `household` and `person` are the schema's own `Household`
 and `Person`, so the policy applies to them as everywhere; their evidence values are shown under the
-fields they come from (auth/evidence.py). The mutations are in schema/mutation.py.
+fields they come from (auth/evidence.py). Alerts are in schema/alerts.py, the mutations in schema/mutation.py.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def parse_id(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) <= 18 else None
 
 
-def _checked(value: str | None, allowed: Sequence[str], argument: str) -> str | None:
+def checked(value: str | None, allowed: Sequence[str], argument: str) -> str | None:
     if value is not None and value not in allowed:
         raise bad_input(f"{argument}: {value!r} is not one of {', '.join(allowed)}")
     return value
@@ -83,11 +83,13 @@ class CaseworkChange:
     note: str | None
 
 
-def _evidence(access: Access, stored: Sequence[Mapping[str, Any]], subject_id: str | None, path: str) -> list[Evidence]:
+def evidence_of(
+    access: Access, stored: Sequence[Mapping[str, Any]], subject_id: str | None, path: str
+) -> list[Evidence]:
     return [Evidence(**fields) for fields in present_evidence(access, stored, subject_id=subject_id, path=path)]
 
 
-def _history(access: Access, rows: Sequence[Mapping[str, Any]]) -> list[CaseworkChange]:
+def history_of(access: Access, rows: Sequence[Mapping[str, Any]]) -> list[CaseworkChange]:
     shown = []
     for row in rows:
         fields = {
@@ -103,7 +105,7 @@ def _history(access: Access, rows: Sequence[Mapping[str, Any]]) -> list[Casework
     return shown
 
 
-def _path(info: Info, *below: str) -> str:
+def path_of(info: Info, *below: str) -> str:
     """The response path of a field below the one resolving, without list indexes (as `withheld` says it)."""
     keys = [str(key) for key in info.path.as_list() if isinstance(key, str)]
     return ".".join([*keys, *below])
@@ -137,13 +139,13 @@ class ComparisonItem:
             "status": row["status"],
             "evidence": None
             if access.withholds("ComparisonItem", "evidence")
-            else _evidence(access, row["evidence"], row["id_number"], f"{path}.evidence"),
+            else evidence_of(access, row["evidence"], row["id_number"], f"{path}.evidence"),
             "reason_code": row["reason_code"],
             "note": row["note"],
             "assignee": row["assignee"],
             "covered_by": row["covered_by"],
             "covered_on": row["covered_on"],
-            "history": _history(access, history),
+            "history": history_of(access, history),
             "version": row["version"],
         }
         access.apply("ComparisonItem", values, {"id_number": row["id_number"]})
@@ -151,7 +153,7 @@ class ComparisonItem:
 
     @strawberry.field(description="The household the finding is about.")
     def household(self, info: Info) -> Household | None:
-        return _household(info, "ComparisonItem", self.household_key)
+        return household_of(info, "ComparisonItem", self.household_key)
 
     @strawberry.field(description="The person a person rule found; null for a household rule.")
     def person(self, info: Info) -> Person | None:
@@ -161,61 +163,14 @@ class ComparisonItem:
         return Person.from_record(info.context.access, found[0]) if found else None
 
 
-@strawberry.type(description="An early warning of a household sliding back into poverty (seeds 000, 004).")
-class Alert:
-    id: strawberry.ID | None
-    kind: str | None = strawberry.field(description="MEDICAL_COSTS, SEVERE_DISABILITY, TEMPORARY_ASSISTANCE, …")
-    status: str | None
-    level: str | None = strawberry.field(description="township, or county once it was overdue.")
-    emergency: bool | None
-    raised_at: dt.datetime | None
-    due_at: dt.datetime | None = strawberry.field(description="When it must be acknowledged.")
-    overdue: bool | None = strawberry.field(description="Still RAISED after it was due.")
-    evidence: list[Evidence] | None
-    reason_code: str | None
-    note: str | None
-    history: list[CaseworkChange] | None
-    version: int | None = strawberry.field(description="Pass it back with a change: a newer one is a CONFLICT.")
-    household_key: strawberry.Private[str]
-
-    @classmethod
-    def from_row(
-        cls, access: Access, row: Mapping[str, Any], history: Sequence[Mapping[str, Any]], path: str, now: dt.datetime
-    ) -> Alert:
-        due = as_utc(row["due_at"])
-        values: dict[str, Any] = {
-            "id": strawberry.ID(str(row["id"])),
-            "kind": row["kind"],
-            "status": row["status"],
-            "level": row["level"],
-            "emergency": row["emergency"],
-            "raised_at": as_utc(row["raised_at"]),
-            "due_at": due,
-            "overdue": lifecycle.overdue(status=row["status"], due=due, now=now),
-            "evidence": None
-            if access.withholds("Alert", "evidence")
-            else _evidence(access, row["evidence"], None, f"{path}.evidence"),
-            "reason_code": row["reason_code"],
-            "note": row["note"],
-            "history": _history(access, history),
-            "version": row["version"],
-        }
-        access.apply("Alert", values, {})
-        return cls(**values, household_key=row["household_number"])
-
-    @strawberry.field(description="The household the alert is about.")
-    def household(self, info: Info) -> Household | None:
-        return _household(info, "Alert", self.household_key)
-
-
-def _household(info: Info, type_name: str, household_number: str) -> Household | None:
+def household_of(info: Info, type_name: str, household_number: str) -> Household | None:
     if info.context.access.withholds(type_name, "household"):
         return None
     found = info.context.records(department.HOUSEHOLDS, "household_number", household_number)
     return Household.from_record(info.context.access, found[0]) if found else None
 
 
-async def _fetch_subjects(info: Info, rows: Sequence[Mapping[str, Any]], below: tuple[str, ...]) -> None:
+async def fetch_subjects(info: Info, rows: Sequence[Mapping[str, Any]], below: tuple[str, ...]) -> None:
     """The households and persons of a page in one batch, then what the selection reads below them, as
     `households` fetches ahead below its nodes (the analysis planned each from `below` the entry point)."""
     context = info.context
@@ -272,7 +227,7 @@ class ComparisonRun:
         after: str | None = None,
     ) -> ComparisonItemConnection:
         context = info.context
-        _checked(status, lifecycle.ITEM_STATUSES, "status")
+        checked(status, lifecycle.ITEM_STATUSES, "status")
         limit = page_size(first)
         kind = item_cursor(self.run_id)
         start = context.cursors.open(kind, after)
@@ -287,9 +242,9 @@ class ComparisonRun:
             limit=limit + 1,
         )
         rows = found[:limit]
-        await _fetch_subjects(info, rows, ("items", "edges", "node"))
+        await fetch_subjects(info, rows, ("items", "edges", "node"))
         histories = queries.histories(connection, ITEM, [row["id"] for row in rows])
-        path = _path(info, "edges", "node")
+        path = path_of(info, "edges", "node")
         edges = [
             ComparisonItemEdge(
                 cursor=context.cursors.seal(kind, str(row["id"])),
@@ -297,7 +252,7 @@ class ComparisonRun:
             )
             for row in rows
         ]
-        return ComparisonItemConnection(edges=edges, page_info=_page_info(edges, len(found) > limit, after))
+        return ComparisonItemConnection(edges=edges, page_info=page_info(edges, len(found) > limit, after))
 
 
 def run_of(context: Context, row: Mapping[str, Any]) -> ComparisonRun:
@@ -337,7 +292,7 @@ def comparison_runs(info: Info, region: str, first: int | None, after: str | Non
         ComparisonRunEdge(cursor=context.cursors.seal(RUN_CURSOR, str(row["id"])), node=run_of(context, row))
         for row in found[:limit]
     ]
-    return ComparisonRunConnection(edges=edges, page_info=_page_info(edges, len(found) > limit, after))
+    return ComparisonRunConnection(edges=edges, page_info=page_info(edges, len(found) > limit, after))
 
 
 def comparison_run(info: Info, run_id: str) -> ComparisonRun | None:
@@ -348,59 +303,7 @@ def comparison_run(info: Info, run_id: str) -> ComparisonRun | None:
     return run_of(info.context, found) if found is not None else None
 
 
-@strawberry.type
-class AlertEdge:
-    cursor: str
-    node: Alert
-
-
-@strawberry.type
-class AlertConnection:
-    edges: list[AlertEdge]
-    page_info: PageInfo
-
-
-async def alerts(
-    info: Info,
-    region: str,
-    status: str | None,
-    kind: str | None,
-    overdue: bool | None,
-    first: int | None,
-    after: str | None,
-) -> AlertConnection:
-    context = info.context
-    _checked(status, lifecycle.ALERT_STATUSES, "status")
-    prefixes = context.access.visible(region_prefix(region))
-    limit = page_size(first)
-    start = context.cursors.open(ALERT_CURSOR, after)
-    now = dt.datetime.now(dt.UTC)
-    connection = context.connection()
-    found = queries.alerts_page(
-        connection,
-        prefixes=prefixes,
-        status=status,
-        kind=kind,
-        overdue=overdue,
-        now=now,
-        after=int(start) if start is not None else None,
-        limit=limit + 1,
-    )
-    rows = found[:limit]
-    await _fetch_subjects(info, rows, ("edges", "node"))
-    histories = queries.histories(connection, ALERT, [row["id"] for row in rows])
-    path = _path(info, "edges", "node")
-    edges = [
-        AlertEdge(
-            cursor=context.cursors.seal(ALERT_CURSOR, str(row["id"])),
-            node=Alert.from_row(context.access, row, histories[row["id"]], path, now),
-        )
-        for row in rows
-    ]
-    return AlertConnection(edges=edges, page_info=_page_info(edges, len(found) > limit, after))
-
-
-def _page_info(edges: Sequence[Any], has_next: bool, after: str | None) -> PageInfo:
+def page_info(edges: Sequence[Any], has_next: bool, after: str | None) -> PageInfo:
     return PageInfo(
         has_next_page=has_next,
         has_previous_page=after is not None,

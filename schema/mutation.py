@@ -24,7 +24,8 @@ from auth.entry_points import MUTATION
 from casework import changes, lifecycle, queries
 from resolvers.context import Context
 from resolvers.records import bad_input, forbidden
-from schema.casework import ALERT, ITEM, Alert, ComparisonItem, parse_id
+from schema.alerts import Alert
+from schema.casework import ALERT, ITEM, ComparisonItem, parse_id
 
 Info = strawberry.Info[Context, None]
 

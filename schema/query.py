@@ -12,6 +12,7 @@ from resolvers import households as logic
 from resolvers.context import Context
 from resolvers.lookups import locate_household, locate_person
 from resolvers.records import forbidden
+from schema import alerts as alert_ledger
 from schema import casework
 from schema.audit import AccessLogConnection, access_log
 from schema.enums import Stage
@@ -141,6 +142,6 @@ class Query:
         overdue: bool | None = None,
         first: int | None = None,
         after: str | None = None,
-    ) -> casework.AlertConnection:
+    ) -> alert_ledger.AlertConnection:
         enter(info, "alerts")
-        return await casework.alerts(info, region, status, kind, overdue, first, after)
+        return await alert_ledger.alerts(info, region, status, kind, overdue, first, after)
