@@ -7,8 +7,8 @@ table and store column (`dibao.start_date`), several records of one table joined
 
 Every cell goes through auth.csv_cells, in both formats: a spreadsheet runs a formula from an xlsx
 cell as readily as from a CSV one. The export is a way out of the hub for an operator on the store
-itself (docs/comparison.md): an HIV diagnosis code in the evidence is withheld even so, as the
-diagnosis field itself is for everyone the policy does not grant special data.
+itself (docs/comparison.md): a diagnosis code in the evidence is written as its chapter even so, every
+code alike, so that an HIV code is not marked out.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import sqlalchemy as sa
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from adapters.progress import Progress
 from auth.csv_cells import csv_cell
+from auth.masks import mask_diagnosis
 from casework.comparison.rules import BY_CODE, RULES
 from casework.tables import comparison_item, comparison_run, comparison_run_item
-from resolvers.rules.special import is_hiv
 
 ITEM_COLUMNS = (
     "id",
@@ -44,8 +45,9 @@ ITEM_COLUMNS = (
     "first_run",
     "last_run",
 )
-WITHHELD = "(withheld: special category)"
 _DIAGNOSIS = ("jsxx", "diagnosis_code")
+"""Written as its chapter letter (`B**`, `J**`) whatever the code: a marker on HIV codes alone, beside
+other codes in full, would point at them."""
 
 
 def runs(connection: sa.Connection) -> list[dict[str, Any]]:
@@ -106,14 +108,14 @@ def header(columns: Sequence[tuple[str, str]]) -> list[str]:
 
 
 def cells(item: Mapping[str, Any], columns: Sequence[tuple[str, str]]) -> list[str]:
-    """One item as cells: its own columns, then its evidence's (formula-safe, HIV codes withheld)."""
+    """One item as cells: its own columns, then its evidence's (formula-safe, diagnoses as their chapter)."""
     by_column: dict[tuple[str, str], list[Any]] = {}
     for record in item["evidence"]:
         table = record["table"]
         by_column.setdefault((table, "recordKey"), []).append(record["recordKey"])
         for name, value in record["values"].items():
-            if (table, name) == _DIAGNOSIS and is_hiv(value):
-                value = WITHHELD
+            if (table, name) == _DIAGNOSIS and value is not None:
+                value = mask_diagnosis(value)
             by_column.setdefault((table, name), []).append(value)
     own = [item[name] for name in ITEM_COLUMNS]
     evidence = [_one(by_column.get(column, [])) for column in columns]
@@ -157,7 +159,8 @@ def _xlsx(found: list[dict[str, Any]], out: BinaryIO, progress: Progress | None)
         columns = evidence_columns(rule_items)
         sheet.append(header(columns))
         for item in rule_items:
-            sheet.append(cells(item, columns))
+            # Characters a worksheet cannot hold (control characters in a note) would fail the whole file.
+            sheet.append([_sheet_text(cell) for cell in cells(item, columns)])
             if progress is not None:
                 progress.advance(1)
     buffer = io.BytesIO()
@@ -185,3 +188,7 @@ def _csv(found: list[dict[str, Any]], out: BinaryIO, progress: Progress | None) 
 
 def save(path: Path, data: bytes) -> None:
     path.write_bytes(data)
+
+
+def _sheet_text(cell: Any) -> Any:
+    return ILLEGAL_CHARACTERS_RE.sub("", cell) if isinstance(cell, str) else cell

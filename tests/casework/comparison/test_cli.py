@@ -10,7 +10,6 @@ import pytest
 from openpyxl import load_workbook
 
 from aidgraph.cli import main
-from casework.comparison.ledger import WITHHELD
 from tests.casework.comparison.world import World
 
 FORMULA = '=HYPERLINK("http://evil.example","学校")'
@@ -67,7 +66,15 @@ def test_run_list_show_and_export(
     status, out = _aidgraph(capsys, "comparison", "show", "1", "--status", "FOUND")
     assert f"C3  STUDENT_AID  {student}" in out and f"C4  MEDICAL_ASSISTANCE  {patient}" in out
 
-    # when the ledger is exported as xlsx
+    # when an item's note holds a character no worksheet can hold (written before notes were checked), and
+    # the ledger is exported as xlsx
+    from aidgraph.db import create_engine
+    from casework.tables import comparison_item
+
+    engine = create_engine(store_url)
+    with engine.begin() as connection:
+        connection.execute(comparison_item.update().where(comparison_item.c.rule == "C1").values(note="see \x1b file"))
+    engine.dispose()
     workbook = tmp_path / "ledger.xlsx"
     status, _ = _aidgraph(capsys, "comparison", "export", "1", "--format", "xlsx", "--out", str(workbook))
     # then it has one sheet per rule, each with the item's state and its evidence columns
@@ -77,11 +84,13 @@ def test_run_list_show_and_export(
     c1 = list(book["C1 低保应保未保"].iter_rows(values_only=True))
     assert len(c1) == 2 and "status" in c1[0] and "hdxx.annual_income" in c1[0] and "note" in c1[0]
     assert dict(zip(c1[0], c1[1], strict=True))["status"] == "FOUND"
-    # and a formula in a department's value is written as text, an HIV code withheld
+    assert dict(zip(c1[0], c1[1], strict=True))["note"] == "see  file"
+    # and a formula in a department's value is written as text, a diagnosis as its chapter only: the HIV
+    # code B20.1 as B**, as any code of chapter B would be, so that nothing marks it out
     c3 = dict(zip(*book[book.sheetnames[2]].iter_rows(values_only=True), strict=True))
     assert c3["xsxj.school_name"] == "'" + FORMULA
     c4 = dict(zip(*book[book.sheetnames[3]].iter_rows(values_only=True), strict=True))
-    assert c4["jsxx.diagnosis_code"] == WITHHELD
+    assert c4["jsxx.diagnosis_code"] == "B**"
     book.close()
 
     # when the ledger is exported as CSV
@@ -94,6 +103,8 @@ def test_run_list_show_and_export(
     assert sorted(row["rule"] for row in rows) == ["C1", "C3", "C4"]
     [c3_row] = [row for row in rows if row["rule"] == "C3"]
     assert c3_row["xsxj.school_name"] == "'" + FORMULA and c3_row["rule_name"] == "困难学生未资助"
+    [c4_row] = [row for row in rows if row["rule"] == "C4"]
+    assert c4_row["jsxx.diagnosis_code"] == "B**" and "B20" not in data.decode("utf-8-sig")
 
 
 def test_show_and_export_of_an_unknown_run_fail(
