@@ -22,6 +22,7 @@ emergency; once overdue it escalates from township to county.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -147,7 +148,33 @@ class Change:
     covered_on: dt.date | None = None
 
 
+NOTE_LIMIT: Final = 2000
+ASSIGNEE_LIMIT: Final = 100
+_PROGRAMME = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
+# Line breaks and tabs are a note's own; any other control character would reach logs, screens and
+# spreadsheets (which refuse some of them outright).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _check_texts(change: Change) -> None:
+    """Caseworkers' words are checked before any SQL, so that both stores take and refuse the same (a
+    value longer than its column fails a PostgreSQL transaction, audit event and all)."""
+    if change.note is not None:
+        if len(change.note) > NOTE_LIMIT:
+            raise RefusedChange(f"a note has at most {NOTE_LIMIT} characters, not {len(change.note)}")
+        if _CONTROL.search(change.note):
+            raise RefusedChange("a note may hold line breaks and tabs, but no other control character")
+    if change.assignee is not None:
+        if not 0 < len(change.assignee) <= ASSIGNEE_LIMIT or change.assignee.strip() != change.assignee:
+            raise RefusedChange(f"an assignee is 1 to {ASSIGNEE_LIMIT} characters, without surrounding spaces")
+        if _CONTROL.search(change.assignee) or "\n" in change.assignee or "\t" in change.assignee:
+            raise RefusedChange("an assignee holds no control character")
+    if change.programme is not None and not _PROGRAMME.fullmatch(change.programme):
+        raise RefusedChange("a programme is a code of capital letters, digits and _ (at most 40), e.g. DIBAO")
+
+
 def check_item_change(current: str, change: Change) -> None:
+    _check_texts(change)
     _check(current, change, statuses=ITEM_STATUSES, moves=_ITEM_MOVES, reasons=ITEM_REASONS, what="item")
     if change.to == ASSIGNED and not change.assignee:
         raise RefusedChange("ASSIGNED needs an assignee")
@@ -156,6 +183,7 @@ def check_item_change(current: str, change: Change) -> None:
 
 
 def check_alert_change(current: str, change: Change) -> None:
+    _check_texts(change)
     _check(current, change, statuses=ALERT_STATUSES, moves=_ALERT_MOVES, reasons=ALERT_REASONS, what="alert")
 
 

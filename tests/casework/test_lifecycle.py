@@ -75,3 +75,26 @@ def test_an_emergency_is_due_in_12_hours_others_in_24_and_only_unacknowledged_on
     assert not lc.overdue(status=lc.RAISED, due=due, now=due)
     assert lc.overdue(status=lc.RAISED, due=due, now=due + dt.timedelta(seconds=1))
     assert not lc.overdue(status=lc.ACKNOWLEDGED, due=due, now=due + dt.timedelta(days=3))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (Change(lc.ASSIGNED, assignee="y" * 101), "1 to 100 characters"),
+        (Change(lc.ASSIGNED, assignee=" wang"), "without surrounding spaces"),
+        (Change(lc.ASSIGNED, assignee="wang\x1b[2J"), "no control character"),
+        (Change(lc.ASSIGNED, assignee="wang", note="n" * 2001), "at most 2000 characters"),
+        (Change(lc.ASSIGNED, assignee="wang", note="see \x00 file"), "no other control character"),
+    ],
+)
+def test_a_caseworkers_words_are_bounded_before_any_sql(change: Change, message: str) -> None:
+    with pytest.raises(RefusedChange, match=message):
+        lc.check_item_change(lc.FOUND, change)
+
+
+def test_a_programme_is_a_code_and_a_note_keeps_its_line_breaks() -> None:
+    lc.check_item_change(lc.FOUND, Change(lc.ASSIGNED, assignee="王芳", note="line one\nline two\tend"))
+    with pytest.raises(RefusedChange, match="a programme is a code"):
+        lc.check_item_change(lc.VERIFIED, Change(lc.COVERED, programme="x" * 300, covered_on=dt.date(2026, 12, 1)))
+    with pytest.raises(RefusedChange, match="no other control character"):
+        lc.check_alert_change(lc.RAISED, Change(lc.ACKNOWLEDGED, note="\x1b"))

@@ -408,6 +408,19 @@ def test_a_change_the_lifecycle_refuses_says_why(ledger: Ledger) -> None:
     assert ledger.item(ledger.minor_item)["version"] == 1
 
 
+def test_an_assignee_longer_than_its_column_is_refused_and_audited_on_both_stores(ledger: Ledger) -> None:
+    # when an item is assigned to a name longer than the column holds
+    before = len(ledger.events())
+    asked = dict(purpose="comparison", actor="wang.fang", id=str(ledger.minor_item), version=1)
+    status, long, _ = ledger.ask("nanan-civil", UPDATE_ITEM, status="ASSIGNED", assignee="y" * 300, **asked)
+    # then it is BAD_USER_INPUT before any SQL (PostgreSQL would fail the transaction, audit event and
+    # all), nothing changed, and the refusal is on the trail
+    assert status == 200 and long["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "1 to 100 characters" in long["errors"][0]["message"]
+    assert ledger.item(ledger.minor_item)["version"] == 1
+    assert [event["outcome"] for event in ledger.events()[before:]] == ["refused"]
+
+
 def test_an_alert_is_acknowledged_once(ledger: Ledger) -> None:
     asked = dict(purpose="case-management", actor="wang.fang", id=str(ledger.fresh_alert), version=1)
     _, done, _ = ledger.ask("nanan-civil", UPDATE_ALERT, status="ACKNOWLEDGED", **asked)
