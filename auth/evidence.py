@@ -19,8 +19,10 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import Any
 
+from adapters import idnumber
 from adapters.catalog import DEPARTMENTS
 from auth.access import Access
+from resolvers.rules.special import is_minor
 
 
 def _snake(name: str) -> str:
@@ -91,12 +93,13 @@ def present_evidence(
     shown = []
     for entry in stored:
         stored_values = entry.get("values") or {}
+        whose = _resident(access, entry.get("recordKey"), stored_values.get("id_number"), subject_id)
         values = present_values(
             access,
             str(entry.get("department")),
             str(entry.get("table")),
             stored_values,
-            subject_id=subject_id,
+            subject_id=whose,
             path=f"{path}.values",
         )
         fields: dict[str, Any] = {
@@ -105,9 +108,24 @@ def present_evidence(
             "record_key": entry.get("recordKey"),
             "values": values,
         }
-        access.apply(WITHHELD_TYPE, fields, {"id_number": stored_values.get("id_number") or subject_id})
+        access.apply(WITHHELD_TYPE, fields, {"id_number": whose})
         shown.append(fields)
     return shown
+
+
+def _resident(access: Access, record_key: Any, *named: Any) -> str | None:
+    """Whose record it is, for the special tests: the id its values or its finding name, and every id its key
+    holds (a child-welfare key is the child's id, a certificate number the id and two digits). A minor
+    among them decides, so that a key cannot carry a minor's id past the test that masks it."""
+    found = [text for text in named if isinstance(text, str) and text]
+    for part in str(record_key or "").split("|"):
+        try:
+            found.append(idnumber.normalize(part[:18]))
+        except idnumber.InvalidIdNumber:
+            continue
+    minors = [text for text in found if is_minor(text, access.today)]
+    chosen = minors or found
+    return chosen[0] if chosen else None
 
 
 DEPARTMENTS.follow(_record_types.cache_clear)  # a department registered later (a test's) presents its tables too

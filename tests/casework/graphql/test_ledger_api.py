@@ -231,6 +231,24 @@ def test_a_minors_identity_in_the_evidence_is_masked_and_an_unknown_column_withh
     assert evidence["values"]["no_such_column"] is None and evidence["values"]["monthly_amount"] == "0"
 
 
+def test_a_minors_id_in_a_record_key_is_masked_where_nothing_else_names_the_minor(ledger: Ledger) -> None:
+    # given a household finding (no person) whose evidence is a record keyed by a minor's id, its values
+    # without an id column: only the key says whose record it is
+    minors_record = {"department": "civil_affairs", "table": "ertong", "recordKey": MINOR, "values": {"yje": "0"}}
+    with ledger.engine.begin() as connection:
+        connection.execute(
+            comparison_item.update()
+            .where(comparison_item.c.id == ledger.household_item)
+            .values(evidence=[minors_record])
+        )
+    # when the item is read
+    _, body, _ = ledger.ask("nanan-civil", RUN, purpose="comparison", id=str(ledger.run), rule="C1")
+    (node,) = _nodes(body)
+    # then the key is withheld as a minor's id is, and the minor's id appears nowhere in the answer
+    assert node["person"] is None and node["evidence"][0]["recordKey"] is None
+    assert MINOR not in str(body)
+
+
 def test_items_page_by_cursor_and_filter_by_rule_and_status(ledger: Ledger) -> None:
     # when the run's items are read one at a time
     _, first, _ = ledger.ask("nanan-civil", RUN, purpose="comparison", id=str(ledger.run), first=1)
