@@ -43,7 +43,7 @@ from webhooks.tables import webhook_subscription
 RAISED: Final = event_kind("alert.raised").name
 _ALERT_TYPE: Final = "Alert"
 ALERTS_ENTRY_POINT: Final = "alerts"
-_ALERT_FIELDS: Final = ("kind", "raisedAt", "dueAt", "level", "emergency", "evidence")
+_ALERT_FIELDS: Final = ("id", "kind", "raisedAt", "dueAt", "level", "emergency", "evidence")
 _HOUSEHOLD_FIELDS: Final = (("Household", "householdNumber"), ("Household", "regionCode"))
 
 Row = Mapping[str, Any]
@@ -108,6 +108,7 @@ class AlertPayloads:
         household = {"household_number": row["household_number"], "region_code": row["region_code"]}
         access.apply("Household", household, subject)
         shown: dict[str, Any] = {
+            "id": str(row["id"]),
             "kind": row["kind"],
             "raised_at": iso(row["raised_at"]),
             "due_at": iso(row["due_at"]),
@@ -121,7 +122,7 @@ class AlertPayloads:
         if shown["evidence"] is not None:
             path = "webhook.Alert.evidence"
             shown["evidence"] = present_evidence(access, row["evidence"], subject_id=None, path=path)
-        data = {"alert": {"id": str(row["id"]), **household, **shown}}
+        data = {"alert": {"id": shown.pop("id"), **household, **shown}}
         return QueuedEvent(row["household_number"], data, self._disclosure(access, tuple(selected)))
 
     def _access(self) -> Access:
