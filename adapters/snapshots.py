@@ -15,6 +15,7 @@ defined once, here, for every `FileSpec` and both databases:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,16 +57,16 @@ class Staging:
             self._copying = self._cursor.copy(f"COPY {self.table.name} ({columns}) FROM STDIN")
             self._copy = self._copying.__enter__()
 
-    def add(self, records: Sequence[dict[str, Any]]) -> None:
+    def add(self, records: Sequence[tuple[Any, ...]]) -> None:
+        """Stage parsed rows, each as `FileSpec.parse_cells` returns it (in the order of `staged_names`)."""
         if not records:
             return
         if self._copy is not None:
-            for record in records:
-                self._copy.write_row([record[name] for name in self._names])
+            # The COPY text built here rather than by `write_row`, which adapts every value one by one.
+            self._copy.write("".join([_copy_line(record) for record in records]))
         else:
-            self.connection.execute(
-                self.table.insert(), [{name: record[name] for name in self._names} for record in records]
-            )
+            names = self._names
+            self.connection.execute(self.table.insert(), [dict(zip(names, record, strict=True)) for record in records])
 
     def apply(self, *, as_of: dt.datetime, run_id: int, incremental: bool) -> Applied:
         if self._copy is not None:
@@ -82,6 +83,26 @@ class Staging:
         if self._copy is not None:
             self._copying.__exit__(None, None, None)
             self._cursor.close()
+
+
+# COPY's text format: a tab between columns, \N for NULL, and these four escaped inside a value.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_line(record: tuple[Any, ...]) -> str:
+    line = "\t".join(["\\N" if value is None else _copy_text(value) for value in record])
+    return line + "\n"
+
+
+def _copy_text(value: Any) -> str:
+    if value.__class__ is str:
+        return value.translate(_ESCAPES) if _SPECIAL.search(value) else value
+    if value.__class__ is bool:
+        return "t" if value else "f"
+    return str(value)  # int, Decimal, date: their str is what PostgreSQL reads
+
+
+_SPECIAL = re.compile("[\\\\\t\n\r]")
 
 
 def _apply(
