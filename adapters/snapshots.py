@@ -15,7 +15,6 @@ defined once, here, for every `FileSpec` and both databases:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -90,19 +89,17 @@ _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 def _copy_line(record: tuple[Any, ...]) -> str:
-    line = "\t".join(["\\N" if value is None else _copy_text(value) for value in record])
-    return line + "\n"
-
-
-def _copy_text(value: Any) -> str:
-    if value.__class__ is str:
-        return value.translate(_ESCAPES) if _SPECIAL.search(value) else value
-    if value.__class__ is bool:
-        return "t" if value else "f"
-    return str(value)  # int, Decimal, date: their str is what PostgreSQL reads
-
-
-_SPECIAL = re.compile("[\\\\\t\n\r]")
+    # str() is what PostgreSQL reads of every type parsed (int, Decimal, date; bool as True/False).
+    line = "\t".join(["\\N" if value is None else str(value) for value in record])
+    # Nearly no value holds a character to escape: one look at the whole line instead of one per value.
+    if (
+        line.count("\\") == record.count(None)
+        and line.count("\t") == len(record) - 1
+        and "\n" not in line
+        and "\r" not in line
+    ):
+        return line + "\n"
+    return "\t".join(["\\N" if value is None else str(value).translate(_ESCAPES) for value in record]) + "\n"
 
 
 def _apply(
