@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import operator
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from adapters.base import FileSpec
 
@@ -93,8 +95,50 @@ class NativeRow:
     raw: str
 
 
+class SpecRow(NamedTuple):
+    """A data row as the bulk import reads it: the cells of the spec's columns, in the spec's order."""
+
+    line: int
+    values: tuple[str, ...] | None
+    error: str | None
+    raw: str
+
+
 def read_rows(path: Path, spec: FileSpec, encoding: str) -> Generator[NativeRow]:
     """Yield every data row of `path`, with the reason it cannot be used when it cannot."""
+    for line, header, cells, error, raw in _lines(path, spec, encoding):
+        if cells is None:
+            yield NativeRow(line, None, error, raw)
+        else:
+            yield NativeRow(line, dict(zip(header, cells, strict=True)), None, raw)
+
+
+def read_cells(path: Path, spec: FileSpec, encoding: str) -> Generator[SpecRow]:
+    """`read_rows` for the bulk import: the same rows and faults, each row's cells picked in the spec's order."""
+    pick: Callable[[list[str]], tuple[str, ...]] | None = None
+    for line, header, cells, error, raw in _lines(path, spec, encoding):
+        if cells is None:
+            yield SpecRow(line, None, error, raw)
+            continue
+        if pick is None:
+            # the last of equal header names, as the dict of `read_rows` keeps
+            last = {name: index for index, name in enumerate(header)}
+            pick = _picker([last[column.native] for column in spec.columns])
+        yield SpecRow(line, pick(cells), None, raw)
+
+
+def _picker(indices: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    if len(indices) == 1:
+        index = indices[0]
+        return lambda cells: (cells[index],)
+    return operator.itemgetter(*indices)
+
+
+_Line = tuple[int, list[str], list[str] | None, str | None, str]
+"""(first line number, header, the cells or None, why not, the raw text)"""
+
+
+def _lines(path: Path, spec: FileSpec, encoding: str) -> Generator[_Line]:
     if not path.is_file():
         raise FileError(f"{path}: file not found")
     misencoded = _looks_misencoded(path, encoding)
@@ -113,6 +157,7 @@ def read_rows(path: Path, spec: FileSpec, encoding: str) -> Generator[NativeRow]
         missing = [name for name in spec.required_headers if name not in header]
         if missing:
             raise FileError(f"{path}: header lacks columns {', '.join(missing)} (found {', '.join(header)})")
+        width = len(header)
         line = reader.line_num
         while True:
             try:
@@ -121,27 +166,22 @@ def read_rows(path: Path, spec: FileSpec, encoding: str) -> Generator[NativeRow]
                 return
             except csv.Error as error:
                 start, line = line + 1, reader.line_num
-                yield NativeRow(start, None, f"not valid CSV (lines {start}-{line}): {error}", "")
+                yield start, header, None, f"not valid CSV (lines {start}-{line}): {error}", ""
                 continue
             start, line = line + 1, reader.line_num
-            yield from _row(start, header, cells, encoding)
-
-
-def _row(start: int, header: list[str], cells: list[str], encoding: str) -> Iterator[NativeRow]:
-    raw = ",".join(cells)
-    if not cells or all(cell == "" for cell in cells):
-        return
-    if len(cells) != len(header):
-        yield NativeRow(start, None, f"row has {len(cells)} cells, the header has {len(header)}", raw)
-        return
-    # One search of the whole line first: nearly every line is clean, and a search per cell costs more.
-    bad = None
-    if _UNDECODABLE.search(raw):
-        bad = next((name for name, cell in zip(header, cells, strict=True) if _UNDECODABLE.search(cell)), None)
-    if bad is not None:
-        yield NativeRow(start, None, f"column {bad}: bytes that are not valid {encoding}", _printable(raw))
-        return
-    yield NativeRow(start, dict(zip(header, cells, strict=True)), None, raw)
+            raw = ",".join(cells)
+            if not cells or all(cell == "" for cell in cells):
+                continue
+            if len(cells) != width:
+                yield start, header, None, f"row has {len(cells)} cells, the header has {width}", raw
+                continue
+            # One search of the whole line first: nearly every line is clean, and a search per cell costs more.
+            if _UNDECODABLE.search(raw):
+                bad = next((name for name, cell in zip(header, cells, strict=True) if _UNDECODABLE.search(cell)), None)
+                if bad is not None:
+                    yield start, header, None, f"column {bad}: bytes that are not valid {encoding}", _printable(raw)
+                    continue
+            yield start, header, cells, None, raw
 
 
 def _printable(raw: str) -> str:

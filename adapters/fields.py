@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -23,6 +24,10 @@ _DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _CENT = Decimal("0.01")  # money leaves the hub with two decimals, whichever source it came from
 
+# Dates and amounts repeat across the rows of an export (birth dates, award amounts): their parsed values
+# are immutable, so a bounded cache returns them without parsing again. Faults are not cached: they raise.
+_repeated = functools.lru_cache(maxsize=1 << 16)
+
 
 def id_number(text: str) -> str:
     """A resident id in any accepted spelling, returned canonical (18 chars, upper-case X)."""
@@ -32,6 +37,7 @@ def id_number(text: str) -> str:
         raise ValueError(str(error)) from None
 
 
+@_repeated
 def iso_date(text: str) -> dt.date:
     """YYYY-MM-DD, the date format of every department but medical (not ISO week dates like 2025-W10-1)."""
     if not _ISO_DATE.fullmatch(text):
@@ -42,6 +48,7 @@ def iso_date(text: str) -> dt.date:
         return _bad_date(text, "YYYY-MM-DD")
 
 
+@_repeated
 def compact_date(text: str) -> dt.date:
     """YYYYMMDD, medical's date format."""
     if not _ASCII_DIGITS.fullmatch(text) or len(text) != 8:
@@ -56,6 +63,7 @@ def _bad_date(text: str, form: str) -> dt.date:
     raise ValueError(f"{text!r} is not a date in the form {form}")
 
 
+@_repeated
 def yuan(text: str) -> Decimal:
     """Money in yuan with up to two decimals."""
     if not _YUAN.fullmatch(text):
@@ -63,6 +71,7 @@ def yuan(text: str) -> Decimal:
     return Decimal(text).quantize(_CENT)
 
 
+@_repeated
 def fen(text: str) -> Decimal:
     """Money in integer fen (medical), returned in yuan."""
     if not _DIGITS.fullmatch(text.lstrip("-")):
@@ -108,12 +117,13 @@ def digits(length: int, what: str) -> Parser:
 def code(table: Mapping[str, Enum]) -> Parser:
     """A department code translated to the hub's enum member name."""
     allowed = ", ".join(table)
+    names = {native: member.name for native, member in table.items()}  # an enum's .name is a slow property
 
     def parse(value: str) -> str:
-        member = table.get(value)
-        if member is None:
+        name = names.get(value)
+        if name is None:
             raise ValueError(f"unknown code {value!r} (expected one of {allowed})")
-        return member.name
+        return name
 
     return parse
 

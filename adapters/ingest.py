@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from adapters import store
 from adapters.base import Department, FileSpec, RowError
-from adapters.csvfiles import FileError, NativeRow, check_file, find_file, read_rows
+from adapters.csvfiles import FileError, SpecRow, check_file, find_file, read_cells
 from adapters.progress import Progress
 from adapters.snapshots import Staging
 
@@ -237,7 +237,7 @@ def _import_file(
     digest = _sha256(path)
     staging = Staging(connection, spec)
     try:
-        read, rejected = _stage(department, spec, read_rows(path, spec, department.encoding), staging, progress)
+        read, rejected = _stage(department, spec, read_cells(path, spec, department.encoding), staging, progress)
     except BaseException:
         staging.discard()
         raise
@@ -255,27 +255,27 @@ def _import_file(
 
 
 def _stage(
-    department: Department, spec: FileSpec, rows: Iterator[NativeRow], staging: Staging, progress: Progress | None
+    department: Department, spec: FileSpec, rows: Iterator[SpecRow], staging: Staging, progress: Progress | None
 ) -> tuple[int, list[dict[str, Any]]]:
     seen: dict[str, int] = {}
-    batch: list[dict[str, Any]] = []
+    batch: list[tuple[Any, ...]] = []
     rejected: list[dict[str, Any]] = []
+    parse = spec.parse_cells
     read = reported = 0
-    for row in rows:
+    for line, values, reason, raw in rows:
         read += 1
-        reason = row.error
         if reason is None:
-            assert row.cells is not None
+            assert values is not None
             try:
-                record = spec.parse(row.cells)
+                record = parse(values)
             except RowError as error:
                 reason = str(error)
             else:
-                first = seen.setdefault(record["record_key"], row.line)
-                if first != row.line:
-                    reason = f"duplicate of line {first} (same key {record['record_key']})"
+                first = seen.setdefault(record[0], line)
+                if first != line:
+                    reason = f"duplicate of line {first} (same key {record[0]})"
         if reason is not None:
-            rejected.append(_rejection(department, spec, row.line, reason, row.raw))
+            rejected.append(_rejection(department, spec, line, reason, raw))
             continue
         batch.append(record)
         if len(batch) >= BATCH:

@@ -56,16 +56,16 @@ class Staging:
             self._copying = self._cursor.copy(f"COPY {self.table.name} ({columns}) FROM STDIN")
             self._copy = self._copying.__enter__()
 
-    def add(self, records: Sequence[dict[str, Any]]) -> None:
+    def add(self, records: Sequence[tuple[Any, ...]]) -> None:
+        """Stage parsed rows, each as `FileSpec.parse_cells` returns it (in the order of `staged_names`)."""
         if not records:
             return
         if self._copy is not None:
-            for record in records:
-                self._copy.write_row([record[name] for name in self._names])
+            # The COPY text built here rather than by `write_row`, which adapts every value one by one.
+            self._copy.write("".join([_copy_line(record) for record in records]))
         else:
-            self.connection.execute(
-                self.table.insert(), [{name: record[name] for name in self._names} for record in records]
-            )
+            names = self._names
+            self.connection.execute(self.table.insert(), [dict(zip(names, record, strict=True)) for record in records])
 
     def apply(self, *, as_of: dt.datetime, run_id: int, incremental: bool) -> Applied:
         if self._copy is not None:
@@ -82,6 +82,24 @@ class Staging:
         if self._copy is not None:
             self._copying.__exit__(None, None, None)
             self._cursor.close()
+
+
+# COPY's text format: a tab between columns, \N for NULL, and these four escaped inside a value.
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_line(record: tuple[Any, ...]) -> str:
+    # str() is what PostgreSQL reads of every type parsed (int, Decimal, date; bool as True/False).
+    line = "\t".join(["\\N" if value is None else str(value) for value in record])
+    # Nearly no value holds a character to escape: one look at the whole line instead of one per value.
+    if (
+        line.count("\\") == record.count(None)
+        and line.count("\t") == len(record) - 1
+        and "\n" not in line
+        and "\r" not in line
+    ):
+        return line + "\n"
+    return "\t".join(["\\N" if value is None else str(value).translate(_ESCAPES) for value in record]) + "\n"
 
 
 def _apply(

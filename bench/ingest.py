@@ -33,7 +33,7 @@ sys.path[:0] = [str(REPOSITORY)]
 
 from adapters.base import RowError  # noqa: E402
 from adapters.catalog import DEPARTMENTS  # noqa: E402
-from adapters.csvfiles import read_rows  # noqa: E402
+from adapters.csvfiles import read_cells  # noqa: E402
 from adapters.ingest import ingest  # noqa: E402
 from aidgraph.db import create_engine, migrate  # noqa: E402
 from tools.demo import generate  # noqa: E402
@@ -62,11 +62,11 @@ def _parse_only(demo: Path) -> tuple[str, int, float]:
     started = time.perf_counter()
     for name, department in DEPARTMENTS.items():
         for spec in department.files:
-            for row in read_rows(demo / name / spec.file_name, spec, department.encoding):
+            for row in read_cells(demo / name / spec.file_name, spec, department.encoding):
                 rows += 1
-                if row.cells is not None:
+                if row.values is not None:
                     try:
-                        spec.parse(row.cells)
+                        spec.parse_cells(row.values)
                     except RowError:
                         pass
     return "rows parsed, no database", rows, time.perf_counter() - started
