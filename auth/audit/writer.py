@@ -92,30 +92,17 @@ class AuditLog:
         """
         if not events:
             return []
-        stored = [stored_values(event) for event in events]
         try:
-            key = hub_key(self._engine, AUDIT_KEY)
             # Pseudonyms before the lock: the lock is held only for the read and the inserts.
-            rows = [
-                {**values, "subjects": sorted({_subject_pseudonym(id_number, key=key) for id_number in event.subjects})}
-                for values, event in zip(stored, events, strict=True)
-            ]
+            rows = self._rows(events)
             if self._engine.dialect.name == "postgresql":
-                return self._append_in_server(rows)
+                with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    return _append_in_server(connection, rows)
             with self._engine.begin() as connection:
                 _lock_chain(connection)  # first: on SQLite it is the BEGIN of this transaction
-                last = connection.execute(_LAST_EVENT).first()
-                seq, prev_hash = (last.seq, last.hash) if last is not None else (0, GENESIS_HASH)
-                seqs = []
-                for row in rows:
-                    seq += 1
-                    linked = {**row, "seq": seq, "prev_hash": prev_hash}
-                    linked["hash"] = prev_hash = chain_hash(linked)
-                    _insert(connection, linked)
-                    seqs.append(seq)
+                return _link(connection, rows)
         except (sa.exc.SQLAlchemyError, HubKeyUnavailable) as error:
             raise AuditUnavailable(f"the audit event could not be written: {type(error).__name__}") from error
-        return seqs
 
     def append_within(self, connection: sa.Connection, events: Sequence[AuditEvent]) -> list[int]:
         """Write events inside the caller's open transaction: they commit, or roll back, with what it changed.
@@ -125,38 +112,43 @@ class AuditLog:
         SQLite the caller must have begun with `lock_chain` (the write lock), before its first read.
         Raises AuditUnavailable when the store cannot take them; the caller then rolls back.
         """
-        stored = [stored_values(event) for event in events]
         try:
-            key = hub_key(self._engine, AUDIT_KEY)
-            rows = [
-                {**values, "subjects": sorted({_subject_pseudonym(id_number, key=key) for id_number in event.subjects})}
-                for values, event in zip(stored, events, strict=True)
-            ]
+            rows = self._rows(events)
             if connection.dialect.name == "postgresql":
-                batch = [{**row, "at": utc(row["at"]).isoformat(), "digest": content_digest(row)} for row in rows]
-                parameters = {"lock": _CHAIN_LOCK, "events": orjson.dumps(batch).decode()}
-                last = int(connection.execute(_APPEND_PG, parameters).scalar_one())
-                return list(range(last - len(rows) + 1, last + 1))
-            found = connection.execute(_LAST_EVENT).first()
-            seq, prev_hash = (found.seq, found.hash) if found is not None else (0, GENESIS_HASH)
-            seqs = []
-            for row in rows:
-                seq += 1
-                linked = {**row, "seq": seq, "prev_hash": prev_hash}
-                linked["hash"] = prev_hash = chain_hash(linked)
-                _insert(connection, linked)
-                seqs.append(seq)
-            return seqs
+                return _append_in_server(connection, rows)
+            return _link(connection, rows)
         except (sa.exc.SQLAlchemyError, HubKeyUnavailable) as error:
             raise AuditUnavailable(f"the audit event could not be written: {type(error).__name__}") from error
 
-    def _append_in_server(self, rows: list[dict[str, Any]]) -> list[int]:
-        """PostgreSQL: lock, link and insert in the server, one statement in its own transaction."""
-        batch = [{**row, "at": utc(row["at"]).isoformat(), "digest": content_digest(row)} for row in rows]
-        parameters = {"lock": _CHAIN_LOCK, "events": orjson.dumps(batch).decode()}
-        with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            last = int(connection.execute(_APPEND_PG, parameters).scalar_one())
-        return list(range(last - len(rows) + 1, last + 1))
+    def _rows(self, events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
+        """The events' stored values, their subjects pseudonymised under the hub's audit key."""
+        key = hub_key(self._engine, AUDIT_KEY)
+        return [
+            {**stored_values(event), "subjects": sorted({_subject_pseudonym(i, key=key) for i in event.subjects})}
+            for event in events
+        ]
+
+
+def _append_in_server(connection: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """PostgreSQL: lock, link and insert in the server, one statement (`audit_append`)."""
+    batch = [{**row, "at": utc(row["at"]).isoformat(), "digest": content_digest(row)} for row in rows]
+    parameters = {"lock": _CHAIN_LOCK, "events": orjson.dumps(batch).decode()}
+    last = int(connection.execute(_APPEND_PG, parameters).scalar_one())
+    return list(range(last - len(rows) + 1, last + 1))
+
+
+def _link(connection: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """SQLite, under the chain's lock: each event linked to the one before it, and inserted."""
+    found = connection.execute(_LAST_EVENT).first()
+    seq, prev_hash = (found.seq, found.hash) if found is not None else (0, GENESIS_HASH)
+    seqs = []
+    for row in rows:
+        seq += 1
+        linked = {**row, "seq": seq, "prev_hash": prev_hash}
+        linked["hash"] = prev_hash = chain_hash(linked)
+        _insert(connection, linked)
+        seqs.append(seq)
+    return seqs
 
 
 class AuditWriter:
