@@ -16,12 +16,14 @@ import sqlalchemy as sa
 
 from aidgraph.cli.context import CommandContext, fail
 from aidgraph.cli.ingest import print_reports
+from aidgraph.cli.warnings import load_rules
 from aidgraph.logs import log_config
 from aidgraph.operations_http import MULTIPROCESS_DIRECTORY
 from aidgraph.settings import TOKEN_ISSUER_VARIABLE, loopback_issuer, redact
 
 if TYPE_CHECKING:
     from aidgraph.cli.context import Commands
+    from casework.warnings.rules import WarningRules
 
 
 def register(commands: Commands) -> None:
@@ -52,7 +54,11 @@ def _serve(args: argparse.Namespace, context: CommandContext) -> int:
         os.environ[TOKEN_ISSUER_VARIABLE] = loopback_issuer(args.host, args.port)
     engine = context.store()
     if args.demo:
-        _load_demo(engine, Path(os.environ.get("AIDGRAPH_DEMO_DIR", "demo-data")))
+        # The rules file is checked before anything is loaded, as an ingest checks it.
+        rules = load_rules(context, "serve")
+        if isinstance(rules, int):
+            return rules
+        _load_demo(engine, Path(os.environ.get("AIDGRAPH_DEMO_DIR", "demo-data")), rules)
         _demo_access(engine)
     engine.dispose()
     import uvicorn
@@ -96,7 +102,7 @@ def _metrics_directory(workers: int) -> Iterator[None]:
 DEMO_CITY = "3505"  # Quanzhou, the demo city
 
 
-def _load_demo(engine: sa.Engine, folder: Path) -> None:
+def _load_demo(engine: sa.Engine, folder: Path, rules: WarningRules) -> None:
     from adapters.progress import Progress
     from tools.demo import DEFAULT_HOUSEHOLDS, generate
     from tools.demo.load import ingest_demo, persons_in_store
@@ -113,23 +119,22 @@ def _load_demo(engine: sa.Engine, folder: Path) -> None:
             print(f"aidgraph serve: {skipped}", file=sys.stderr)
         else:
             print_reports(loaded.department, loaded.reports)
-    _work_the_demo(engine)
+    _work_the_demo(engine, rules)
 
 
-def _work_the_demo(engine: sa.Engine) -> None:
+def _work_the_demo(engine: sa.Engine, rules: WarningRules) -> None:
     """The demo city's ledger and alerts, as of the demo's day: the comparison over the whole city and the
     early-warning scan, so that a caseworker's queries have something to work on."""
     from aidgraph.cli.comparison import print_counts
     from aidgraph.cli.warnings import print_scan, run_scan
     from casework.comparison.run import run
-    from casework.warnings.rules import default_rules
     from resolvers.rules.regions import Region
     from tools.demo.dates import TODAY
 
     result = run(engine, region=DEMO_CITY, by="aidgraph serve --demo", as_of=TODAY)
     print(f"aidgraph: comparison run {result.run_id} of the demo city as of {TODAY}:")
     print_counts(result.counts, result.not_evaluated)
-    report, _seconds = run_scan(engine, default_rules(), as_of=TODAY, regions=[Region(DEMO_CITY)])
+    report, _seconds = run_scan(engine, rules, as_of=TODAY, regions=[Region(DEMO_CITY)])
     print_scan(report, what="the demo city")
 
 

@@ -82,3 +82,18 @@ def test_a_department_without_a_demo_folder_is_reported_and_skipped_and_the_rest
     assert re.search(r"^  C1 .*: [1-9]\d*$", out, re.MULTILINE), out
     assert count(engine, comparison_item) > 0
     assert count(engine, alert) > 0
+
+
+def test_serve_demo_refuses_a_faulty_warning_rules_file_before_loading_anything(
+    aidgraph: Command, engine: sa.Engine, started: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a rules file the settings name, with a key the rules do not know
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 2026.2\nno_such_key: 1\n", encoding="utf-8")
+    monkeypatch.setenv("AIDGRAPH_WARNING_RULES", str(rules))
+    monkeypatch.setenv("AIDGRAPH_DEMO_DIR", str(tmp_path / "demo-data"))
+    # when the hub is served with the demo
+    code, _out, err = aidgraph("serve", "--demo")
+    # then it says what is wrong with the file, loads nothing and serves nothing
+    assert code == 2 and "no_such_key" in err, err
+    assert started == [] and count(engine, registry.PERSONS.table) == 0
