@@ -46,12 +46,13 @@ from aidgraph.admission import (
     too_large,
 )
 from aidgraph.execution import ExecutionThreads
+from aidgraph.mutation_http import change_unaudited, mutation_keys, settle_in_transaction, settled_extensions
 from aidgraph.settings import DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_REQUEST_TIMEOUT
 from auth.access import Access
-from auth.audit import AuditUnavailable, document_hash
+from auth.audit import AuditUnavailable
 from auth.disclosure import DisclosureProfile
 from auth.gate import audit_unavailable
-from auth.hub_keys import AUDIT_KEY, DOCUMENT_KEY, HubKeyUnavailable, hub_key
+from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
 from auth.limiter import MissLimit
 from auth.request_log import TRACEBACKS, request_log_of
 from auth.tracing import span
@@ -299,9 +300,9 @@ class GraphQLEndpoint:
                 )
             # The keys the event needs, read (or made) before the change's transaction holds the store's lock.
             try:
-                digest = await threads.call(_mutation_keys, request.state.engine, operation.query)
+                digest = await threads.call(mutation_keys, request.state.engine, operation.query)
             except AuditUnavailable as error:
-                return _change_unaudited(log_fields, error)
+                return change_unaudited(log_fields, error)
             operation = dataclasses.replace(operation, document_hash=digest)
         context = Context.create(
             request.state.engine,
@@ -320,7 +321,7 @@ class GraphQLEndpoint:
             log_fields.outcome = "refused"
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
         except AuditUnavailable as error:  # a mutation's event: its change was rolled back with it
-            return _change_unaudited(log_fields, error)
+            return change_unaudited(log_fields, error)
         errors = result.errors or []
         if cancelled_among(errors):  # a statement ran past statement_timeout: the answer would be a torso
             return statement_timed_out()
@@ -343,14 +344,8 @@ class GraphQLEndpoint:
                 context_value=context,
                 operation_name=operation.operation_name,
             )
-            if context.connection.writing and not isinstance(result, PreExecutionError):
-                errors = result.errors or []
-                if failure_among(errors) is None and not cancelled_among(errors):
-                    extensions = self._gate.settle_change(
-                        request, operation, context.access, errors, context.connection()
-                    )
-                    context.connection.commit()
-                    result.extensions = {**(result.extensions or {}), _CHANGE_SETTLED: extensions}
+            if context.connection.writing:
+                settle_in_transaction(self._gate, request, operation, context, result)
             return result
         finally:
             context.connection.close()
@@ -367,7 +362,7 @@ class GraphQLEndpoint:
         errors = result.errors or []
         try:
             if operation.mutation and not isinstance(result, PreExecutionError):
-                extensions = (result.extensions or {}).pop(_CHANGE_SETTLED)  # recorded in the change's transaction
+                extensions = settled_extensions(result)  # recorded in the change's transaction
             else:
                 extensions = await self._gate.settle(request, operation, access, errors)
         except AuditUnavailable as error:
@@ -389,25 +384,6 @@ class GraphQLEndpoint:
             payload["extensions"] = extensions
         request_error_status = 400 if media_type == GRAPHQL_RESPONSE else 200
         return _json(payload, request_error_status if request_error else 200, media_type)
-
-
-_CHANGE_SETTLED = "aidgraph.change-settled"
-"""Where a mutation's execution hands its recorded extensions to the answer (never sent as such)."""
-
-
-def _change_unaudited(log_fields: Any, error: AuditUnavailable) -> Response:
-    log.error(
-        "%s: the audit event of a change could not be written; nothing was changed%s",
-        str(log_fields),
-        TRACEBACKS.of(error),
-    )
-    return audit_unavailable()
-
-
-def _mutation_keys(engine: sa.Engine, query: str) -> str:
-    """The document hash, and the audit key read once, before a mutation's transaction begins."""
-    hub_key(engine, AUDIT_KEY)
-    return document_hash(engine, query)
 
 
 def _operation_unknown(name: str | None, status: int, media_type: str) -> Response:
