@@ -1,11 +1,10 @@
-"""Registered client systems: registration with a one-time secret, scrypt storage, verification, disabling."""
+"""Registered client systems: registration with a one-time secret, scrypt storage, verification, disabling.
+
+The secret's hash is auth/secret_hashing.py's (`hash_secret` and `check_secret` are importable from here too).
+"""
 
 from __future__ import annotations
 
-import base64
-import functools
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
@@ -16,18 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from auth.principal import Principal
+from auth.secret_hashing import check_secret, dummy_hash, hash_secret
 from auth.tables import oauth_client
 from resolvers.rules.regions import Region
-
-# scrypt at n=2^14, r=8, p=1 costs ~16 MiB and some tens of milliseconds: cheap for one token
-# request, expensive for anyone who steals the table and tries to guess. The parameters are stored
-# with each hash, so raising them later leaves existing secrets verifiable.
-SCRYPT_N = 2**14
-SCRYPT_R = 8
-SCRYPT_P = 1
-_SALT_BYTES = 16
-_HASH_BYTES = 32
-_SCHEME = "scrypt"
 
 _CLIENT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _DEPARTMENT = re.compile(r"[a-z][a-z0-9_-]{0,39}")
@@ -93,46 +83,6 @@ class Client:
             created_at=created_at,
             rate_limit=row.get("rate_limit"),
         )
-
-
-# --- the secret's hash ---
-
-
-def hash_secret(secret: str) -> str:
-    """`scrypt$n$r$p$salt$hash`, salt and hash in unpadded base64url."""
-    salt = secrets.token_bytes(_SALT_BYTES)
-    digest = _scrypt(secret, salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
-    return "$".join((_SCHEME, str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest)))
-
-
-def check_secret(secret: str, encoded: str) -> bool:
-    try:
-        scheme, n, r, p, salt, expected = encoded.split("$")
-        if scheme != _SCHEME:
-            return False
-        digest = _scrypt(secret, salt=_unb64(salt), n=int(n), r=int(r), p=int(p))
-        return hmac.compare_digest(digest, _unb64(expected))
-    except ValueError:  # a malformed stored hash never matches
-        return False
-
-
-def _scrypt(secret: str, *, salt: bytes, n: int, r: int, p: int) -> bytes:
-    # maxmem above the 128*n*r bytes scrypt needs, which is just over OpenSSL's 32 MiB default at n=2^15.
-    return hashlib.scrypt(secret.encode(), salt=salt, n=n, r=r, p=p, dklen=_HASH_BYTES, maxmem=128 * n * r + 2**20)
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Hashed once, lazily: an unknown client costs the same scrypt work as a wrong secret."""
-    return hash_secret(secrets.token_urlsafe(32))
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 # --- validation ---
@@ -279,7 +229,7 @@ def verify_client(engine: sa.Engine, client_id: str, secret: str) -> Client | No
             statement = sa.select(oauth_client).where(oauth_client.c.client_id == client_id)
             row = connection.execute(statement).mappings().first()
     if row is None:
-        check_secret(secret, _dummy_hash())
+        check_secret(secret, dummy_hash())
         return None
     matches = check_secret(secret, row["secret_hash"])
     if not matches or row["disabled"]:

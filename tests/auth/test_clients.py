@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from auth import clients
+from auth import secret_hashing
 from auth.clients import (
     ClientError,
     DuplicateClient,
@@ -84,9 +84,9 @@ def test_every_verify_outcome_runs_exactly_one_scrypt_and_a_constant_time_compar
     _client, secret = register_client(engine, **NANAN)
     _other, other_secret = register_client(engine, **{**NANAN, "client_id": "disabled-client"})
     disable_client(engine, "disabled-client")
-    clients._dummy_hash()  # computed once per process, before counting
+    secret_hashing.dummy_hash()  # computed once per process, before counting
     calls: list[str] = []
-    real_scrypt, real_compare = clients._scrypt, hmac.compare_digest
+    real_scrypt, real_compare = secret_hashing._scrypt, hmac.compare_digest
 
     def counting_scrypt(*args: Any, **kwargs: Any) -> bytes:
         calls.append("scrypt")
@@ -96,8 +96,8 @@ def test_every_verify_outcome_runs_exactly_one_scrypt_and_a_constant_time_compar
         calls.append("compare")
         return real_compare(a, b)
 
-    monkeypatch.setattr(clients, "_scrypt", counting_scrypt)
-    monkeypatch.setattr(clients.hmac, "compare_digest", counting_compare)
+    monkeypatch.setattr(secret_hashing, "_scrypt", counting_scrypt)
+    monkeypatch.setattr(secret_hashing.hmac, "compare_digest", counting_compare)
     attempts = {
         "right secret": ("civil-affairs-nanan", secret),
         "wrong secret": ("civil-affairs-nanan", "x" * 43),
