@@ -30,6 +30,7 @@ LOG_FORMATS = ("json", "text")
 DEFAULT_TOKEN_FAILURE_LIMIT = 10
 DEFAULT_TOKEN_FAILURE_LOCKOUT = 60.0
 DEFAULT_CLIENT_RATE_LIMIT = 600
+DEFAULT_CONSOLE_IDLE_TIMEOUT = timedelta(minutes=30)
 # A body holds the longest document the parser accepts (schema/hardening.py, counted in characters),
 # each character at most 4 bytes of UTF-8, plus room for the variables and the JSON around them.
 UTF8_BYTES_PER_CHARACTER = 4
@@ -84,6 +85,8 @@ class Settings:
     # sets its own (aidgraph clients limit); 0 turns it off.
     client_rate_limit: int = DEFAULT_CLIENT_RATE_LIMIT
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
+    # A console session that sees no request for this long has ended (auth/people/sessions.py).
+    console_idle_timeout: timedelta = DEFAULT_CONSOLE_IDLE_TIMEOUT
     # Store connections each worker keeps for requests; up to as many again are opened when all are taken.
     pool_size: int = DEFAULT_POOL_SIZE
     # Seconds a request waits for a store connection before it is answered 503 STORE_BUSY.
@@ -123,6 +126,8 @@ class Settings:
             raise SettingsError("AIDGRAPH_CLIENT_RATE_LIMIT must not be negative (0 turns it off)")
         if self.max_request_bytes < 1:
             raise SettingsError("AIDGRAPH_MAX_REQUEST_BYTES must be a positive number of bytes")
+        if self.console_idle_timeout <= timedelta(0):
+            raise SettingsError("AIDGRAPH_CONSOLE_IDLE_TIMEOUT must be a positive number of seconds")
         for name, seconds in (
             ("AIDGRAPH_TOKEN_FAILURE_LOCKOUT", self.token_failure_lockout),
             ("AIDGRAPH_POOL_TIMEOUT", self.pool_timeout),
@@ -164,6 +169,9 @@ class Settings:
             token_failure_lockout=_seconds(values, "AIDGRAPH_TOKEN_FAILURE_LOCKOUT", DEFAULT_TOKEN_FAILURE_LOCKOUT),
             client_rate_limit=_integer(values, "AIDGRAPH_CLIENT_RATE_LIMIT", DEFAULT_CLIENT_RATE_LIMIT),
             max_request_bytes=_integer(values, "AIDGRAPH_MAX_REQUEST_BYTES", DEFAULT_MAX_REQUEST_BYTES),
+            console_idle_timeout=timedelta(
+                seconds=_seconds(values, "AIDGRAPH_CONSOLE_IDLE_TIMEOUT", DEFAULT_CONSOLE_IDLE_TIMEOUT.total_seconds())
+            ),
             pool_size=_integer(values, "AIDGRAPH_POOL_SIZE", DEFAULT_POOL_SIZE),
             pool_timeout=_seconds(values, "AIDGRAPH_POOL_TIMEOUT", DEFAULT_POOL_TIMEOUT),
             request_timeout=_seconds(values, "AIDGRAPH_REQUEST_TIMEOUT", DEFAULT_REQUEST_TIMEOUT),
@@ -231,6 +239,7 @@ class Settings:
             f"log_format={self.log_format!r})"
             f"token_failure_limit={self.token_failure_limit!r}, token_failure_lockout={self.token_failure_lockout!r}, "
             f"client_rate_limit={self.client_rate_limit!r}, max_request_bytes={self.max_request_bytes!r}, "
+            f"console_idle_timeout={self.console_idle_timeout!r}, "
             f"pool_size={self.pool_size!r}, pool_timeout={self.pool_timeout!r}, "
             f"request_timeout={self.request_timeout!r}, "
             f"statement_timeout={self.statement_timeout!r}, execution_threads={self.execution_threads!r}, "

@@ -93,6 +93,7 @@ def test_the_limit_on_missed_look_ups_defaults_to_30_and_is_read_from_the_mappin
         ({"AIDGRAPH_STATEMENT_TIMEOUT": "-0.5"}, "AIDGRAPH_STATEMENT_TIMEOUT must not be negative"),
         ({"AIDGRAPH_EXECUTION_THREADS": "0"}, "AIDGRAPH_EXECUTION_THREADS must be at least 1"),
         ({"AIDGRAPH_MAX_IN_FLIGHT": "0"}, "AIDGRAPH_MAX_IN_FLIGHT must be at least 1"),
+        ({"AIDGRAPH_CONSOLE_IDLE_TIMEOUT": "0"}, "AIDGRAPH_CONSOLE_IDLE_TIMEOUT must be a positive number"),
     ],
 )
 def test_unusable_values_are_refused_naming_the_variable(values: dict[str, str], says: str) -> None:
@@ -121,6 +122,13 @@ def test_request_bounds_are_read_from_the_mapping() -> None:
     assert (settings.client_rate_limit, settings.max_request_bytes) == (0, 65536)
     assert (settings.pool_size, settings.pool_timeout, settings.request_timeout) == (4, 0.5, 12.5)
     assert (settings.statement_timeout, settings.execution_threads, settings.max_in_flight) == (0.0, 3, 20)
+
+
+def test_the_console_idle_timeout_defaults_to_30_minutes_and_is_read_in_seconds() -> None:
+    # given no setting, then a setting of 600 seconds
+    # then a console session ends after 30 idle minutes, then after 10
+    assert Settings().console_idle_timeout == timedelta(minutes=30)
+    assert Settings.from_mapping({"AIDGRAPH_CONSOLE_IDLE_TIMEOUT": "600"}).console_idle_timeout == timedelta(minutes=10)
 
 
 def test_the_default_body_limit_is_the_longest_document_plus_room_for_variables() -> None:

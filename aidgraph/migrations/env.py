@@ -6,6 +6,7 @@ from alembic import context
 
 import adapters.catalog  # noqa: F401  (registers every department's tables on the metadata)
 import adapters.store  # noqa: F401
+import auth.people.tables  # noqa: F401
 import auth.tables  # noqa: F401
 import casework.tables  # noqa: F401
 import webhooks.tables  # noqa: F401

@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import adapters.catalog  # noqa: F401  (registers every department's tables)
+import auth.people.tables  # noqa: F401  (and the console's people)
 import auth.tables  # noqa: F401  (and the access-control tables)
 import casework.tables  # noqa: F401  (and the casework tables)
 import webhooks.tables  # noqa: F401  (and the webhook tables)
