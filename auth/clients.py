@@ -118,7 +118,8 @@ def normalise_regions(regions: Iterable[str]) -> tuple[str, ...]:
     )
 
 
-def _names(values: Iterable[str], *, kind: str) -> tuple[str, ...]:
+def check_names(values: Iterable[str], *, kind: str, holder: str = "a client") -> tuple[str, ...]:
+    """Role names or purpose codes (lower-case letters and '-'), each once: a client's, or a person's roles."""
     result: list[str] = []
     for value in values:
         name = value.strip()
@@ -127,7 +128,7 @@ def _names(values: Iterable[str], *, kind: str) -> tuple[str, ...]:
         if name not in result:
             result.append(name)
     if not result:
-        raise ClientError(f"a client needs at least one {kind}")
+        raise ClientError(f"{holder} needs at least one {kind}")
     return tuple(result)
 
 
@@ -165,9 +166,9 @@ def register_client(
     row = {
         "client_id": check_client_id(client_id),
         "department": _department(department),
-        "roles": list(_names(roles, kind="role")),
+        "roles": list(check_names(roles, kind="role")),
         "regions": list(normalise_regions(regions)),
-        "purposes": list(_names(purposes, kind="purpose")),
+        "purposes": list(check_names(purposes, kind="purpose")),
         "secret_hash": hash_secret(secret),
         "pseudonym_key": secrets.token_hex(32),
         "disabled": False,
