@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auth.entry_points import ENTRY_POINTS
-from auth.labels import GOVERNED
-from auth.policy import Decision, Policy, decide_entry_point, decide_field, decide_special, role_rules
+from auth.policy import Decision, Policy
+from auth.policy_admin.why import field_decisions
 
 _NOTHING = Policy(rules={}, text="")
 
@@ -42,20 +42,10 @@ def diff(old: Policy | None, new: Policy) -> list[FieldChange]:
     changes: list[FieldChange] = []
     for role in sorted({*old.rules, *new.rules}):
         for purpose in sorted({*old.rules.get(role, {}), *new.rules.get(role, {})}):
-            before, after = _decisions(old, role, purpose), _decisions(new, role, purpose)
+            before, after = field_decisions(old, [role], purpose), field_decisions(new, [role], purpose)
             for target, was in before.items():
                 changes += _changed(role, purpose, target, was, after[target])
     return changes
-
-
-def _decisions(policy: Policy, role: str, purpose: str) -> dict[str, Decision]:
-    by_role = role_rules(policy, [role], purpose)
-    decisions = {name: decide_entry_point(policy, by_role, purpose, name) for name in ENTRY_POINTS}
-    special = decide_special(by_role, purpose)
-    for type_name, labels in GOVERNED.items():
-        for field_name in labels:
-            decisions[f"{type_name}.{field_name}"] = decide_field(by_role, purpose, type_name, field_name, special)
-    return decisions
 
 
 def _changed(role: str, purpose: str, target: str, was: Decision, now: Decision) -> list[FieldChange]:
