@@ -60,8 +60,19 @@ class VersionRecord:
     sha256: str
 
 
-def make_draft(engine: sa.Engine, text: str, *, by: str, reason: str | None = None, source: str = "policy") -> int:
-    """Check `text` (as `policy apply` always has) and store it as a draft; return its version number."""
+def make_draft(
+    engine: sa.Engine,
+    text: str,
+    *,
+    by: str,
+    reason: str | None = None,
+    source: str = "policy",
+    client_id: str | None = None,
+) -> int:
+    """Check `text` (as `policy apply` always has) and store it as a draft; return its version number.
+
+    `by` is the person acting; `client_id` the channel they act through, for the event (`console`; None:
+    the command line). The same holds for every change here."""
     policy = load_policy(text, source=source)
     author = _person(by, "--by")
     why = _reason(reason)
@@ -71,12 +82,13 @@ def make_draft(engine: sa.Engine, text: str, *, by: str, reason: str | None = No
         base = live_version(connection)  # what store_version based it on: a draft changes nothing live
         words = f"version {version} (sha256 {policy.sha256[:16]}) by {author} from {source}, {_based(base)}"
         detail = words + (f": {why}" if why else "")
-        return version, audit_event(POLICY_DRAFTED, operation="policy apply", detail=detail, **_by(author, version))
+        by_whom = _by(author, version, client_id)
+        return version, audit_event(POLICY_DRAFTED, operation="policy apply", detail=detail, **by_whom)
 
     return _change(engine, draft)
 
 
-def approve(engine: sa.Engine, version: int, *, by: str, single_person: bool) -> None:
+def approve(engine: sa.Engine, version: int, *, by: str, single_person: bool, client_id: str | None = None) -> None:
     """Publish draft `version`: it becomes the live version, named with its author and its approver."""
     approver = _person(by, "--by")
 
@@ -97,12 +109,13 @@ def approve(engine: sa.Engine, version: int, *, by: str, single_person: bool) ->
         _update(connection, version, status=APPROVED, approved_by=approver, approved_at=datetime.now(UTC))
         alone = " (its own author: this hub allows a single person, AIDGRAPH_POLICY_SINGLE_PERSON)" if own else ""
         detail = f"version {version} drafted by {row['applied_by']}, approved by {approver}{alone}"
-        return None, audit_event(POLICY_APPROVED, operation="policy approve", detail=detail, **_by(approver, version))
+        by_whom = _by(approver, version, client_id)
+        return None, audit_event(POLICY_APPROVED, operation="policy approve", detail=detail, **by_whom)
 
     _change(engine, publish)
 
 
-def withdraw(engine: sa.Engine, version: int, *, by: str) -> None:
+def withdraw(engine: sa.Engine, version: int, *, by: str, client_id: str | None = None) -> None:
     """Withdraw draft `version`: it is kept, never approved."""
     person = _person(by, "--by")
 
@@ -110,12 +123,13 @@ def withdraw(engine: sa.Engine, version: int, *, by: str) -> None:
         row = _draft(connection, version, "withdrawn")
         _update(connection, version, status=WITHDRAWN, withdrawn_by=person, withdrawn_at=datetime.now(UTC))
         detail = f"version {version} drafted by {row['applied_by']}, withdrawn by {person}"
-        return None, audit_event(POLICY_WITHDRAWN, operation="policy withdraw", detail=detail, **_by(person, version))
+        by_whom = _by(person, version, client_id)
+        return None, audit_event(POLICY_WITHDRAWN, operation="policy withdraw", detail=detail, **by_whom)
 
     _change(engine, take_back)
 
 
-def rollback(engine: sa.Engine, to_version: int, *, by: str) -> int:
+def rollback(engine: sa.Engine, to_version: int, *, by: str, client_id: str | None = None) -> int:
     """A new draft holding version `to_version`'s document (reason "rollback to K"); return its number."""
     with engine.connect() as connection:
         row = _row(connection, to_version)
@@ -125,7 +139,12 @@ def rollback(engine: sa.Engine, to_version: int, *, by: str) -> int:
     if to_version == live:
         raise PolicyAdminError(f"version {to_version} is the live version already")
     return make_draft(
-        engine, row["document"], by=by, reason=f"rollback to {to_version}", source=f"policy version {to_version}"
+        engine,
+        row["document"],
+        by=by,
+        reason=f"rollback to {to_version}",
+        source=f"policy version {to_version}",
+        client_id=client_id,
     )
 
 
@@ -175,11 +194,13 @@ class _HubChange(TypedDict):
     document_hash: None
 
 
-def _by(person: str, version: int) -> _HubChange:
-    """Who a policy change's event names: the person acting, no client, the version changed.
+def _by(person: str, version: int, client_id: str | None) -> _HubChange:
+    """Who a policy change's event names: the person acting, the channel (`console`, or no client at the
+    command line), the version changed.
 
     No document hash: the policy is named by its version and SHA-256, and holds no personal data."""
-    return {"caller": Caller.the_hub(policy_version=version), "actor": person, "document_hash": None}
+    caller = Caller(client_id=client_id, policy_version=version)
+    return {"caller": caller, "actor": person, "document_hash": None}
 
 
 def _row(connection: sa.Connection, version: int) -> sa.RowMapping:

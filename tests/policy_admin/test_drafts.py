@@ -218,3 +218,16 @@ def test_two_approvals_at_once_cannot_both_pass_the_base_check(
     assert live(engine) == winner
     assert f"version {winner} is live now" in next(result for result in results if result != "approved")
     assert [e["outcome"] for e in trail(engine)].count("policy-approved") == 1
+
+
+def test_a_change_made_in_the_console_names_it_as_the_client(engine: sa.Engine) -> None:
+    # when a person drafts and another approves through the console
+    version = make_draft(engine, SMALL, by="wang", client_id="console")
+    approve(engine, version, by="li", single_person=False, client_id="console")
+    # then both events name the console as the client and the person as the actor; the command line names none
+    make_draft(engine, NO_PHONES, by="wang")
+    assert [(e["client_id"], e["actor"]) for e in trail(engine)] == [
+        ("console", "wang"),
+        ("console", "li"),
+        (None, "wang"),
+    ]
