@@ -184,10 +184,10 @@ def test_last_use_is_the_time_of_the_clients_newest_event(engine: sa.Engine) -> 
     for client_id in (NANAN, EDUCATION, "housing-nanan"):
         register(engine, client_id=client_id)
     log = AuditLog(engine)
-    log.append(event(0, client_id=NANAN, at=T0))
+    log.append(event(0, client_id=NANAN, at=T0 + timedelta(hours=1)))
     log.append(event(1, client_id=EDUCATION, at=T0 + timedelta(hours=2)))
-    # the newest event by seq, even when a client's clock-stamped time is older (a counted refusal's minute)
-    log.append(event(2, client_id=NANAN, at=T0 + timedelta(hours=1)))
+    # the newest event by seq counts, even when its time is older (a counted refusal is dated by its minute)
+    log.append(event(2, client_id=NANAN, at=T0))
     log.append(event(3, client_id=None, at=T0 + timedelta(hours=3)))
 
     # when their last use is asked for, with an id that is not registered
@@ -196,7 +196,7 @@ def test_last_use_is_the_time_of_the_clients_newest_event(engine: sa.Engine) -> 
     # then each registered client has its newest event's time, one that never called none, nor an unknown id
     assert used == {
         "housing-nanan": None,
-        NANAN: T0 + timedelta(hours=1),
+        NANAN: T0,
         EDUCATION: T0 + timedelta(hours=2),
         "nobody": None,
     }
