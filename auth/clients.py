@@ -265,26 +265,34 @@ def list_clients(engine: sa.Engine) -> list[Client]:
     return [Client.from_row(row) for row in rows]
 
 
-def disable_client(engine: sa.Engine, client_id: str) -> None:
-    """Refuse the client's secret from now on; tokens it holds stop working when Authenticator next loads it."""
-    with engine.begin() as connection:
-        updated = connection.execute(
-            oauth_client.update().where(oauth_client.c.client_id == client_id).values(disabled=True)
-        ).rowcount
-    if not updated:
-        raise UnknownClient(f"no client {client_id!r} is registered")
+def disable_client(engine: sa.Engine, client_id: str, *, by: str, audited_as: str | None = None) -> None:
+    """Refuse the client's secret from now on; tokens it holds stop working when Authenticator next loads it.
+
+    Audited as `rotate_secret` is (outcome `client-changed`, the person `by`, in the change's transaction).
+    """
+    _change_client(
+        engine,
+        client_id,
+        {"disabled": True},
+        by=by,
+        audited_as=audited_as,
+        operation="clients disable",
+        what="disabled",
+    )
 
 
-def set_rate_limit(engine: sa.Engine, client_id: str, rate_limit: int | None) -> None:
-    """The client's requests per minute from now on (None: the hub's default); every worker within seconds."""
-    with engine.begin() as connection:
-        updated = connection.execute(
-            oauth_client.update()
-            .where(oauth_client.c.client_id == client_id)
-            .values(rate_limit=check_rate_limit(rate_limit))
-        ).rowcount
-    if not updated:
-        raise UnknownClient(f"no client {client_id!r} is registered")
+def set_rate_limit(
+    engine: sa.Engine, client_id: str, rate_limit: int | None, *, by: str, audited_as: str | None = None
+) -> None:
+    """The client's requests per minute from now on (None: the hub's default); every worker within seconds.
+
+    Audited as `rotate_secret` is (outcome `client-changed`, the person `by`, in the change's transaction).
+    """
+    limit = check_rate_limit(rate_limit)
+    what = f"rate limit {'default' if limit is None else limit or 'unlimited'}"
+    _change_client(
+        engine, client_id, {"rate_limit": limit}, by=by, audited_as=audited_as, operation="clients limit", what=what
+    )
 
 
 def verify_client(engine: sa.Engine, client_id: str, secret: str) -> Client | None:
@@ -310,7 +318,7 @@ def verify_client(engine: sa.Engine, client_id: str, secret: str) -> Client | No
 # --- changes made by a person, audited ---
 
 CLIENT_CHANGED = "client-changed"
-"""The outcome of the audit event of a change to a registered client (a secret rotated)."""
+"""The outcome of the audit event of a change to a registered client: a secret rotated, disabled, a rate limit."""
 
 
 def rotate_secret(
@@ -330,32 +338,48 @@ def rotate_secret(
     Raises UnknownClient, ClientError for an empty `by`, and AuditUnavailable when the event cannot be
     written (then nothing changed).
     """
-    actor = _person(by)
     secret = secrets.token_urlsafe(32)
-    secret_hash = hash_secret(secret)  # scrypt before the chain's lock, which every audited request waits on
-    at = (now or datetime.now(UTC)).astimezone(UTC)
+    values = {
+        "secret_hash": hash_secret(secret),  # scrypt before the chain's lock, which every audited request waits on
+        "secret_rotated_at": (now or datetime.now(UTC)).astimezone(UTC),
+    }
+    what = "secret rotated, tokens issued before it refused"
+    _change_client(engine, client_id, values, by=by, audited_as=audited_as, operation="clients rotate", what=what)
+    return secret
+
+
+def _change_client(
+    engine: sa.Engine,
+    client_id: str,
+    values: Mapping[str, Any],
+    *,
+    by: str,
+    audited_as: str | None,
+    operation: str,
+    what: str,
+) -> None:
+    """Change the client's row and write the change's audit event, in one transaction: both or neither.
+
+    Raises ClientError for an empty `by`, UnknownClient, and AuditUnavailable (then nothing changed).
+    """
     event = audit_event(
         CLIENT_CHANGED,
         caller=Caller(client_id=audited_as),
-        actor=actor,
-        operation="clients rotate",
+        actor=_person(by),
+        operation=operation,
         document_hash=None,  # nothing was asked: the detail names the client
-        detail=f"client {client_id}: secret rotated by {actor}; tokens issued before it refused",
-        at=at,
+        detail=f"client {client_id}: {what}",
     )
     log = AuditLog(engine)
     hub_key(engine, AUDIT_KEY)  # read before the lock: on SQLite making it would wait on our own write lock
     with engine.begin() as connection:
         lock_chain(connection)
         updated = connection.execute(
-            oauth_client.update()
-            .where(oauth_client.c.client_id == client_id)
-            .values(secret_hash=secret_hash, secret_rotated_at=at)
+            oauth_client.update().where(oauth_client.c.client_id == client_id).values(**values)
         ).rowcount
         if not updated:
             raise UnknownClient(f"no client {client_id!r} is registered")  # rolls back: nothing is written
         log.append_within(connection, [event])
-    return secret
 
 
 def last_used(engine: sa.Engine, client_ids: Iterable[str]) -> dict[str, datetime | None]:
