@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 
@@ -382,20 +382,27 @@ def _change_client(
         log.append_within(connection, [event])
 
 
-def last_used(engine: sa.Engine, client_ids: Iterable[str]) -> dict[str, datetime | None]:
-    """Each registered client's last use: the time of its newest event on the audit trail (None: never used,
-    or not a registered client).
+# Events that name a client without being its request: a delivery the hub sent it, a dry run acting as it.
+NOT_THE_CLIENTS_REQUEST: Final = ("webhook", "dry-run")
 
-    One statement; for each client it reads one entry of the index on (client_id, seq), newest seq
-    first, however long the trail. The newest event by seq is the last one written, which is the last
-    request (an event is written before its answer leaves the hub).
+
+def last_used(engine: sa.Engine, client_ids: Iterable[str]) -> dict[str, datetime | None]:
+    """Each registered client's last use: the time of its newest request on the audit trail (None: never
+    used, or not a registered client).
+
+    One statement; for each client it walks the index on (client_id, seq) from the newest seq, past the
+    events that are not its requests (NOT_THE_CLIENTS_REQUEST), however long the trail. The newest event
+    by seq is the last one written, which is the last request (its event is written before its answer).
     """
     wanted = list(dict.fromkeys(client_ids))
     if not wanted:
         return {}
     newest = (
         sa.select(audit_event_table.c.at)
-        .where(audit_event_table.c.client_id == oauth_client.c.client_id)
+        .where(
+            audit_event_table.c.client_id == oauth_client.c.client_id,
+            audit_event_table.c.outcome.not_in(NOT_THE_CLIENTS_REQUEST),
+        )
         .order_by(audit_event_table.c.seq.desc())
         .limit(1)
         .correlate(oauth_client)

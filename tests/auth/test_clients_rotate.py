@@ -213,11 +213,14 @@ def test_last_use_is_the_time_of_the_clients_newest_event(engine: sa.Engine) -> 
     # the newest event by seq counts, even when its time is older (a counted refusal is dated by its minute)
     log.append(event(2, client_id=NANAN, at=T0))
     log.append(event(3, client_id=None, at=T0 + timedelta(hours=3)))
+    # and events that name a client without being its request: a webhook sent to it, a dry run acting as it
+    log.append(event(4, client_id=NANAN, outcome="webhook", at=T0 + timedelta(hours=4)))
+    log.append(event(5, client_id=EDUCATION, outcome="dry-run", at=T0 + timedelta(hours=5)))
 
     # when their last use is asked for, with an id that is not registered
     used = last_used(engine, ["housing-nanan", NANAN, EDUCATION, "nobody"])
 
-    # then each registered client has its newest event's time, one that never called none, nor an unknown id
+    # then each registered client has its newest request's time, one that never called none, nor an unknown id
     assert used == {
         "housing-nanan": None,
         NANAN: T0,
