@@ -1,4 +1,5 @@
-"""Registered client systems: registration with a one-time secret, scrypt storage, verification, disabling.
+"""Registered client systems: registration with a one-time secret, scrypt storage, verification, disabling,
+a secret's rotation (audited) and each client's last use (read from the audit trail).
 
 The secret's hash is auth/secret_hashing.py's (`hash_secret` and `check_secret` are importable from here too).
 """
@@ -10,12 +11,16 @@ import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 
+from auth.audit import AuditLog, Caller, audit_event
+from auth.audit.writer import lock_chain
+from auth.hub_keys import AUDIT_KEY, hub_key
 from auth.principal import Principal
 from auth.secret_hashing import check_secret, dummy_hash, hash_secret
+from auth.tables import audit_event as audit_event_table
 from auth.tables import oauth_client
 from resolvers.rules.regions import Region
 
@@ -52,6 +57,17 @@ class Client:
     disabled: bool
     created_at: datetime
     rate_limit: int | None = None  # requests per minute (per worker); None: the hub's default, 0: unlimited
+    secret_rotated_at: datetime | None = None  # the secret's last rotation; None: never rotated
+
+    def accepts_token_issued_at(self, issued_at: datetime) -> bool:
+        """False for a token issued before the client's secret was last rotated (`rotate_secret`).
+
+        To the second, as a token's `iat` is: a token issued in the very second of a rotation, before it,
+        is still accepted, so that one issued in that second with the new secret is never refused.
+        """
+        if self.secret_rotated_at is None:
+            return True
+        return issued_at >= self.secret_rotated_at.replace(microsecond=0)
 
     def principal(self, *, token_purposes: Iterable[str], jti: str | None = None) -> Principal:
         """The client as one request sees it, with the purposes its token (or the operator) declares."""
@@ -69,9 +85,7 @@ class Client:
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Client:
-        created_at = row["created_at"]
-        if created_at.tzinfo is None:  # SQLite hands back what was stored, UTC without a zone
-            created_at = created_at.replace(tzinfo=UTC)
+        rotated_at = row.get("secret_rotated_at")
         return cls(
             client_id=row["client_id"],
             department=row["department"],
@@ -80,9 +94,15 @@ class Client:
             purposes=tuple(row["purposes"]),
             pseudonym_key=bytes.fromhex(row["pseudonym_key"]),
             disabled=bool(row["disabled"]),
-            created_at=created_at,
+            created_at=_aware(row["created_at"]),
             rate_limit=row.get("rate_limit"),
+            secret_rotated_at=_aware(rotated_at) if rotated_at is not None else None,
         )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back what was stored, UTC without a zone
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 # --- validation ---
@@ -196,26 +216,34 @@ def list_clients(engine: sa.Engine) -> list[Client]:
     return [Client.from_row(row) for row in rows]
 
 
-def disable_client(engine: sa.Engine, client_id: str) -> None:
-    """Refuse the client's secret from now on; tokens it holds stop working when Authenticator next loads it."""
-    with engine.begin() as connection:
-        updated = connection.execute(
-            oauth_client.update().where(oauth_client.c.client_id == client_id).values(disabled=True)
-        ).rowcount
-    if not updated:
-        raise UnknownClient(f"no client {client_id!r} is registered")
+def disable_client(engine: sa.Engine, client_id: str, *, by: str, audited_as: str | None = None) -> None:
+    """Refuse the client's secret from now on; tokens it holds stop working when Authenticator next loads it.
+
+    Audited as `rotate_secret` is (outcome `client-changed`, the person `by`, in the change's transaction).
+    """
+    _change_client(
+        engine,
+        client_id,
+        {"disabled": True},
+        by=by,
+        audited_as=audited_as,
+        operation="clients disable",
+        what="disabled",
+    )
 
 
-def set_rate_limit(engine: sa.Engine, client_id: str, rate_limit: int | None) -> None:
-    """The client's requests per minute from now on (None: the hub's default); every worker within seconds."""
-    with engine.begin() as connection:
-        updated = connection.execute(
-            oauth_client.update()
-            .where(oauth_client.c.client_id == client_id)
-            .values(rate_limit=check_rate_limit(rate_limit))
-        ).rowcount
-    if not updated:
-        raise UnknownClient(f"no client {client_id!r} is registered")
+def set_rate_limit(
+    engine: sa.Engine, client_id: str, rate_limit: int | None, *, by: str, audited_as: str | None = None
+) -> None:
+    """The client's requests per minute from now on (None: the hub's default); every worker within seconds.
+
+    Audited as `rotate_secret` is (outcome `client-changed`, the person `by`, in the change's transaction).
+    """
+    limit = check_rate_limit(rate_limit)
+    what = f"rate limit {'default' if limit is None else limit or 'unlimited'}"
+    _change_client(
+        engine, client_id, {"rate_limit": limit}, by=by, audited_as=audited_as, operation="clients limit", what=what
+    )
 
 
 def verify_client(engine: sa.Engine, client_id: str, secret: str) -> Client | None:
@@ -236,3 +264,110 @@ def verify_client(engine: sa.Engine, client_id: str, secret: str) -> Client | No
     if not matches or row["disabled"]:
         return None
     return Client.from_row(row)
+
+
+# --- changes made by a person, audited ---
+
+CLIENT_CHANGED = "client-changed"
+"""The outcome of the audit event of a change to a registered client: a secret rotated, disabled, a rate limit."""
+
+
+def rotate_secret(
+    engine: sa.Engine, client_id: str, *, by: str, audited_as: str | None = None, now: datetime | None = None
+) -> str:
+    """Give the client a new secret and return it: shown once, as at registration; only its hash is kept.
+
+    The old secret is refused from the moment this returns (the token endpoint checks the stored hash).
+    Tokens issued before the rotation are refused too, as a disabled client's are: by every worker
+    within seconds (`Client.accepts_token_issued_at`, once the worker reads the client's record again).
+    A rotation answers a secret that may have leaked, and a token got with it is as much at risk.
+    A disabled client stays disabled.
+
+    `by` is the person rotating it, named on the audit event (outcome `client-changed`), which is
+    written in the change's own transaction: no rotation goes unrecorded. `audited_as` is the client
+    id the event names: None for the command line (the hub's own change), `console` for the console.
+    Raises UnknownClient, ClientError for an empty `by`, and AuditUnavailable when the event cannot be
+    written (then nothing changed).
+    """
+    secret = secrets.token_urlsafe(32)
+    values = {
+        "secret_hash": hash_secret(secret),  # scrypt before the chain's lock, which every audited request waits on
+        "secret_rotated_at": (now or datetime.now(UTC)).astimezone(UTC),
+    }
+    what = "secret rotated, tokens issued before it refused"
+    _change_client(engine, client_id, values, by=by, audited_as=audited_as, operation="clients rotate", what=what)
+    return secret
+
+
+def _change_client(
+    engine: sa.Engine,
+    client_id: str,
+    values: Mapping[str, Any],
+    *,
+    by: str,
+    audited_as: str | None,
+    operation: str,
+    what: str,
+) -> None:
+    """Change the client's row and write the change's audit event, in one transaction: both or neither.
+
+    Raises ClientError for an empty `by`, UnknownClient, and AuditUnavailable (then nothing changed).
+    """
+    event = audit_event(
+        CLIENT_CHANGED,
+        caller=Caller(client_id=audited_as),
+        actor=_person(by),
+        operation=operation,
+        document_hash=None,  # nothing was asked: the detail names the client
+        detail=f"client {client_id}: {what}",
+    )
+    log = AuditLog(engine)
+    hub_key(engine, AUDIT_KEY)  # read before the lock: on SQLite making it would wait on our own write lock
+    with engine.begin() as connection:
+        lock_chain(connection)
+        updated = connection.execute(
+            oauth_client.update().where(oauth_client.c.client_id == client_id).values(**values)
+        ).rowcount
+        if not updated:
+            raise UnknownClient(f"no client {client_id!r} is registered")  # rolls back: nothing is written
+        log.append_within(connection, [event])
+
+
+# Events that name a client without being its request: a delivery the hub sent it, a dry run acting as it.
+NOT_THE_CLIENTS_REQUEST: Final = ("webhook", "dry-run")
+
+
+def last_used(engine: sa.Engine, client_ids: Iterable[str]) -> dict[str, datetime | None]:
+    """Each registered client's last use: the time of its newest request on the audit trail (None: never
+    used, or not a registered client).
+
+    One statement; for each client it walks the index on (client_id, seq) from the newest seq, past the
+    events that are not its requests (NOT_THE_CLIENTS_REQUEST), however long the trail. The newest event
+    by seq is the last one written, which is the last request (its event is written before its answer).
+    """
+    wanted = list(dict.fromkeys(client_ids))
+    if not wanted:
+        return {}
+    newest = (
+        sa.select(audit_event_table.c.at)
+        .where(
+            audit_event_table.c.client_id == oauth_client.c.client_id,
+            audit_event_table.c.outcome.not_in(NOT_THE_CLIENTS_REQUEST),
+        )
+        .order_by(audit_event_table.c.seq.desc())
+        .limit(1)
+        .correlate(oauth_client)
+        .scalar_subquery()
+    )
+    query = sa.select(oauth_client.c.client_id, newest.label("last_used"))
+    query = query.where(oauth_client.c.client_id.in_(wanted))
+    with engine.connect() as connection:
+        found = {row.client_id: row.last_used for row in connection.execute(query)}
+    return {client_id: _aware(found[client_id]) if found.get(client_id) else None for client_id in wanted}
+
+
+def _person(by: str) -> str:
+    name = by.strip() if isinstance(by, str) else ""
+    if not name or len(name) > 100 or not name.isprintable():
+        raise ClientError("name the person making the change (--by): 1-100 printable characters")
+    return name
