@@ -22,8 +22,9 @@ OUTSIDE = "350524101001"
 
 def _ledger(hub: Hub) -> tuple[int, int, int]:
     run = make_run(hub.engine, region="3505")
-    inside = make_item(hub.engine, run, rule="C1", household=SMALL, region_code="350583101201")
-    outside = make_item(hub.engine, run, rule="C1", household="350524000001", region_code=OUTSIDE)
+    # One store serves the module: each test's run has items of its own (items are keyed by subject).
+    inside = make_item(hub.engine, run, rule="C1", household=SMALL, region_code="350583101201", subject=f"in-{run}")
+    outside = make_item(hub.engine, run, rule="C1", household="350524000001", region_code=OUTSIDE, subject=f"out-{run}")
     return run, inside, outside
 
 
@@ -112,11 +113,7 @@ def test_a_change_made_on_a_stale_page_is_a_conflict_showing_the_current_state(h
     second = hub.http.post(f"/admin/casework/items/{inside}", data={**form, "assignee": "someone.else"})
     # then the second is told the item changed, with its current status and version, and nothing is overwritten
     assert first.status_code == 200
-    assert (
-        second.status_code == 409
-        and "CONFLICT" in second.text
-        and "版本 2" in second.text
-    )
+    assert second.status_code == 409 and "CONFLICT" in second.text and "版本 2" in second.text
     with hub.engine.connect() as connection:
         assignee = connection.execute(
             sa.select(comparison_item.c.assignee).where(comparison_item.c.id == inside)
