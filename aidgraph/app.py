@@ -9,12 +9,14 @@ from typing import TypedDict
 import sqlalchemy as sa
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 import schema
 from adapters.sources import LiveSource
 from aidgraph import tracing
 from aidgraph.admission import InFlight
+from aidgraph.console.app import Console
+from aidgraph.console.graph import PersonGate
 from aidgraph.db import create_engine
 from aidgraph.execution import ExecutionThreads
 from aidgraph.graphql_http import Gate, GraphQLEndpoint, OpenGate, RequestBounds
@@ -109,7 +111,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
         max_in_flight=settings.max_in_flight,
     )
     in_flight = InFlight(settings.max_in_flight)  # one count per worker, over both bounded endpoints
-    routes = [
+    routes: list[BaseRoute] = [
         Route(
             "/graphql",
             GraphQLEndpoint(graphql_schema, gate, bounds=bounds, in_flight=in_flight, misses=misses).handle,
@@ -121,6 +123,11 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
         Route("/readyz", Readiness().handle, methods=["GET"]),
         Route("/metrics", MetricsEndpoint(settings.networks()).handle, methods=["GET"]),
     ]
+    if not open_access:
+        # The console's pages ask the graph through an endpoint of their own: the same schema and bounds,
+        # the signed-in person in place of a token (aidgraph/console/graph.py).
+        people = GraphQLEndpoint(graphql_schema, PersonGate(), bounds=bounds, in_flight=in_flight, misses=misses)
+        routes.append(Console(settings, people).mount())
     return Starlette(routes=routes, middleware=[Middleware(Observed)], lifespan=lifespan)
 
 

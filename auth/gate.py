@@ -199,7 +199,7 @@ class SecuredGate:
         try:
             purpose = choose_purpose(principal, request.headers.get(PURPOSE_HEADER))
             case_id = _case_id(request)
-            actor = _actor(request, principal) if operation is not None and operation.mutation else None
+            actor = self.actor_of(request, principal, operation)
             if identified.policy_broken:
                 # Stored before the hub's checks grew stricter: refused cleanly until a corrected one is applied.
                 raise Refused("FORBIDDEN", "the hub's current access policy no longer passes its checks")
@@ -215,12 +215,16 @@ class SecuredGate:
         access.actor = actor
         return access
 
+    def actor_of(self, request: Request, principal: Principal, operation: Any | None) -> str | None:
+        """The person the request is made for: a mutation's X-Actor; a client system's read names no one."""
+        return _actor(request, principal) if operation is not None and operation.mutation else None
+
     async def refuse(self, request: Request, access: Access, *, operation: str, code: str, message: str) -> Response:
         """An admitted caller refused by the endpoint (an entry point its policy does not grant), recorded."""
         event = audit_event(
             "refused",
             caller=Caller.of(access),
-            actor=None,
+            actor=access.actor,
             operation=operation,
             document_hash=None,  # no document: the endpoint's own request, named by `operation`
             detail=f"{code}: {message}",
@@ -286,7 +290,7 @@ class SecuredGate:
         return audit_event(
             "partial" if errors or disclosure.withheld else (NOT_FOUND if found_nothing else "ok"),
             caller=Caller.of(access),
-            actor=None,  # a client system asked; no person is named
+            actor=access.actor,  # a client system's read names no one; a person in the console is named
             operation=operation_name,
             document_hash=document_hash(request.state.engine, operation.query),
             subjects=access.subjects | {miss.key for miss in access.misses},

@@ -173,6 +173,18 @@ def _check_texts(change: Change) -> None:
         raise RefusedChange("a programme is a code of capital letters, digits and _ (at most 40), e.g. DIBAO")
 
 
+def next_item_statuses(current: str) -> tuple[str, ...]:
+    """The statuses an item in `current` may move to, in the lifecycle's order (the console offers these)."""
+    allowed = _ITEM_MOVES.get(current, frozenset())
+    return tuple(status for status in ITEM_STATUSES if status in allowed)
+
+
+def next_alert_statuses(current: str) -> tuple[str, ...]:
+    """The statuses an alert in `current` may move to, in the lifecycle's order."""
+    allowed = _ALERT_MOVES.get(current, frozenset())
+    return tuple(status for status in ALERT_STATUSES if status in allowed)
+
+
 def check_item_change(current: str, change: Change) -> None:
     _check_texts(change)
     _check(current, change, statuses=ITEM_STATUSES, moves=_ITEM_MOVES, reasons=ITEM_REASONS, what="item")

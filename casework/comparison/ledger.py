@@ -132,7 +132,12 @@ def export(
     connection: sa.Connection, run_id: int, *, format_name: str, out: BinaryIO, progress: Progress | None = None
 ) -> int:
     """Write run `run_id`'s ledger to `out` as `xlsx` or `csv`; returns the number of items written."""
-    found = run_items(connection, run_id)
+    return write(run_items(connection, run_id), format_name=format_name, out=out, progress=progress)
+
+
+def write(found: list[dict[str, Any]], *, format_name: str, out: BinaryIO, progress: Progress | None = None) -> int:
+    """Items (ITEM_COLUMNS and their evidence) as a ledger file: the store's for an operator, or what the
+    console's graph showed a caseworker (values withheld from them are empty cells)."""
     if format_name == "xlsx":
         written = _xlsx(found, out, progress)
     elif format_name == "csv":
