@@ -62,6 +62,7 @@ class Client:
     disabled: bool
     created_at: datetime
     rate_limit: int | None = None  # requests per minute (per worker); None: the hub's default, 0: unlimited
+    registered_only: bool = False  # it may send registered operations only (registered/)
 
     def principal(self, *, token_purposes: Iterable[str], jti: str | None = None) -> Principal:
         """The client as one request sees it, with the purposes its token (or the operator) declares."""
@@ -75,6 +76,7 @@ class Client:
             pseudonym_key=self.pseudonym_key,
             jti=jti,
             rate_limit=self.rate_limit,
+            registered_only=self.registered_only,
         )
 
     @classmethod
@@ -92,6 +94,7 @@ class Client:
             disabled=bool(row["disabled"]),
             created_at=created_at,
             rate_limit=row.get("rate_limit"),
+            registered_only=bool(row.get("registered_only", False)),
         )
 
 
@@ -208,6 +211,7 @@ def register_client(
     regions: Sequence[str],
     purposes: Sequence[str],
     rate_limit: int | None = None,
+    registered_only: bool = False,
     now: datetime | None = None,
 ) -> tuple[Client, str]:
     """Register a client; returns it with its secret, which exists nowhere else from then on."""
@@ -223,6 +227,7 @@ def register_client(
         "disabled": False,
         "created_at": (now or datetime.now(UTC)).astimezone(UTC),
         "rate_limit": check_rate_limit(rate_limit),
+        "registered_only": registered_only,
     }
     try:
         with engine.begin() as connection:
@@ -262,6 +267,16 @@ def set_rate_limit(engine: sa.Engine, client_id: str, rate_limit: int | None) ->
             oauth_client.update()
             .where(oauth_client.c.client_id == client_id)
             .values(rate_limit=check_rate_limit(rate_limit))
+        ).rowcount
+    if not updated:
+        raise UnknownClient(f"no client {client_id!r} is registered")
+
+
+def set_registered_only(engine: sa.Engine, client_id: str, registered_only: bool) -> None:
+    """Restrict the client to registered operations, or lift that; every worker within seconds."""
+    with engine.begin() as connection:
+        updated = connection.execute(
+            oauth_client.update().where(oauth_client.c.client_id == client_id).values(registered_only=registered_only)
         ).rowcount
     if not updated:
         raise UnknownClient(f"no client {client_id!r} is registered")

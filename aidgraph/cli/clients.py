@@ -7,7 +7,14 @@ import sys
 from typing import TYPE_CHECKING
 
 from aidgraph.cli.context import CommandContext, comma_list, fail
-from auth.clients import ClientError, disable_client, list_clients, register_client, set_rate_limit
+from auth.clients import (
+    ClientError,
+    disable_client,
+    list_clients,
+    register_client,
+    set_rate_limit,
+    set_registered_only,
+)
 from auth.server.keystore import rotate_ring
 
 if TYPE_CHECKING:
@@ -30,7 +37,19 @@ def register(commands: Commands) -> None:
         metavar="N",
         help="/graphql and export requests per minute, per worker (0: unlimited; default: AIDGRAPH_CLIENT_RATE_LIMIT)",
     )
+    add.add_argument(
+        "--registered-only",
+        action="store_true",
+        help="let the client send registered operations only (aidgraph operations add)",
+    )
     add.set_defaults(run=_clients_add)
+
+    restrict = actions.add_parser(
+        "restrict", help="restrict a client to registered operations, or let it send any operation again"
+    )
+    restrict.add_argument("client_id", metavar="CLIENT_ID")
+    restrict.add_argument("operations", choices=("registered-only", "any"), metavar="registered-only|any")
+    restrict.set_defaults(run=_clients_restrict)
 
     limit = actions.add_parser("limit", help="set a client's requests per minute, or give it the hub's default again")
     limit.add_argument("client_id", metavar="CLIENT_ID")
@@ -60,6 +79,7 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
             regions=args.regions,
             purposes=args.purposes,
             rate_limit=args.rate_limit,
+            registered_only=args.registered_only,
         )
     except ClientError as error:
         return fail("clients add", error)
@@ -68,6 +88,8 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
     print(f"  regions:  {', '.join(client.regions)}")
     print(f"  purposes: {', '.join(client.purposes)}")
     print(f"  rate limit: {_describe_limit(client.rate_limit)}")
+    if client.registered_only:
+        print("  operations: registered only")
     print(f"client secret: {secret}")
     print("Keep the secret now: the hub stores only a hash of it and will not show it again.")
     return 0
@@ -75,13 +97,15 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
 
 def _clients_list(_args: argparse.Namespace, context: CommandContext) -> int:
     clients = list_clients(context.store())
-    print(f"{'client':<28}{'department':<16}{'status':<10}{'regions':<16}{'roles':<28}{'purposes':<40}rate/min")
+    header = f"{'client':<28}{'department':<16}{'status':<10}{'regions':<16}{'roles':<28}{'purposes':<40}"
+    print(f"{header}{'operations':<12}rate/min")
     for client in clients:
         status = "disabled" if client.disabled else "enabled"
         rate = "default" if client.rate_limit is None else str(client.rate_limit or "unlimited")
         print(
             f"{client.client_id:<28}{client.department:<16}{status:<10}{','.join(client.regions):<16}"
-            f"{','.join(client.roles):<28}{','.join(client.purposes):<40}{rate}"
+            f"{','.join(client.roles):<28}{','.join(client.purposes):<40}"
+            f"{'registered' if client.registered_only else 'any':<12}{rate}"
         )
     print(f"{len(clients)} clients", file=sys.stderr)
     return 0
@@ -102,6 +126,17 @@ def _clients_limit(args: argparse.Namespace, context: CommandContext) -> int:
     except ClientError as error:
         return fail("clients limit", error)
     print(f"client {args.client_id}: {_describe_limit(args.rate_limit)}, in every worker within seconds")
+    return 0
+
+
+def _clients_restrict(args: argparse.Namespace, context: CommandContext) -> int:
+    registered_only = args.operations == "registered-only"
+    try:
+        set_registered_only(context.store(), args.client_id, registered_only)
+    except ClientError as error:
+        return fail("clients restrict", error)
+    allowed = "registered operations only" if registered_only else "any operation its policy allows"
+    print(f"client {args.client_id}: {allowed}, in every worker within seconds")
     return 0
 
 

@@ -8,6 +8,7 @@ import adapters.catalog  # noqa: F401  (registers every department's tables on t
 import adapters.store  # noqa: F401
 import auth.tables  # noqa: F401
 import casework.tables  # noqa: F401
+import registered.tables  # noqa: F401
 import webhooks.tables  # noqa: F401
 from adapters.base import metadata
 
