@@ -31,6 +31,7 @@ from auth.gate import SecuredGate
 from auth.limiter import MissLimit, SlidingWindow
 from auth.policy_store import PolicyCache
 from auth.server import TokenService, oauth_routes
+from registered.served import RegisteredOperations
 from webhooks.dispatcher import Dispatcher
 
 # The export's own pool: a stream holds its connection for as long as the client reads.
@@ -44,6 +45,7 @@ class State(TypedDict):
     policies: PolicyCache
     audit: AuditWriter
     threads: ExecutionThreads
+    registered: RegisteredOperations  # the registered operations this worker serves
 
 
 def create_app(settings: Settings | None = None, *, open_access: bool = False) -> Starlette:
@@ -78,6 +80,9 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
                 audit = await background.enter_async_context(AuditWriter(AuditLog(engine)))
                 await background.enter_async_context(sampling(engine, audit, live_sources))
                 threads = await background.enter_async_context(ExecutionThreads(settings.execution_threads))
+                # Each checked against the schema served: one that no longer validates is logged and not served.
+                registered = RegisteredOperations(engine, graphql_schema)
+                await threads.call(registered.check_all)
                 yield {
                     "engine": engine,
                     "export_engine": export_engine,
@@ -85,6 +90,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
                     "policies": PolicyCache(engine),
                     "audit": audit,
                     "threads": threads,
+                    "registered": registered,
                 }
         finally:
             engine.dispose()
@@ -114,7 +120,14 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     routes: list[BaseRoute] = [
         Route(
             "/graphql",
-            GraphQLEndpoint(graphql_schema, gate, bounds=bounds, in_flight=in_flight, misses=misses).handle,
+            GraphQLEndpoint(
+                graphql_schema,
+                gate,
+                bounds=bounds,
+                in_flight=in_flight,
+                misses=misses,
+                registered_only=settings.registered_operations_only,
+            ).handle,
             methods=["POST"],
         ),
         Route("/students/export", StudentExport(gate, in_flight=in_flight).handle, methods=["GET"]),

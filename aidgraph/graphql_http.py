@@ -18,11 +18,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import orjson
 import sqlalchemy as sa
 import strawberry
 from graphql import GraphQLError
@@ -33,20 +31,29 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from adapters.catalog import DEPARTMENTS
 from aidgraph.admission import (
-    BodyTooLarge,
     InFlight,
     cancelled_among,
     failure_among,
     overloaded,
-    read_body,
     statement_timed_out,
     store_failure,
     store_failure_response,
     timed_out,
-    too_large,
 )
 from aidgraph.execution import ExecutionThreads
 from aidgraph.mutation_http import change_unaudited, mutation_keys, settle_in_transaction, settled_extensions
+from aidgraph.operation_request import (
+    GRAPHQL_RESPONSE,
+    JSON,
+    NOT_REGISTERED,
+    Chosen,
+    answer_media_type,
+    bad_request,
+    choose,
+    json_response,
+    read_operation,
+    registered_only,
+)
 from aidgraph.settings import DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_REQUEST_TIMEOUT
 from auth.access import Access
 from auth.audit import AuditUnavailable
@@ -64,72 +71,6 @@ _DEPARTMENTS = list(DEPARTMENTS)
 log = logging.getLogger(__name__)
 
 
-JSON = "application/json"
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-
-
-def _json(payload: Mapping[str, Any], status: int = 200, media_type: str = JSON) -> Response:
-    return Response(orjson.dumps(payload), status_code=status, media_type=f"{media_type}; charset=utf-8")
-
-
-def answer_media_type(accept: str | None) -> str | None:
-    """The media type to answer in, by the request's `Accept`; None when it accepts none the hub gives.
-
-    No `Accept`, `*/*` and `application/*` get `application/json`, what clients older than the spec's
-    own media type expect. Ties in quality go to the first listed."""
-    if accept is None or not accept.strip():
-        return JSON
-    ranges: list[tuple[float, int, str]] = []
-    for position, item in enumerate(accept.split(",")):
-        media, *parameters = (part.strip().lower() for part in item.split(";"))
-        quality = 1.0
-        for parameter in parameters:
-            name, _, value = parameter.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if quality > 0:
-            ranges.append((-quality, position, media))
-    for _, _, media in sorted(ranges):
-        if media == GRAPHQL_RESPONSE:
-            return GRAPHQL_RESPONSE
-        if media in (JSON, "application/*", "*/*"):
-            return JSON
-    return None
-
-
-def bad_request(message: str, status: int = 400, code: str = "BAD_REQUEST") -> Response:
-    return _json({"errors": [{"message": message, "extensions": {"code": code}}]}, status)
-
-
-async def read_operation(
-    request: Request, *, max_bytes: int = DEFAULT_MAX_REQUEST_BYTES
-) -> tuple[str, dict[str, Any] | None, str | None] | Response:
-    """The query, variables and operation name of a request, or the response refusing it."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        return bad_request("send the GraphQL request as a JSON body (Content-Type: application/json)", 415)
-    try:
-        body = orjson.loads(await read_body(request, limit=max_bytes))
-    except BodyTooLarge as error:
-        return too_large(error)
-    except orjson.JSONDecodeError as error:
-        return bad_request(f"the body is not valid JSON: {error}")
-    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-        return bad_request('the JSON body needs a "query" string')
-    variables = body.get("variables")
-    if variables is not None and not isinstance(variables, dict):
-        return bad_request('"variables" must be a JSON object')
-    operation_name = body.get("operationName")
-    if operation_name is not None and not isinstance(operation_name, str):
-        return bad_request('"operationName" must be a string')
-    # The hub reads no extensions of a request, but one that is not a map is malformed (the spec's MAY).
-    if body.get("extensions") is not None and not isinstance(body["extensions"], dict):
-        return bad_request('"extensions" must be a JSON object')
-    return body["query"], variables, operation_name
-
-
 @dataclass(frozen=True)
 class Operation:
     query: str
@@ -138,6 +79,7 @@ class Operation:
     profile: DisclosureProfile | None = None  # from the request's one analysis of the document
     mutation: bool = False  # it changes the store: one transaction with its audit event (auth.gate)
     document_hash: str | None = None  # a mutation's, made before its transaction begins
+    document_id: str | None = None  # the registered operation it is (registered/); None: unregistered text
 
 
 class Gate(Protocol):
@@ -148,6 +90,10 @@ class Gate(Protocol):
 
         A caller without a valid token learns nothing else, and costs no more than the token's check.
         """
+        ...
+
+    def client_of(self, identified: Any) -> str | None:
+        """The client asking, whose registered operations it may send (None: only those of every client)."""
         ...
 
     async def admit(self, request: Request, identified: Any, operation: Operation | None) -> Access | Response:
@@ -179,6 +125,9 @@ class OpenGate:
     """
 
     async def identify(self, request: Request) -> object:
+        return None
+
+    def client_of(self, identified: Any) -> str | None:
         return None
 
     async def admit(self, request: Request, identified: Any, operation: Operation | None) -> Access:
@@ -214,9 +163,12 @@ class GraphQLEndpoint:
         bounds: RequestBounds | None = None,
         in_flight: InFlight | None = None,
         misses: MissLimit | None = None,
+        registered_only: bool = False,
     ) -> None:
         """`in_flight`: shared with the worker's other bounded endpoints (the export); `misses`: look-ups
-        that found nothing, per client (resolvers/lookups.py)."""
+        that found nothing, per client (resolvers/lookups.py); `registered_only`: every client may send
+        registered operations only (a client's own registration may ask that of it alone)."""
+        self._registered_only = registered_only
         self._schema = schema
         self._gate = gate
         self._misses = misses
@@ -252,16 +204,29 @@ class GraphQLEndpoint:
         identified = await self._gate.identify(request)
         if isinstance(identified, Response):
             return identified
-        parsed = await read_operation(request, max_bytes=self._bounds.max_request_bytes)
+        asked = await read_operation(request, max_bytes=self._bounds.max_request_bytes)
         threads: ExecutionThreads = request.state.threads
+        parsed: Chosen | Response
+        if isinstance(asked, Response):
+            parsed = asked
+        else:  # a registered operation's id becomes its text, for a client that may use it only
+            registered = getattr(request.state, "registered", None)
+            client_id, accept = self._gate.client_of(identified), request.headers.get("accept")
+            parsed = await threads.call(lambda: choose(asked, registered, client_id=client_id, accept=accept))
         operation: Operation | None = None
         analysis: Analysis | None = None
         if not isinstance(parsed, Response):
-            query, variables, operation_name = parsed
             # One analysis per (document, operation), cached: the fetch plans, limits and disclosure profile.
             with span("analyse"):
-                analysis = await threads.call(analyse, self._schema, query, operation_name)
-            operation = Operation(query, variables, operation_name, analysis.profile, mutation=analysis.mutation)
+                analysis = await threads.call(analyse, self._schema, parsed.query, parsed.operation_name)
+            operation = Operation(
+                parsed.query,
+                parsed.variables,
+                parsed.operation_name,
+                analysis.profile,
+                mutation=analysis.mutation,
+                document_id=parsed.document_id,
+            )
         access = await self._gate.admit(request, identified, operation)
         if isinstance(access, Response):
             return access
@@ -284,7 +249,14 @@ class GraphQLEndpoint:
             operation_name=operation.operation_name,
             operation=analysis.operation_name if walked else None,
             document_key=_document_key(request.state.engine),
+            document_id=operation.document_id,
         )
+        refused_text = registered_only(access.principal, hub_wide=self._registered_only)
+        if operation.document_id is None and refused_text is not None:
+            name = analysis.operation_name if walked else None
+            return await self._gate.refuse(
+                request, access, operation=name or "unregistered", code=NOT_REGISTERED, message=refused_text
+            )
         if analysis.unchosen:  # strawberry would run the first of several operations
             log_fields.outcome = "refused"
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
@@ -383,7 +355,7 @@ class GraphQLEndpoint:
         if extensions:
             payload["extensions"] = extensions
         request_error_status = 400 if media_type == GRAPHQL_RESPONSE else 200
-        return _json(payload, request_error_status if request_error else 200, media_type)
+        return json_response(payload, request_error_status if request_error else 200, media_type)
 
 
 def _operation_unknown(name: str | None, status: int, media_type: str) -> Response:
@@ -392,7 +364,7 @@ def _operation_unknown(name: str | None, status: int, media_type: str) -> Respon
         message = "the document does not hold exactly one operation: name the one to run in operationName"
     else:
         message = f'the document holds no operation named "{name}"'
-    return _json({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}, status, media_type)
+    return json_response({"errors": [{"message": message, "extensions": {"code": "BAD_REQUEST"}}]}, status, media_type)
 
 
 def _codes(presented: list[dict[str, Any]]) -> tuple[str, ...]:

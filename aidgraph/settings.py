@@ -105,6 +105,9 @@ class Settings:
     external_jwks_url: str | None = None
     external_audience: str | None = None
     development: bool = False
+    # Every client may send registered operations only (aidgraph operations add); a client's own
+    # registration may ask that of it alone (aidgraph clients restrict).
+    registered_operations_only: bool = False
     # Send queued webhook deliveries from the server process (several workers share the work safely).
     deliver_webhooks: bool = True
     # Let a policy draft's author approve it (a one-person test deployment); otherwise four eyes.
@@ -185,6 +188,7 @@ class Settings:
             external_jwks_url=values.get("AIDGRAPH_EXTERNAL_JWKS_URL") or None,
             external_audience=values.get("AIDGRAPH_EXTERNAL_AUDIENCE") or None,
             development=_boolean(values, "AIDGRAPH_DEVELOPMENT"),
+            registered_operations_only=_boolean(values, "AIDGRAPH_REGISTERED_OPERATIONS_ONLY"),
             deliver_webhooks=_boolean(values, "AIDGRAPH_WEBHOOKS", default=True),
             policy_single_person=_boolean(values, "AIDGRAPH_POLICY_SINGLE_PERSON"),
             metrics_networks=_words(values, "AIDGRAPH_METRICS_NETWORKS") or DEFAULT_METRICS_NETWORKS,
@@ -247,7 +251,7 @@ class Settings:
             f"pool_size={self.pool_size!r}, pool_timeout={self.pool_timeout!r}, "
             f"request_timeout={self.request_timeout!r}, "
             f"statement_timeout={self.statement_timeout!r}, execution_threads={self.execution_threads!r}, "
-            f"max_in_flight={self.max_in_flight!r})"
+            f"max_in_flight={self.max_in_flight!r}, registered_operations_only={self.registered_operations_only!r})"
         )
 
 

@@ -57,6 +57,7 @@ class Client:
     disabled: bool
     created_at: datetime
     rate_limit: int | None = None  # requests per minute (per worker); None: the hub's default, 0: unlimited
+    registered_only: bool = False  # it may send registered operations only (registered/)
     secret_rotated_at: datetime | None = None  # the secret's last rotation; None: never rotated
 
     def accepts_token_issued_at(self, issued_at: datetime) -> bool:
@@ -81,6 +82,7 @@ class Client:
             pseudonym_key=self.pseudonym_key,
             jti=jti,
             rate_limit=self.rate_limit,
+            registered_only=self.registered_only,
         )
 
     @classmethod
@@ -97,6 +99,7 @@ class Client:
             created_at=_aware(row["created_at"]),
             rate_limit=row.get("rate_limit"),
             secret_rotated_at=_aware(rotated_at) if rotated_at is not None else None,
+            registered_only=bool(row.get("registered_only", False)),
         )
 
 
@@ -179,6 +182,7 @@ def register_client(
     regions: Sequence[str],
     purposes: Sequence[str],
     rate_limit: int | None = None,
+    registered_only: bool = False,
     now: datetime | None = None,
 ) -> tuple[Client, str]:
     """Register a client; returns it with its secret, which exists nowhere else from then on."""
@@ -194,6 +198,7 @@ def register_client(
         "disabled": False,
         "created_at": (now or datetime.now(UTC)).astimezone(UTC),
         "rate_limit": check_rate_limit(rate_limit),
+        "registered_only": registered_only,
     }
     try:
         with engine.begin() as connection:
@@ -244,6 +249,16 @@ def set_rate_limit(
     _change_client(
         engine, client_id, {"rate_limit": limit}, by=by, audited_as=audited_as, operation="clients limit", what=what
     )
+
+
+def set_registered_only(engine: sa.Engine, client_id: str, registered_only: bool) -> None:
+    """Restrict the client to registered operations, or lift that; every worker within seconds."""
+    with engine.begin() as connection:
+        updated = connection.execute(
+            oauth_client.update().where(oauth_client.c.client_id == client_id).values(registered_only=registered_only)
+        ).rowcount
+    if not updated:
+        raise UnknownClient(f"no client {client_id!r} is registered")
 
 
 def verify_client(engine: sa.Engine, client_id: str, secret: str) -> Client | None:

@@ -135,6 +135,14 @@ def audit_unavailable() -> Response:
     return error_response(AUDIT_UNAVAILABLE_MESSAGE, "AUDIT_UNAVAILABLE", 503, retry_after=OUTAGE_RETRY_AFTER_SECONDS)
 
 
+def registered_detail(operation: Any | None) -> list[str]:
+    """The event's words for a registered operation: its id, beside the keyed hash of its text (kept as
+    for any text, so a registered operation's events and those of the same text sent in full are found
+    together). The id is public: it is what the operation's clients send."""
+    found = getattr(operation, "document_id", None)
+    return [f"registered operation {found}"] if found else []
+
+
 class Threads(Protocol):
     """Where the gate's store reads run (aidgraph.execution.ExecutionThreads)."""
 
@@ -180,6 +188,10 @@ class SecuredGate:
                 message = f"too many requests from client {principal.client_id}: retry in {retry_after_header(wait)} s"
                 return error_response(message, "RATE_LIMITED", 429, retry_after=wait)
         return identified
+
+    def client_of(self, identified: Any) -> str | None:
+        """The client whose registered operations (with those of every client) the request may send."""
+        return identified.principal.client_id if isinstance(identified, Identified) else None
 
     def _identify(self, request: Request) -> Identified:
         engine = request.state.engine
@@ -258,7 +270,7 @@ class SecuredGate:
         profile: DisclosureProfile = operation.profile
         disclosure = disclose(access, profile.fields)
         codes = sorted({str((error.extensions or {}).get("code", "ERROR")) for error in errors})
-        details = list(access.changes) + (["errors: " + ", ".join(codes)] if codes else [])
+        details = [*registered_detail(operation), *access.changes] + (["errors: " + ", ".join(codes)] if codes else [])
         event = audit_event(
             CHANGED if access.changes else "refused",
             caller=Caller.of(access),
@@ -283,7 +295,7 @@ class SecuredGate:
         errors: list[GraphQLError],
     ) -> AuditEvent:
         codes = sorted({str((error.extensions or {}).get("code", "ERROR")) for error in errors})
-        details = [("errors: " + ", ".join(codes))] if codes else []
+        details = registered_detail(operation) + ([("errors: " + ", ".join(codes))] if codes else [])
         if access.misses:  # look-ups that found nothing visible: their keys are subjects too, pseudonymised
             details.append(misses_detail(access.misses))
         found_nothing = bool(access.misses) and not access.subjects
@@ -311,7 +323,7 @@ class SecuredGate:
             actor=None,
             operation=profile.operation if profile is not None else None,
             document_hash=document_hash(request.state.engine, operation.query) if operation else None,
-            detail=detail,
+            detail="; ".join([*registered_detail(operation), detail]),
         )
         await self._append(request, event)
 

@@ -24,6 +24,7 @@ class Principal:
     pseudonym_key: bytes
     jti: str | None = None
     rate_limit: int | None = None  # requests per minute the client registered with; None: the hub's default
+    registered_only: bool = False  # it may send registered operations only (registered/)
 
     def covers(self, division_code: str) -> bool:
         """Whether a 6- or 12-digit division code lies inside one of the client's regions."""

@@ -38,7 +38,17 @@ class RequestLog:
     when a line is written: that costs nothing on the paths that log nothing.
     """
 
-    __slots__ = ("_document_key", "_operation", "_operation_name", "_query", "client", "codes", "outcome", "request_id")
+    __slots__ = (
+        "_document_id",
+        "_document_key",
+        "_operation",
+        "_operation_name",
+        "_query",
+        "client",
+        "codes",
+        "outcome",
+        "request_id",
+    )
 
     def __init__(
         self,
@@ -57,11 +67,20 @@ class RequestLog:
         self._operation_name = operation_name
         self._document_key = document_key
         self._operation: str | None = None
+        self._document_id: str | None = None
 
     def describe(
-        self, *, query: str, operation_name: str | None, operation: str | None, document_key: bytes | None
+        self,
+        *,
+        query: str,
+        operation_name: str | None,
+        operation: str | None,
+        document_key: bytes | None,
+        document_id: str | None = None,
     ) -> None:
-        """The document the request runs: `operation` is its operation's own name (None: it has none)."""
+        """The document the request runs: `operation` is its operation's own name (None: it has none),
+        `document_id` the registered operation's id (registered/) when it is one."""
+        self._document_id = document_id
         self._query = query
         self._operation_name = operation_name
         self._operation = operation[:_NAME_SHOWN] if operation is not None else None
@@ -82,6 +101,8 @@ class RequestLog:
             from auth.audit.event import document_digest
 
             fields["document"] = document_digest(self._document_key, self._query)
+        if self._document_id is not None:  # a registered operation's public id, as its clients send it
+            fields["document_id"] = self._document_id
         return fields
 
     def access_fields(self, *, method: str, path: str, status: int, seconds: float, outcome: str) -> dict[str, Any]:

@@ -29,6 +29,13 @@ oauth_client = sa.Table(
     sa.Column("created_at", _TIME, nullable=False),
     sa.Column("rate_limit", sa.Integer, nullable=True, comment=_RATE_LIMIT_COMMENT),
     sa.Column("secret_rotated_at", _TIME, nullable=True, comment=_ROTATED_COMMENT),
+    sa.Column(
+        "registered_only",
+        sa.Boolean,
+        nullable=False,
+        server_default=sa.false(),
+        comment="true: the client may send registered operations only (registered/)",
+    ),
 )
 
 hub_secret = sa.Table(

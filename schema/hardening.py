@@ -23,6 +23,7 @@ from graphql import (
     NoSchemaIntrospectionCustomRule,
     OperationDefinitionNode,
     ValidationRule,
+    specified_rules,
     validate,
 )
 from graphql.language import SKIP, VisitorAction
@@ -213,9 +214,24 @@ class ExecutorWithoutSuggestions(StrawberryGraphQLCoreExecutionContext):
         return super().build(*args, **{**kwargs, "hide_suggestions": True})
 
 
+def hub_rules(limits: Limits, *, development: bool) -> list[type[ASTValidationRule]]:
+    """The hub's rules beside graphql's own: the limits, and no introspection outside development."""
+    return [limits_rule(limits)] if development else [limits_rule(limits), NoSchemaIntrospectionCustomRule]
+
+
+def document_errors(
+    schema: GraphQLSchema, document: DocumentNode, *, limits: Limits, development: bool
+) -> list[GraphQLError]:
+    """What a request sending `document` would be refused for before execution: graphql's rules, the
+    hub's and strawberry's, as the request's own validation runs them (a registered operation is
+    checked with this when it is added and when a hub starts)."""
+    rules = (*specified_rules, *hub_rules(limits, development=development))
+    return _validate(schema, _SameDocument(document), rules, not development)
+
+
 def schema_extensions(limits: Limits, *, development: bool) -> list[Callable[[], SchemaExtension]]:
     """Parse, limits, introspection and validation, as extension factories (a fresh instance per request)."""
-    rules = [limits_rule(limits)] if development else [limits_rule(limits), NoSchemaIntrospectionCustomRule]
+    rules = hub_rules(limits, development=development)
     return [
         functools.partial(LimitedParserCache, limits=limits),
         functools.partial(AddValidationRules, rules),

@@ -1,4 +1,5 @@
-"""The `aidgraph` console command: demo data, ingest, rejected rows, schema, clients, keys, users, policy, audit, serve.
+"""The `aidgraph` console command: demo data, ingest, rejected rows, schema, clients, operations, keys, users, policy,
+audit, serve.
 
 Each command group is a module here that adds its parsers and handlers. A handler checks its
 arguments, calls a service of the hub (one a console would call too) and prints what it answers.
@@ -16,6 +17,7 @@ from aidgraph.cli import (
     comparison,
     demo,
     ingest,
+    operations,
     policy,
     schema,
     serve,
@@ -29,7 +31,7 @@ from aidgraph.db import create_engine
 from aidgraph.settings import Settings
 
 # In the order `aidgraph --help` lists them.
-GROUPS = (demo, ingest, schema, clients, users, students, comparison, warnings, webhooks, policy, audit, serve)
+GROUPS = (demo, ingest, schema, clients, operations, users, students, comparison, warnings, webhooks, policy, audit, serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

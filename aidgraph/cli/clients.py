@@ -18,6 +18,7 @@ from auth.clients import (
     register_client,
     rotate_secret,
     set_rate_limit,
+    set_registered_only,
 )
 from auth.server.keystore import rotate_ring
 
@@ -41,7 +42,19 @@ def register(commands: Commands) -> None:
         metavar="N",
         help="/graphql and export requests per minute, per worker (0: unlimited; default: AIDGRAPH_CLIENT_RATE_LIMIT)",
     )
+    add.add_argument(
+        "--registered-only",
+        action="store_true",
+        help="let the client send registered operations only (aidgraph operations add)",
+    )
     add.set_defaults(run=_clients_add)
+
+    restrict = actions.add_parser(
+        "restrict", help="restrict a client to registered operations, or let it send any operation again"
+    )
+    restrict.add_argument("client_id", metavar="CLIENT_ID")
+    restrict.add_argument("operations", choices=("registered-only", "any"), metavar="registered-only|any")
+    restrict.set_defaults(run=_clients_restrict)
 
     limit = actions.add_parser("limit", help="set a client's requests per minute, or give it the hub's default again")
     limit.add_argument("client_id", metavar="CLIENT_ID")
@@ -85,6 +98,7 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
             regions=args.regions,
             purposes=args.purposes,
             rate_limit=args.rate_limit,
+            registered_only=args.registered_only,
         )
     except ClientError as error:
         return fail("clients add", error)
@@ -93,6 +107,8 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
     print(f"  regions:  {', '.join(client.regions)}")
     print(f"  purposes: {', '.join(client.purposes)}")
     print(f"  rate limit: {_describe_limit(client.rate_limit)}")
+    if client.registered_only:
+        print("  operations: registered only")
     print(f"client secret: {secret}")
     print("Keep the secret now: the hub stores only a hash of it and will not show it again.")
     return 0
@@ -104,14 +120,15 @@ def _clients_list(_args: argparse.Namespace, context: CommandContext) -> int:
     used = last_used(engine, [client.client_id for client in clients])
     print(
         f"{'client':<28}{'department':<16}{'status':<10}{'regions':<16}{'roles':<28}{'purposes':<40}"
-        f"{'rate/min':<10}last used"
+        f"{'operations':<12}{'rate/min':<10}last used"
     )
     for client in clients:
         status = "disabled" if client.disabled else "enabled"
         rate = "default" if client.rate_limit is None else str(client.rate_limit or "unlimited")
         print(
             f"{client.client_id:<28}{client.department:<16}{status:<10}{','.join(client.regions):<16}"
-            f"{','.join(client.roles):<28}{','.join(client.purposes):<40}{rate:<10}{_when(used[client.client_id])}"
+            f"{','.join(client.roles):<28}{','.join(client.purposes):<40}"
+            f"{'registered' if client.registered_only else 'any':<12}{rate:<10}{_when(used[client.client_id])}"
         )
     print(f"{len(clients)} clients", file=sys.stderr)
     return 0
@@ -147,6 +164,17 @@ def _clients_limit(args: argparse.Namespace, context: CommandContext) -> int:
     except (ClientError, AuditUnavailable) as error:
         return fail("clients limit", error)
     print(f"client {args.client_id}: {_describe_limit(args.rate_limit)}, in every worker within seconds")
+    return 0
+
+
+def _clients_restrict(args: argparse.Namespace, context: CommandContext) -> int:
+    registered_only = args.operations == "registered-only"
+    try:
+        set_registered_only(context.store(), args.client_id, registered_only)
+    except ClientError as error:
+        return fail("clients restrict", error)
+    allowed = "registered operations only" if registered_only else "any operation its policy allows"
+    print(f"client {args.client_id}: {allowed}, in every worker within seconds")
     return 0
 
 

@@ -9,6 +9,7 @@ import adapters.store  # noqa: F401
 import auth.people.tables  # noqa: F401
 import auth.tables  # noqa: F401
 import casework.tables  # noqa: F401
+import registered.tables  # noqa: F401
 import webhooks.tables  # noqa: F401
 from adapters.base import metadata
 

@@ -10,6 +10,7 @@ import adapters.catalog  # noqa: F401  (registers every department's tables)
 import auth.people.tables  # noqa: F401  (and the console's people)
 import auth.tables  # noqa: F401  (and the access-control tables)
 import casework.tables  # noqa: F401  (and the casework tables)
+import registered.tables  # noqa: F401  (and the registered operations)
 import webhooks.tables  # noqa: F401  (and the webhook tables)
 from adapters.base import metadata
 
