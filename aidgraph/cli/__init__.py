@@ -31,7 +31,21 @@ from aidgraph.db import create_engine
 from aidgraph.settings import Settings
 
 # In the order `aidgraph --help` lists them.
-GROUPS = (demo, ingest, schema, clients, operations, users, students, comparison, warnings, webhooks, policy, audit, serve)
+GROUPS = (
+    demo,
+    ingest,
+    schema,
+    clients,
+    operations,
+    users,
+    students,
+    comparison,
+    warnings,
+    webhooks,
+    policy,
+    audit,
+    serve,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
