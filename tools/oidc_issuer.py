@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, unquote, urlencode
 import uvicorn
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
-from joserfc.jwk import RSAKey
+from joserfc.jwk import ECKey, KeyParameters, RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -69,12 +69,13 @@ class LocalIssuer:
     redirect_uri: str = DEFAULT_REDIRECT_URI
     client_secret: str | None = None
     user: str = "wang.li"
+    algorithm: str = "RS256"  # or ES256
     faults: set[Fault] = field(default_factory=set)
     url: str = ""
     # what the relying party did, for tests to look at
     requests: list[str] = field(default_factory=list)  # "GET /jwks", ...
     client_authentications: list[str] = field(default_factory=list)  # "client_secret_basic" or "none"
-    _key: RSAKey = field(init=False, repr=False)
+    _key: RSAKey | ECKey = field(init=False, repr=False)
     _grants: dict[str, _Grant] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -82,7 +83,7 @@ class LocalIssuer:
 
     def rotate_key(self) -> None:
         """Sign with a new key from now on, and publish only it."""
-        self._key = RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig"}, auto_kid=True)
+        self._key = _new_key(self.algorithm)
 
     @property
     def app(self) -> Starlette:
@@ -105,7 +106,7 @@ class LocalIssuer:
                 "jwks_uri": f"{self.url}/jwks",
                 "response_types_supported": ["code"],
                 "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": ["RS256"],
+                "id_token_signing_alg_values_supported": [self.algorithm],
                 "code_challenge_methods_supported": ["S256"],
                 "token_endpoint_auth_methods_supported": ["client_secret_basic", "none"],
             }
@@ -206,7 +207,7 @@ class LocalIssuer:
             claims["aud"] = [self.client_id, "another-client"]
         if Fault.EXPIRED in self.faults:
             claims["iat"], claims["exp"] = now - 2 * TOKEN_LIFETIME_SECONDS, now - TOKEN_LIFETIME_SECONDS
-        header = {"alg": "RS256", "kid": self._key.kid, "typ": "JWT"}
+        header = {"alg": self.algorithm, "kid": self._key.kid, "typ": "JWT"}
         if Fault.ALG_NONE in self.faults:
             return _unsigned({**header, "alg": "none"}, claims) + "."
         if Fault.HS256_WITH_PUBLIC_KEY in self.faults:
@@ -215,8 +216,15 @@ class LocalIssuer:
             return f"{signing_input}.{_b64(hmac.new(secret, signing_input.encode(), hashlib.sha256).digest())}"
         key = self._key
         if Fault.BAD_SIGNATURE in self.faults:
-            key = RSAKey.generate_key(2048, parameters={"alg": "RS256"})
-        return jwt.encode(header, claims, key, algorithms=["RS256"])
+            key = _new_key(self.algorithm)
+        return jwt.encode(header, claims, key, algorithms=[self.algorithm])
+
+
+def _new_key(algorithm: str) -> RSAKey | ECKey:
+    parameters: KeyParameters = {"alg": algorithm, "use": "sig"}
+    if algorithm == "ES256":
+        return ECKey.generate_key("P-256", parameters=parameters, auto_kid=True)
+    return RSAKey.generate_key(2048, parameters=parameters, auto_kid=True)
 
 
 def _error(code: str, description: str | None = None, status: int = 400) -> Response:

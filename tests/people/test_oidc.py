@@ -69,10 +69,14 @@ def to_the_issuer_and_back(provider: Provider, browser: httpx2.Client) -> tuple[
     return pending, {name: values[0] for name, values in parse_qs(urlsplit(location).query).items()}
 
 
+@pytest.mark.parametrize("algorithm", ["RS256", "ES256"])
 def test_a_person_signs_in_through_the_issuer_and_finish_names_them(
-    issuer: LocalIssuer, browser: httpx2.Client, provider_of: ProviderOf
+    issuer: LocalIssuer, browser: httpx2.Client, provider_of: ProviderOf, algorithm: str
 ) -> None:
-    # given a hub registered as a public client (PKCE alone) and a person the issuer signs in
+    # given a hub registered as a public client (PKCE alone), an issuer signing with the algorithm,
+    # and a person the issuer signs in
+    issuer.algorithm = algorithm
+    issuer.rotate_key()
     provider = provider_of(issuer)
     issuer.user = "chen.mei"
     # when they go to the issuer and come back with a code
@@ -286,3 +290,16 @@ def test_settings_refuse_what_cannot_be_used() -> None:
 def _pending() -> tuple[datetime, Pending]:
     made = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
     return made, Pending(state="s" * 43, nonce="n" * 43, code_verifier="v" * 64, created_at=made)
+
+
+def test_an_issuer_that_does_not_answer_is_an_oidc_error(issuer: LocalIssuer, provider_of: ProviderOf) -> None:
+    # given a provider whose issuer has stopped (nothing listens on its port any more)
+    provider = provider_of(issuer)
+    with serve_issuer(LocalIssuer()) as gone:
+        pass
+    stopped = provider_of(issuer, issuer=gone)
+    # when a sign-in begins, then it is an OidcError saying what could not be fetched
+    with pytest.raises(OidcError, match="discovery could not be fetched"):
+        begin(stopped)
+    # and the issuer that answers is not affected
+    assert begin(provider)[0].startswith(issuer.url)
