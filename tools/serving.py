@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -27,7 +28,11 @@ def loopback_socket() -> tuple[socket.socket, str]:
 
 @contextmanager
 def serving(
-    app: ASGIApp, *, listening: socket.socket | None = None, lifespan: str = "on", start_timeout: float = 60.0
+    app: ASGIApp,
+    *,
+    listening: socket.socket | None = None,
+    lifespan: Literal["auto", "on", "off"] = "on",
+    start_timeout: float = 60.0,
 ) -> Iterator[str]:
     """The app's base address while the block runs; the server is stopped (lifespan and all) after it."""
     if listening is None:
