@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from aidgraph.console.guard import SESSION_COOKIE, STAGE_PAGES, refusal, set_cookie
+from aidgraph.console.guard import SESSION_COOKIE, STAGE_PAGES, refusal, served_securely, set_cookie
 from aidgraph.console.pages import PREFIX, messages_of, render, with_security_headers
 from aidgraph.console.signin_pages import SignInPages
 from auth.hub_keys import hub_key
@@ -59,7 +59,7 @@ class SingleSignOnPages:
             path=f"{PREFIX}/sign-in/sso",
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=served_securely(request),
         )
         return with_security_headers(response)
 
