@@ -145,11 +145,15 @@ def test_serve_runs_a_real_secured_server_on_loopback(world_url: str, engine: sa
     server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         with httpx2.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
-            for _ in range(100):
+            # A process starting on a busy machine may take a while: wait for it, up to a minute.
+            deadline = time.monotonic() + 60
+            while True:
                 try:
                     http.get("/healthz")
                     break
                 except httpx2.TransportError:
+                    if time.monotonic() > deadline or server.poll() is not None:
+                        raise
                     time.sleep(0.1)
             # when a token is asked for and the household picture asked with it, over real HTTP
             anonymous = post(http, HOUSEHOLD_PICTURE, None, status=401, householdNumber=SMALL)

@@ -32,6 +32,7 @@ SESSION_COOKIE: Final = "aidgraph-session"
 PRESESSION_COOKIE: Final = "aidgraph-form"
 
 SIGNED_IN: Final = "signed-in"
+FORM_FIELDS: Final = 50  # no console form has more; a multipart upload (a file) is refused outright
 STAGE_PAGES: Final = {
     "change-password": "/password",
     "enrol-totp": "/second-factor/enrol",
@@ -121,7 +122,7 @@ def page(
                 return with_security_headers(go_to(request, STAGE_PAGES.get(visitor.stage, "/sign-in")))
             request.state.visitor = visitor
             if request.method == "POST":
-                form = await request.form()
+                form = await request.form(max_files=0, max_fields=FORM_FIELDS)
                 if not same_token(form.get("csrf"), visitor.csrf):
                     return with_security_headers(refusal(request, 403, "csrf_refused"))
                 visitor = Visitor(visitor.session, visitor.token, form)
@@ -188,5 +189,13 @@ def set_cookie(request: Request, response: Response, name: str, value: str, *, m
         path=PREFIX,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=served_securely(request),
     )
+
+
+def served_securely(request: Request) -> bool:
+    """Over https as the browser sees it: this request's scheme, or the hub's public https address (behind
+    a proxy that ends TLS without saying so, the request itself arrives as plain http)."""
+    console = getattr(request.state, "console", None)
+    issuer = str(getattr(console.settings, "token_issuer", "")) if console is not None else ""
+    return request.url.scheme == "https" or issuer.startswith("https://")

@@ -31,7 +31,7 @@ CONTENT_SECURITY_POLICY: Final = "; ".join(
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self'",
         "connect-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",
@@ -105,12 +105,16 @@ def render(
         **(context or {}),
     }
     compiled = _templates.get_template(template)
-    fragment = values.get("fragment") if request.headers.get("hx-request") == "true" else None
+    # A back button's history restore asks with HX-Request too, and needs the whole page.
+    partial = request.headers.get("hx-request") == "true" and "hx-history-restore-request" not in request.headers
+    fragment = values.get("fragment") if partial else None
     if fragment is not None and fragment in compiled.blocks:
         body = "".join(compiled.blocks[fragment](compiled.new_context(values)))
     else:
         body = compiled.render(values)
     response = HTMLResponse(body, status_code=status, headers=dict(headers or {}))
+    if request.url.scheme == "https":
+        response.headers["Strict-Transport-Security"] = "max-age=31536000"
     if request.query_params.get("lang") in ("zh", "en"):
         response.set_cookie(
             LANGUAGE_COOKIE,
@@ -119,7 +123,7 @@ def render(
             path=PREFIX,
             samesite="strict",
             httponly=True,
-            secure=request.url.scheme == "https",
+            secure=request.url.scheme == "https",  # a language choice is no secret
         )
     return response
 

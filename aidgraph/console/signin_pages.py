@@ -7,6 +7,9 @@ on, at the stage the person has reached, and only the page of that stage opens f
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import math
 from collections.abc import Callable
 from typing import Any, cast
@@ -16,6 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from aidgraph.console.guard import (
+    FORM_FIELDS,
     PRESESSION_COOKIE,
     SESSION_COOKIE,
     STAGE_PAGES,
@@ -30,9 +34,10 @@ from aidgraph.console.guard import (
 )
 from aidgraph.console.pages import PREFIX, messages_of, render, with_security_headers
 from aidgraph.settings import Settings
+from auth.hub_keys import hub_key
 from auth.limiter import FailureLockout
-from auth.people.sessions import cookie_value
-from auth.people.signin import Outcome, SignIn, Verdict
+from auth.people.sessions import COOKIE_KEY, cookie_value
+from auth.people.signin import FAILURE_DELAY_SECONDS, Outcome, SignIn, Verdict
 
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = 15 * 60.0
@@ -64,11 +69,19 @@ class SignInPages:
             lockout=self.lockout,
             audit=request.state.audit,
             idle_timeout=self._settings.console_idle_timeout,
+            failure_delay=0.0,  # waited for below, on the event loop
         )
 
-    async def _step(self, request: Request, step: Callable[[SignIn], Outcome]) -> Outcome:
+    async def step(self, request: Request, step: Callable[[SignIn], Outcome]) -> Outcome:
+        """One step of the sign-in, on an execution thread (it reads the store and hashes).
+
+        A refused step is answered after the sign-in's delay, waited for on the event loop: asleep on one of
+        the few execution threads, a flood of wrong passwords would hold up every /graphql request."""
         signin = self._signin(request)
-        return cast(Outcome, await request.state.threads.call(lambda: step(signin)))
+        outcome = cast(Outcome, await request.state.threads.call(lambda: step(signin)))
+        if outcome.verdict is not Verdict.PASSED:
+            await asyncio.sleep(FAILURE_DELAY_SECONDS)
+        return outcome
 
     # --- password ---------------------------------------------------------------------------------
 
@@ -85,13 +98,13 @@ class SignInPages:
         return with_security_headers(response)
 
     async def sign_in(self, request: Request) -> Response:
-        form = await request.form()
+        form = await request.form(max_files=0, max_fields=FORM_FIELDS)
         held = request.cookies.get(PRESESSION_COOKIE, "")
         if not held or not same_token(form.get("csrf"), held):
             return with_security_headers(refusal(request, 403, "csrf_refused"))
         name, password = str(form.get("name", "")), str(form.get("password", ""))
         address = _address(request)
-        outcome = await self._step(request, lambda signin: signin.password(name, password, address=address))
+        outcome = await self.step(request, lambda signin: signin.password(name, password, address=address))
         if outcome.verdict is not Verdict.PASSED:
             return await self.sign_in_form(request, error=_refused(request, outcome), status=_status(outcome))
         return with_security_headers(self.next_step(request, outcome))
@@ -127,7 +140,7 @@ class SignInPages:
                 error = messages_of(request)("signin.passwords_differ")
                 return render(request, "signin/password.html", {"error": error}, status=422)
             address = _address(request)
-            outcome = await self._step(request, lambda s: s.change_password(visitor.token, new, address=address))
+            outcome = await self.step(request, lambda s: s.change_password(visitor.token, new, address=address))
             if outcome.verdict is not Verdict.PASSED and outcome.stage == "change-password":
                 # The rule the new password broke, in the sign-in's words (auth/people/passwords.py).
                 return render(request, "signin/password.html", {"error": outcome.message}, status=422)
@@ -142,7 +155,7 @@ class SignInPages:
         if made is None:
             return go_to(request, "/sign-in")
         secret, uri, svg = made
-        context = {"secret": secret, "uri": uri, "svg": svg, "error": error}
+        context = {"secret": secret, "seal": _seal(request, visitor, secret), "svg": svg, "error": error}
         return render(request, "signin/enrol.html", context, status=status)
 
     @property
@@ -160,9 +173,12 @@ class SignInPages:
             assert visitor.form is not None
             # The secret comes back from the page that showed it: nothing is stored before a code proves it.
             secret = str(visitor.form.get("secret", ""))
+            if not hmac.compare_digest(_seal(request, visitor, secret), str(visitor.form.get("seal", ""))):
+                # Only the secret this session was shown may be enrolled: not one the browser made up.
+                secret = ""
             code = str(visitor.form.get("code", "")).strip()
             address = _address(request)
-            outcome = await self._step(request, lambda s: s.confirm_totp(visitor.token, secret, code, address=address))
+            outcome = await self.step(request, lambda s: s.confirm_totp(visitor.token, secret, code, address=address))
             if outcome.verdict is not Verdict.PASSED and outcome.stage == "enrol-totp":
                 error = messages_of(request)("signin.code_wrong")
                 return await self._enrol_page(request, visitor, error=error, status=422)
@@ -185,7 +201,7 @@ class SignInPages:
             assert visitor.form is not None
             code = str(visitor.form.get("code", "")).strip()
             address = _address(request)
-            outcome = await self._step(request, lambda s: s.totp(visitor.token, code, address=address))
+            outcome = await self.step(request, lambda s: s.totp(visitor.token, code, address=address))
             if outcome.verdict is Verdict.PASSED or outcome.token is None:
                 return self.next_step(request, outcome)
             error = _refused(request, outcome, wrong="signin.code_wrong")
@@ -199,13 +215,19 @@ class SignInPages:
         """Ends the session in the store at once, whatever stage it had reached; the cookie goes with it."""
         visitor = await visitor_of(request)
         if visitor is not None:
-            form = await request.form()
+            form = await request.form(max_files=0, max_fields=FORM_FIELDS)
             if not same_token(form.get("csrf"), visitor.csrf):
                 return with_security_headers(refusal(request, 403, "csrf_refused"))
             await request.state.threads.call(lambda: self._signin(request).sign_out(visitor.token))
         response = go_to(request, "/sign-in")
         response.delete_cookie(SESSION_COOKIE, path=PREFIX)
         return with_security_headers(response)
+
+
+def _seal(request: Request, visitor: Visitor, secret: str) -> str:
+    """The enrolment's secret bound to the session that was shown it (the store keeps nothing until confirmed)."""
+    key = hub_key(request.state.engine, COOKIE_KEY)
+    return hmac.new(key, f"enrol-totp|{visitor.session.token_hash}|{secret}".encode(), hashlib.sha256).hexdigest()
 
 
 def _refused(request: Request, outcome: Outcome, *, wrong: str = "signin.failed") -> str:

@@ -63,6 +63,7 @@ WRONG_CODE: Final = "the code is not right: enter the newest one your authentica
 ENDED: Final = "your sign-in has ended: sign in again"
 NOT_THIS_STEP: Final = "this is not the step of your sign-in you are at"
 START_ENROLMENT_AGAIN: Final = "the enrolment was not started here: start it again"
+ENROL_WITH_PASSWORD: Final = "sign in with your password first, to enrol your second factor"
 ENROLLED_MEANWHILE: Final = "a second factor was enrolled meanwhile: sign in again with it"
 
 
@@ -235,9 +236,39 @@ class SignIn:
                 token=token,
                 stage=TOTP,
             )
-        self._signed_in(user, address, how="password and second factor")
         self._lockout.succeeded(*keys)
+        if found is not None and found[0].must_change_password:
+            return self._advance(token, CHANGE_PASSWORD)  # the code given: now their own password
+        self._signed_in(user, address, how="password and second factor")
         return self._advance(token, SIGNED_IN)
+
+    def single_sign_on(self, name: str, *, address: str | None) -> Outcome:
+        """The deployment's issuer vouched for `name` (auth/people/oidc.py): a session at the step after the
+        password. What the person may do still comes from the hub's own table, and those who need a second
+        factor still give the hub's own code. Someone the hub does not know, or has disabled, is refused with
+        the words of a wrong password, and counted like one."""
+        keys = _keys(name, address)
+        found = self._person(name)
+        claimed = name if found is not None else None
+        wait = self._lockout.locked(*keys)
+        if wait is not None:
+            return self._locked(wait, claimed=claimed, address=address)
+        if found is None or found[0].disabled:
+            reason = "single sign-on of an unknown name" if found is None else "single sign-on of a disabled person"
+            return self._failed(keys, claimed=claimed, address=address, reason=reason, message=WRONG_NAME_OR_PASSWORD)
+        user, secrets = found
+        enrolled = secrets.totp_secret is not None
+        if user.needs_second_factor and not enrolled:
+            # Enrolling binds an authenticator to the account: only the password's owner may do that, never
+            # whoever the issuer's name claim happens to match.
+            reason = "single sign-on before a second factor was enrolled"
+            return self._failed(keys, claimed=claimed, address=address, reason=reason, message=ENROL_WITH_PASSWORD)
+        stage: Stage = TOTP if enrolled else SIGNED_IN
+        if stage == SIGNED_IN:
+            self._signed_in(user, address, how="single sign-on")
+            self._lockout.succeeded(*keys)
+        token = open_session(self._engine, user.name, stage, now=self._now())
+        return Outcome(Verdict.PASSED, _NEXT[stage], token=token, stage=stage)
 
     def sign_out(self, token: str) -> None:
         """End the session at once (audited when it named a person)."""
@@ -351,17 +382,27 @@ _NEXT: Final[dict[Stage, str]] = {
 
 
 def _keys(name: str, address: str | None) -> tuple[str, ...]:
-    keys = [_NAME_KEY + name[: MAX_NAME_LENGTH + 1]]
+    """What failures are counted against: the name as tried from this address, and the address.
+
+    Not the name alone: then anyone anywhere could keep a named person (the only approver) locked out by
+    failing five times every quarter of an hour. A guesser is stopped at their address; one spraying
+    from many addresses is slowed by the delay and seen on the trail, failures counted per name."""
+    keys = [_NAME_KEY + name[: MAX_NAME_LENGTH + 1] + (f"@{address}" if address is not None else "")]
     if address is not None:
         keys.append(_ADDRESS_KEY + address)
     return tuple(keys)
 
 
 def _stage_after_password(user: User, *, enrolled: bool, changed: bool = False) -> Stage:
-    if user.must_change_password and not changed:
-        return CHANGE_PASSWORD
+    """The step after the password. An enrolled second factor comes first, before a new password is set:
+    someone who learnt a reset one-time password must not be able to take the account with it alone.
+    After a new password (`changed`), an enrolled person has given their code already."""
+    if changed:
+        return ENROL_TOTP if user.needs_second_factor and not enrolled else SIGNED_IN
     if enrolled:
         return TOTP
+    if user.must_change_password:
+        return CHANGE_PASSWORD
     if user.needs_second_factor:
         return ENROL_TOTP
     return SIGNED_IN

@@ -37,7 +37,8 @@ CONSOLE_CALLER: Final = Caller(client_id=CONSOLE)
 USER_ADDED: Final = "console-user-added"
 USER_DISABLED: Final = "console-user-disabled"
 USER_RESET: Final = "console-user-reset"
-MAX_NAME_LENGTH: Final = 100
+MAX_NAME_LENGTH: Final = 100  # what the column holds
+NEW_NAME_LENGTH: Final = 92  # what a new name may use (check_name)
 
 
 class UserError(ValueError):
@@ -91,9 +92,12 @@ def utc(at: datetime) -> datetime:
 
 
 def check_name(name: str) -> str:
-    """1-100 printable characters (a Chinese name is fine), no space at either end."""
-    if not 1 <= len(name) <= MAX_NAME_LENGTH or not name.isprintable():
-        raise UserError(f"name {name!r}: use 1-{MAX_NAME_LENGTH} printable characters")
+    """1-92 printable characters (a Chinese name is fine), no '/', no space at either end.
+
+    At most 92 and no '/', because a change's history names `console/<name>` in 100 characters, and a
+    name is a part of the console's addresses (`/admin/users/<name>/...`)."""
+    if not 1 <= len(name) <= NEW_NAME_LENGTH or not name.isprintable() or "/" in name:
+        raise UserError(f"name {name!r}: use 1-{NEW_NAME_LENGTH} printable characters, without '/'")
     if name.strip() != name:
         raise UserError(f"name {name!r}: no spaces at the start or the end")
     return name

@@ -15,6 +15,7 @@ __all__ = ["NEW_PASSWORD", "Person", "add_person", "csrf_of", "sign_in"]
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _SECRET = re.compile(r'id="totp-secret">([A-Z2-7]+)<')
+_SEAL = re.compile(r'name="seal" value="([0-9a-f]+)"')
 
 
 def csrf_of(page: httpx2.Response) -> str:
@@ -42,7 +43,10 @@ def sign_in(http: TestClient, person: Person) -> httpx2.Response:
             found = _SECRET.search(page.text)
             assert found is not None
             person.totp_secret = found.group(1)
-            data = {"code": pyotp.TOTP(person.totp_secret).now(), "secret": person.totp_secret, "csrf": csrf}
+            seal = _SEAL.search(page.text)
+            assert seal is not None
+            code = pyotp.TOTP(person.totp_secret).now()
+            data = {"code": code, "secret": person.totp_secret, "seal": seal.group(1), "csrf": csrf}
         elif step == "/admin/second-factor":
             assert person.totp_secret is not None
             data = {"code": person.next_code(), "csrf": csrf}

@@ -157,3 +157,23 @@ def test_a_forged_session_cookie_is_not_a_session(hub: Hub) -> None:
     hub.http.cookies.set("aidgraph-session", f"{token}.{'A' * len(signature)}", path="/admin")
     # then the console sends them to sign in
     assert hub.http.get("/admin/", follow_redirects=False).headers["location"] == "/admin/sign-in"
+
+
+def test_an_enrolment_takes_only_the_secret_this_session_was_shown(hub: Hub) -> None:
+    # given a new administrator at the enrolment step
+    person = add_person(hub.engine, "lu.admin", ["user-admin"])
+    first = _post_sign_in(hub.http, person.name, person.password)
+    assert first.headers["location"] == "/admin/password"
+    page = hub.http.get("/admin/password")
+    hub.http.post("/admin/password", data={"password": NEW_PASSWORD, "again": NEW_PASSWORD, "csrf": csrf_of(page)})
+    enrol = hub.http.get("/admin/second-factor/enrol")
+    # when the browser sends back a secret of its own making, with a right code of it and the page's seal
+    made_up = "A" * 32
+    seal = re.search(r'name="seal" value="([0-9a-f]+)"', enrol.text).group(1)  # type: ignore[union-attr]
+    answer = hub.http.post(
+        "/admin/second-factor/enrol",
+        data={"secret": made_up, "seal": seal, "code": pyotp.TOTP(made_up).now(), "csrf": csrf_of(enrol)},
+    )
+    # then it is refused, and the console stays closed
+    assert answer.status_code == 422
+    assert hub.http.get("/admin/", follow_redirects=False).headers["location"] == "/admin/second-factor/enrol"

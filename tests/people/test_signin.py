@@ -230,26 +230,28 @@ def test_a_wrong_name_a_wrong_password_and_a_disabled_person_get_the_same_answer
         assert connection.execute(sa.select(sa.func.count()).select_from(console_session)).scalar_one() == 0
 
 
-def test_after_too_many_failures_a_name_is_locked_out_without_its_password_being_checked_then_let_in(
+def test_after_too_many_failures_a_name_is_locked_out_there_without_its_password_being_checked_then_let_in(
     console: Console, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # given a caseworker who signed in once
     one_time = add_user(console.engine, "wang-fang", ["civil-affairs"], ["350583"], by="admin")
     signed_in_once(console, "wang-fang", one_time)
-    # when someone tries three wrong passwords for her name, from three addresses
+    # when someone tries three wrong passwords for her name from one address
     for number in range(LIMIT):
-        outcome = console.sign_in.password("wang-fang", f"guess {number}", address=f"198.51.100.{number}")
+        outcome = console.sign_in.password("wang-fang", f"guess {number}", address="198.51.100.4")
         assert outcome.verdict is Verdict.REFUSED
-    # then even her right password is refused as locked, for a minute, and is not checked
+    # then even her right password is refused there as locked, for a minute, and is not checked
     checked: list[str] = []
     monkeypatch.setattr(signin_module, "check_password", lambda *args: checked.append("checked") or True)
-    locked = console.sign_in.password("wang-fang", NEW_PASSWORD, address="192.0.2.1")
+    locked = console.sign_in.password("wang-fang", NEW_PASSWORD, address="198.51.100.4")
     assert (locked.verdict, locked.token) == (Verdict.LOCKED, None) and checked == []
     assert locked.retry_after == pytest.approx(60) and "try again in 60 s" in locked.message
     monkeypatch.undo()
-    # and once the minute is over, her password lets her in again
-    console.clock.advance(61)
+    # and from her own desk she is not locked out: nobody elsewhere can keep her out by failing for her name
     assert console.sign_in.password("wang-fang", NEW_PASSWORD, address="192.0.2.1").signed_in
+    # and once the minute is over, her password lets her in there again
+    console.clock.advance(61)
+    assert console.sign_in.password("wang-fang", NEW_PASSWORD, address="198.51.100.4").signed_in
 
 
 def test_an_address_that_fails_too_often_is_locked_out_whatever_name_it_gives(console: Console) -> None:
@@ -279,9 +281,9 @@ def test_wrong_codes_count_toward_the_lockout_and_giving_the_password_again_does
     second = console.sign_in.password("admin-li", NEW_PASSWORD, address=ADDRESS)
     assert second.token is not None and second.stage == "totp"
     assert console.sign_in.totp(second.token, "000000", address=ADDRESS).verdict is Verdict.REFUSED
-    # then the name is locked out: even the right code is refused, unchecked
+    # then the name is locked out there: even the right code is refused, unchecked, and so is her password
     assert console.sign_in.totp(second.token, console.code(secret), address=ADDRESS).verdict is Verdict.LOCKED
-    assert console.sign_in.password("admin-li", NEW_PASSWORD, address="192.0.2.1").verdict is Verdict.LOCKED
+    assert console.sign_in.password("admin-li", NEW_PASSWORD, address=ADDRESS).verdict is Verdict.LOCKED
 
 
 # --- the trail ---
@@ -295,8 +297,9 @@ def test_failures_are_counted_per_name_address_and_minute_and_each_lockout_is_an
         console.sign_in.password("wang-fang", f"guess {number}", address=ADDRESS)
     console.sign_in.password("hunter2-typed-as-a-name", "x", address="198.51.100.1")
     console.sign_in.password("wang fang", "x", address="198.51.100.1")
-    # and her locked name is tried once more
-    console.sign_in.password("wang-fang", "guess 4", address="198.51.100.2")
+    # and her locked name is tried once more from there, and once from elsewhere (where it is not locked)
+    console.sign_in.password("wang-fang", "guess 4", address=ADDRESS)
+    console.sign_in.password("wang-fang", "guess 5", address="198.51.100.2")
     # then nothing is written per attempt: only the lockout of her name, and of the address
     assert outcomes(console.engine) == ["console-user-added", "console-lockout", "console-lockout"]
     assert [event["detail"] for event in stored_events(console.engine)[1:]] == [
@@ -307,9 +310,9 @@ def test_failures_are_counted_per_name_address_and_minute_and_each_lockout_is_an
     assert console.write_counts() == 3
     failed = [event for event in stored_events(console.engine) if event["outcome"] == "console-sign-in-failed"]
     assert sorted(event["detail"] for event in failed) == [
-        "1 failed sign-in: locked out (1); name wang-fang; from 198.51.100.2",
+        "1 failed sign-in: wrong password (1); name wang-fang; from 198.51.100.2",
         "2 failed sign-ins: unknown name (2); from 198.51.100.1",
-        f"3 failed sign-ins: wrong password (3); name wang-fang; from {ADDRESS}",
+        f"4 failed sign-ins: wrong password (3), locked out (1); name wang-fang; from {ADDRESS}",
     ]
     assert {(event["client_id"], event["actor"]) for event in failed} == {("console", None)}
     # and a name that is not registered (maybe a password typed in the wrong field) is nowhere on the trail
@@ -343,3 +346,42 @@ def test_no_sign_in_without_its_event(console: Console, monkeypatch: pytest.Monk
         assert connection.execute(sa.select(sa.func.count()).select_from(console_session)).scalar_one() == (
             sessions_before
         )
+
+
+# --- what an attacker holding one part gets ---
+
+
+def test_a_reset_password_is_replaced_only_after_the_second_factor(console: Console) -> None:
+    # given an administrator with a second factor whose password was reset (a new one-time password)
+    one_time = add_user(console.engine, "admin-zhou", ["user-admin"], [], by="setup")
+    secret = enrolled(console, "admin-zhou", one_time)
+    from auth.people.users import reset_user
+
+    reset = reset_user(console.engine, "admin-zhou", by="admin-li", password=True, second_factor=False)
+    assert reset is not None
+    console.clock.advance(30)
+    # when someone who learnt the one-time password gives it
+    first = console.sign_in.password("admin-zhou", reset, address=ADDRESS)
+    # then the next step is the code, not a new password: the password alone changes nothing
+    assert first.stage == "totp" and first.token is not None
+    assert (
+        console.sign_in.change_password(first.token, "taken over at last!", address=ADDRESS).verdict is Verdict.REFUSED
+    )
+    # and with the code, the owner then chooses their own password, and is signed in
+    coded = console.sign_in.totp(first.token, console.code(secret), address=ADDRESS)
+    assert coded.stage == "change-password" and coded.token is not None
+    assert console.sign_in.change_password(coded.token, NEW_PASSWORD + " again", address=ADDRESS).signed_in
+
+
+def test_single_sign_on_never_enrols_a_second_factor(console: Console) -> None:
+    # given a new approver, who has no second factor yet, and a caseworker
+    add_user(console.engine, "approver-he", ["policy-approver"], [], by="setup")
+    add_user(console.engine, "caseworker-lu", ["civil-affairs"], ["350583"], by="setup")
+    # when the issuer names each of them
+    approver = console.sign_in.single_sign_on("approver-he", address=ADDRESS)
+    caseworker = console.sign_in.single_sign_on("caseworker-lu", address=ADDRESS)
+    # then the approver must sign in with the password to enrol; the caseworker is signed in
+    assert approver.verdict is Verdict.REFUSED and approver.token is None
+    assert caseworker.signed_in
+    # and a name the hub does not know is refused like a wrong password
+    assert console.sign_in.single_sign_on("nobody-here", address=ADDRESS).verdict is Verdict.REFUSED

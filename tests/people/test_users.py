@@ -95,9 +95,9 @@ def test_a_change_from_the_command_line_names_no_client(engine: sa.Engine) -> No
 @pytest.mark.parametrize(
     ("name", "says"),
     [
-        ("", "1-100 printable"),
-        ("x" * 101, "1-100 printable"),
-        ("wang\nfang", "1-100 printable"),
+        ("", "1-92 printable"),
+        ("x" * 101, "1-92 printable"),
+        ("wang\nfang", "1-92 printable"),
         (" wang", "no spaces at the start or the end"),
         ("wang ", "no spaces at the start or the end"),
     ],
@@ -188,3 +188,10 @@ def test_a_reset_of_nothing_or_of_nobody_is_refused(engine: sa.Engine) -> None:
     with pytest.raises(UnknownUser, match="'li-lei' is not a person of the console"):
         disable_user(engine, "li-lei", by="admin")
     assert len(stored_events(engine)) == 1  # only the add
+
+
+def test_a_name_with_a_slash_or_too_long_for_the_history_is_refused(engine: sa.Engine) -> None:
+    # a name is part of the console's addresses and of a change's history (`console/<name>` in 100 characters)
+    for name in ("x/../bob", "x" * 93):
+        with pytest.raises(UserError, match="without '/'"):
+            add_user(engine, name, ["civil-affairs"], ["350583"], by="admin")
