@@ -232,6 +232,21 @@ def test_a_client_bound_id_is_answered_to_others_exactly_as_an_unknown_one(hub: 
     assert apq.json() == hub.ask(other, {"extensions": _apq(NEVER_REGISTERED)}).json()
 
 
+def test_another_clients_mutation_id_is_unknown_before_anything_else_is_asked_of_it(hub: Registry) -> None:
+    # given a mutation registered for one client only (a mutation needs X-Actor: a refusal that would tell)
+    own = hub.client("casework-own", roles=[ROLE], purposes=["case-management"])
+    mutation = 'mutation CloseOwn($id: ID!, $v: Int!) { updateAlert(id: $id, status: "CLOSED", version: $v) { id } }'
+    document_id = _register(hub, mutation, client_id=own)
+    variables = {"id": "1", "v": 1}
+    # when another client sends its id without X-Actor, then it is unknown, not a mutation lacking its actor
+    other = hub.as_role(ROLE, "case-management")
+    theirs = hub.ask(other, {"documentId": document_id, "variables": variables})
+    assert _code(theirs) == "PERSISTED_DOCUMENT_NOT_FOUND"
+    # while to its own client it is the mutation, which needs its actor
+    mine = hub.ask(hub.token(own), {"documentId": document_id, "variables": variables})
+    assert (mine.status_code, _code(mine)) == (400, "ACTOR_REQUIRED")
+
+
 def test_a_removed_operation_is_refused_once_the_worker_has_caught_up(hub: Registry) -> None:
     # given a registered operation that is served
     document_id = _register(hub, ADDRESS.replace("HouseholdAddress", "SoonRemoved"))
