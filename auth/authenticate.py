@@ -32,7 +32,8 @@ from auth.server.routes import EngineSource, engine_from_state
 from auth.server.signing import CLOCK_SKEW_SECONDS, validate_access_token
 from auth.tokens import Claims, InvalidToken, TokenValidator
 
-# A disabled client is refused by every worker within this many seconds.
+# A disabled client, and the tokens issued before its secret was rotated, are refused by every worker
+# within this many seconds.
 CLIENT_CACHE_SECONDS = 5.0
 # A revoked token is refused by every worker within this many seconds (each reads the denylist again).
 REVOCATION_REFRESH_SECONDS = 1.0
@@ -207,6 +208,8 @@ class Authenticator:
             raise Unauthenticated("unknown client")
         if client.disabled:
             raise Unauthenticated("client disabled")
+        if not client.accepts_token_issued_at(claims.issued_at):
+            raise Unauthenticated("issued before the client's secret was rotated")
         return client.principal(token_purposes=token_purposes(claims.scope), jti=claims.jti)
 
     def _remember(self, token: str, claims: Claims) -> None:
@@ -249,7 +252,8 @@ class Authenticator:
         return validator(remote.fresh).validate(token)
 
     def _client(self, engine: sa.Engine, client_id: str) -> Client | None:
-        """The client's record, read again after a few seconds so that disabling it takes effect."""
+        """The client's record, read again after a few seconds so that disabling it, or rotating its secret,
+        takes effect."""
         cached = self._clients.get(client_id)
         if cached is not None and self._clock() - cached[0] < CLIENT_CACHE_SECONDS:
             return cached[1]

@@ -1,4 +1,5 @@
-"""Registered client systems: registration with a one-time secret, scrypt storage, verification, disabling.
+"""Registered client systems: registration with a one-time secret, scrypt storage, verification, disabling,
+a secret's rotation (audited) and each client's last use (read from the audit trail).
 
 The secret's hash is auth/secret_hashing.py's (`hash_secret` and `check_secret` are importable from here too).
 """
@@ -14,8 +15,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from auth.audit import AuditLog, Caller, audit_event
+from auth.audit.writer import lock_chain
+from auth.hub_keys import AUDIT_KEY, hub_key
 from auth.principal import Principal
 from auth.secret_hashing import check_secret, dummy_hash, hash_secret
+from auth.tables import audit_event as audit_event_table
 from auth.tables import oauth_client
 from resolvers.rules.regions import Region
 
@@ -52,6 +57,17 @@ class Client:
     disabled: bool
     created_at: datetime
     rate_limit: int | None = None  # requests per minute (per worker); None: the hub's default, 0: unlimited
+    secret_rotated_at: datetime | None = None  # the secret's last rotation; None: never rotated
+
+    def accepts_token_issued_at(self, issued_at: datetime) -> bool:
+        """False for a token issued before the client's secret was last rotated (`rotate_secret`).
+
+        To the second, as a token's `iat` is: a token issued in the very second of a rotation, before it,
+        is still accepted, so that one issued in that second with the new secret is never refused.
+        """
+        if self.secret_rotated_at is None:
+            return True
+        return issued_at >= self.secret_rotated_at.replace(microsecond=0)
 
     def principal(self, *, token_purposes: Iterable[str], jti: str | None = None) -> Principal:
         """The client as one request sees it, with the purposes its token (or the operator) declares."""
@@ -69,9 +85,7 @@ class Client:
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> Client:
-        created_at = row["created_at"]
-        if created_at.tzinfo is None:  # SQLite hands back what was stored, UTC without a zone
-            created_at = created_at.replace(tzinfo=UTC)
+        rotated_at = row.get("secret_rotated_at")
         return cls(
             client_id=row["client_id"],
             department=row["department"],
@@ -80,9 +94,15 @@ class Client:
             purposes=tuple(row["purposes"]),
             pseudonym_key=bytes.fromhex(row["pseudonym_key"]),
             disabled=bool(row["disabled"]),
-            created_at=created_at,
+            created_at=_aware(row["created_at"]),
             rate_limit=row.get("rate_limit"),
+            secret_rotated_at=_aware(rotated_at) if rotated_at is not None else None,
         )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back what was stored, UTC without a zone
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 # --- validation ---
@@ -236,3 +256,87 @@ def verify_client(engine: sa.Engine, client_id: str, secret: str) -> Client | No
     if not matches or row["disabled"]:
         return None
     return Client.from_row(row)
+
+
+# --- changes made by a person, audited ---
+
+CLIENT_CHANGED = "client-changed"
+"""The outcome of the audit event of a change to a registered client (a secret rotated)."""
+
+
+def rotate_secret(
+    engine: sa.Engine, client_id: str, *, by: str, audited_as: str | None = None, now: datetime | None = None
+) -> str:
+    """Give the client a new secret and return it: shown once, as at registration; only its hash is kept.
+
+    The old secret is refused from the moment this returns (the token endpoint checks the stored hash).
+    Tokens issued before the rotation are refused too, as a disabled client's are: by every worker
+    within seconds (`Client.accepts_token_issued_at`, once the worker reads the client's record again).
+    A rotation answers a secret that may have leaked, and a token got with it is as much at risk.
+    A disabled client stays disabled.
+
+    `by` is the person rotating it, named on the audit event (outcome `client-changed`), which is
+    written in the change's own transaction: no rotation goes unrecorded. `audited_as` is the client
+    id the event names: None for the command line (the hub's own change), `console` for the console.
+    Raises UnknownClient, ClientError for an empty `by`, and AuditUnavailable when the event cannot be
+    written (then nothing changed).
+    """
+    actor = _person(by)
+    secret = secrets.token_urlsafe(32)
+    secret_hash = hash_secret(secret)  # scrypt before the chain's lock, which every audited request waits on
+    at = (now or datetime.now(UTC)).astimezone(UTC)
+    event = audit_event(
+        CLIENT_CHANGED,
+        caller=Caller(client_id=audited_as),
+        actor=actor,
+        operation="clients rotate",
+        document_hash=None,  # nothing was asked: the detail names the client
+        detail=f"client {client_id}: secret rotated by {actor}; tokens issued before it refused",
+        at=at,
+    )
+    log = AuditLog(engine)
+    hub_key(engine, AUDIT_KEY)  # read before the lock: on SQLite making it would wait on our own write lock
+    with engine.begin() as connection:
+        lock_chain(connection)
+        updated = connection.execute(
+            oauth_client.update()
+            .where(oauth_client.c.client_id == client_id)
+            .values(secret_hash=secret_hash, secret_rotated_at=at)
+        ).rowcount
+        if not updated:
+            raise UnknownClient(f"no client {client_id!r} is registered")  # rolls back: nothing is written
+        log.append_within(connection, [event])
+    return secret
+
+
+def last_used(engine: sa.Engine, client_ids: Iterable[str]) -> dict[str, datetime | None]:
+    """Each registered client's last use: the time of its newest event on the audit trail (None: never used,
+    or not a registered client).
+
+    One statement; for each client it reads one entry of the index on (client_id, seq), newest seq
+    first, however long the trail. The newest event by seq is the last one written, which is the last
+    request (an event is written before its answer leaves the hub).
+    """
+    wanted = list(dict.fromkeys(client_ids))
+    if not wanted:
+        return {}
+    newest = (
+        sa.select(audit_event_table.c.at)
+        .where(audit_event_table.c.client_id == oauth_client.c.client_id)
+        .order_by(audit_event_table.c.seq.desc())
+        .limit(1)
+        .correlate(oauth_client)
+        .scalar_subquery()
+    )
+    query = sa.select(oauth_client.c.client_id, newest.label("last_used"))
+    query = query.where(oauth_client.c.client_id.in_(wanted))
+    with engine.connect() as connection:
+        found = {row.client_id: row.last_used for row in connection.execute(query)}
+    return {client_id: _aware(found[client_id]) if found.get(client_id) else None for client_id in wanted}
+
+
+def _person(by: str) -> str:
+    name = by.strip() if isinstance(by, str) else ""
+    if not name or len(name) > 100 or not name.isprintable():
+        raise ClientError("name the person making the change (--by): 1-100 printable characters")
+    return name

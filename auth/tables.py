@@ -11,6 +11,7 @@ from adapters.base import metadata
 
 _TIME = sa.DateTime(timezone=True)
 _RATE_LIMIT_COMMENT = "requests per minute (per worker); null: the hub's default, 0: unlimited"
+_ROTATED_COMMENT = "when the secret was last replaced; tokens issued before it are refused"
 
 oauth_client = sa.Table(
     "oauth_client",
@@ -25,6 +26,7 @@ oauth_client = sa.Table(
     sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", _TIME, nullable=False),
     sa.Column("rate_limit", sa.Integer, nullable=True, comment=_RATE_LIMIT_COMMENT),
+    sa.Column("secret_rotated_at", _TIME, nullable=True, comment=_ROTATED_COMMENT),
 )
 
 hub_secret = sa.Table(
@@ -75,6 +77,8 @@ audit_event = sa.Table(
     sa.Column("policy_version", sa.Integer, nullable=True),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # A client's newest event (its last use) and a search by client, without reading the whole trail.
+    sa.Index("ix_audit_event_client_id_seq", "client_id", "seq"),
 )
 
 audit_subject = sa.Table(

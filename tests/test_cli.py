@@ -92,7 +92,7 @@ def test_clients_are_added_listed_and_disabled_from_the_command_line(store_url: 
         row = next(line for line in listed.stdout.splitlines() if line.startswith("civil-affairs-nanan"))
         assert row.split() == [
             "civil-affairs-nanan", "civil_affairs", "enabled", "350583", "civil-affairs,auditor",
-            "assistance-review,comparison", "default",
+            "assistance-review,comparison", "default", "never",
         ]  # fmt: skip
         assert secret not in listed.stdout
         # and `disable` turns it off

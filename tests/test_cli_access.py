@@ -378,7 +378,7 @@ def test_a_client_rate_limit_is_set_on_adding_changed_and_given_back_to_the_defa
     # and the listing shows it
     aidgraph("clients", "limit", "housing-nanan", "30")
     listed = aidgraph("clients", "list")[1].splitlines()
-    assert listed[0].split()[-1] == "rate/min" and listed[1].split()[-1] == "30"
+    assert listed[0].split()[-3:] == ["rate/min", "last", "used"] and listed[1].split()[-2:] == ["30", "never"]
     # and a negative limit or an unknown client are refused saying so
     code, _out, err = aidgraph("clients", "limit", "housing-nanan", "-5")
     assert code == 2 and "rate limit -5: give requests per minute from 0 (unlimited) to 100000" in err

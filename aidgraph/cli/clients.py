@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from aidgraph.cli.context import CommandContext, comma_list, fail
-from auth.clients import ClientError, disable_client, list_clients, register_client, set_rate_limit
+from auth.audit import AuditUnavailable
+from auth.clients import (
+    ClientError,
+    disable_client,
+    last_used,
+    list_clients,
+    register_client,
+    rotate_secret,
+    set_rate_limit,
+)
 from auth.server.keystore import rotate_ring
 
 if TYPE_CHECKING:
@@ -15,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def register(commands: Commands) -> None:
-    clients = commands.add_parser("clients", help="register, list and disable client systems")
+    clients = commands.add_parser("clients", help="register, list, disable client systems and rotate their secrets")
     actions = clients.add_subparsers(required=True, metavar="ACTION")
 
     add = actions.add_parser("add", help="register a client and print its secret (once)")
@@ -43,6 +54,15 @@ def register(commands: Commands) -> None:
     disable = actions.add_parser("disable", help="refuse a client's secret and its tokens from now on")
     disable.add_argument("client_id", metavar="CLIENT_ID")
     disable.set_defaults(run=_clients_disable)
+
+    rotate_secret_command = actions.add_parser(
+        "rotate", help="give a client a new secret (printed once); the old one and its tokens stop working"
+    )
+    rotate_secret_command.add_argument("client_id", metavar="CLIENT_ID")
+    rotate_secret_command.add_argument(
+        "--by", default=os.environ.get("USER", "unknown"), metavar="NAME", help="who rotates it (for the audit)"
+    )
+    rotate_secret_command.set_defaults(run=_clients_rotate)
 
     keys = commands.add_parser("keys", help="the access-token signing keys")
     key_actions = keys.add_subparsers(required=True, metavar="ACTION")
@@ -74,14 +94,19 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
 
 
 def _clients_list(_args: argparse.Namespace, context: CommandContext) -> int:
-    clients = list_clients(context.store())
-    print(f"{'client':<28}{'department':<16}{'status':<10}{'regions':<16}{'roles':<28}{'purposes':<40}rate/min")
+    engine = context.store()
+    clients = list_clients(engine)
+    used = last_used(engine, [client.client_id for client in clients])
+    print(
+        f"{'client':<28}{'department':<16}{'status':<10}{'regions':<16}{'roles':<28}{'purposes':<40}"
+        f"{'rate/min':<10}last used"
+    )
     for client in clients:
         status = "disabled" if client.disabled else "enabled"
         rate = "default" if client.rate_limit is None else str(client.rate_limit or "unlimited")
         print(
             f"{client.client_id:<28}{client.department:<16}{status:<10}{','.join(client.regions):<16}"
-            f"{','.join(client.roles):<28}{','.join(client.purposes):<40}{rate}"
+            f"{','.join(client.roles):<28}{','.join(client.purposes):<40}{rate:<10}{_when(used[client.client_id])}"
         )
     print(f"{len(clients)} clients", file=sys.stderr)
     return 0
@@ -94,6 +119,21 @@ def _clients_disable(args: argparse.Namespace, context: CommandContext) -> int:
         return fail("clients disable", error)
     print(f"client {args.client_id} disabled: its secret is refused now, its tokens within seconds")
     return 0
+
+
+def _clients_rotate(args: argparse.Namespace, context: CommandContext) -> int:
+    try:
+        secret = rotate_secret(context.store(), args.client_id, by=args.by)
+    except (ClientError, AuditUnavailable) as error:
+        return fail("clients rotate", error)
+    print(f"client {args.client_id}: new secret; the old one is refused now, tokens got with it within seconds")
+    print(f"client secret: {secret}")
+    print("Keep the secret now: the hub stores only a hash of it and will not show it again.")
+    return 0
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z") if moment is not None else "never"
 
 
 def _clients_limit(args: argparse.Namespace, context: CommandContext) -> int:

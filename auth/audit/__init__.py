@@ -4,7 +4,9 @@
 - `auth.audit.writer`: `AuditLog` (append to the chain), `AuditWriter` (a running hub's group commit,
   and the counted unauthenticated refusals of `auth.audit.refusals`);
 - `auth.audit.verifier`: `verify`, naming the first broken link (`chain_hash`, `content_digest`);
-- `auth.audit.lookup`: `access_log`, who read a given person's data.
+- `auth.audit.lookup`: `access_log`, who read a given person's data;
+- `auth.audit.search`: `search`, events by client, purpose, outcome, operation, time and resident, paged;
+- `auth.audit.rows`: reading a stored event back (`StoredEvent`), shared by the two look-ups.
 """
 
 from auth.audit.event import (
@@ -22,6 +24,8 @@ from auth.audit.event import (
 )
 from auth.audit.lookup import AccessLogEntry, access_log
 from auth.audit.refusals import UNAUTHENTICATED
+from auth.audit.rows import StoredEvent
+from auth.audit.search import FilterChoices, SearchError, SearchPage, distinct_values, search
 from auth.audit.verifier import (
     GENESIS_HASH,
     HASHED_COLUMNS,
@@ -49,14 +53,20 @@ __all__ = [
     "Caller",
     "Disclosed",
     "DisclosedFields",
+    "FilterChoices",
+    "SearchError",
+    "SearchPage",
+    "StoredEvent",
     "VerifyReport",
     "access_log",
     "audit_event",
     "chain_hash",
     "content_digest",
     "document_digest",
+    "distinct_values",
     "document_hash",
     "format_report",
     "misses_detail",
+    "search",
     "verify",
 ]

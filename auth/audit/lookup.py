@@ -1,7 +1,8 @@
 """Reading the audit trail: who read a given person's data, when, why and what they saw (`accessLog`).
 
 Subjects are stored as pseudonyms under the hub audit key (auth/audit/writer.py), so a person's events
-are found by computing their pseudonym, never by a resident id in the tables.
+are found by computing their pseudonym (`auth.audit.rows.resident_pseudonym`), never by a resident id in
+the tables. Rows are read by `auth.audit.rows.StoredEvent`, as the audit search reads them.
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from auth.audit.verifier import utc
-from auth.hub_keys import AUDIT_KEY
-from auth.masks import pseudonym
-from auth.tables import audit_event, audit_subject, hub_secret
+from auth.audit.rows import EVENT_COLUMNS, StoredEvent, resident_pseudonym, stored_audit_key
+from auth.tables import audit_event, audit_subject
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,6 +33,23 @@ class AccessLogEntry:
     withheld: tuple[str, ...]
     actor: str | None = None
 
+    @classmethod
+    def of(cls, event: StoredEvent) -> AccessLogEntry:
+        return cls(
+            seq=event.seq,
+            at=event.at,
+            client_id=event.client_id,
+            actor=event.actor,
+            roles=event.roles,
+            purpose=event.purpose,
+            case_id=event.case_id,
+            operation=event.operation,
+            outcome=event.outcome,
+            revealed=event.revealed,
+            masked=event.masked,
+            withheld=event.withheld,
+        )
+
 
 def access_log(engine: sa.Engine, id_number: str, *, first: int, after_seq: int | None = None) -> list[AccessLogEntry]:
     """The events that returned this person, newest first: at most `first`, older than `after_seq`.
@@ -44,13 +60,11 @@ def access_log(engine: sa.Engine, id_number: str, *, first: int, after_seq: int 
     if first < 0:
         raise ValueError("first must not be negative")
     with engine.connect() as connection:
-        key = _audit_key(connection)
-        # Computed even without a key, so that an invalid id is refused whether or not events exist.
-        subject = pseudonym(id_number, key=key or b"no audit key yet")
-        if key is None or first == 0:
+        subject = resident_pseudonym(id_number, key=stored_audit_key(connection))
+        if subject is None or first == 0:
             return []  # no key: no event was ever written
         query = (
-            sa.select(audit_event)
+            sa.select(*EVENT_COLUMNS)
             .join(audit_subject, audit_subject.c.seq == audit_event.c.seq)
             .where(audit_subject.c.subject == subject)
             .order_by(audit_subject.c.seq.desc())
@@ -59,26 +73,4 @@ def access_log(engine: sa.Engine, id_number: str, *, first: int, after_seq: int 
         if after_seq is not None:
             query = query.where(audit_subject.c.seq < after_seq)
         rows = connection.execute(query).mappings().all()
-    return [
-        AccessLogEntry(
-            seq=row["seq"],
-            at=utc(row["at"]),
-            client_id=row["client_id"],
-            actor=row["actor"],
-            roles=tuple(row["roles"]),
-            purpose=row["purpose"],
-            case_id=row["case_id"],
-            operation=row["operation"],
-            outcome=row["outcome"],
-            revealed=tuple(row["revealed"]),
-            masked=tuple(row["masked"]),
-            withheld=tuple(row["withheld"]),
-        )
-        for row in rows
-    ]
-
-
-def _audit_key(connection: sa.Connection) -> bytes | None:
-    """The audit key if one was ever made (reading must not make it: no key means no event yet)."""
-    value = connection.execute(sa.select(hub_secret.c.value).where(hub_secret.c.name == AUDIT_KEY)).scalar()
-    return bytes.fromhex(value) if value is not None else None
+    return [AccessLogEntry.of(StoredEvent.from_row(row)) for row in rows]

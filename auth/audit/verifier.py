@@ -58,8 +58,11 @@ class VerifyReport:
     """The outcome of `verify`.
 
     `events_checked` counts the events found intact before the first problem (all of them when `ok`).
-    `last_seq` and `last_hash` are the head of the intact part: record them outside the database and
-    pass them back as `verify(..., anchor=(last_seq, last_hash))` to detect a truncated tail later.
+    `first_bad_seq` and `problem` are the first broken link: its seq and what is wrong there, in words
+    (None when `ok`). `last_seq` and `last_hash` are the head of the intact part: record them outside
+    the database and pass them back as `verify(..., anchor=(last_seq, last_hash))` to detect a
+    truncated tail later. `anchor` is the `(seq, hash)` the check was given, None when it had none:
+    an `ok` report with an anchor says the anchored event is still there, unchanged.
     """
 
     ok: bool
@@ -68,6 +71,7 @@ class VerifyReport:
     problem: str | None = None
     last_seq: int | None = None
     last_hash: str | None = None
+    anchor: tuple[int, str] | None = None
 
 
 def content_digest(row: Mapping[Any, Any]) -> str:
@@ -118,16 +122,17 @@ def verify(engine: sa.Engine, *, anchor: tuple[int, str] | None = None, batch_si
 
 def format_report(report: VerifyReport) -> str:
     """One line for the command line."""
+    anchored = f"; checked against the anchor seq {report.anchor[0]}" if report.anchor is not None else ""
     if report.ok and report.last_seq is None:
         return "audit trail ok: no events yet"
     if report.ok:
         return (
             f"audit trail ok: {report.events_checked} events checked; "
-            f"head seq {report.last_seq} hash {report.last_hash}"
+            f"head seq {report.last_seq} hash {report.last_hash}{anchored}"
         )
     return (
         f"audit trail BROKEN at seq {report.first_bad_seq}: {report.problem} "
-        f"({report.events_checked} events before it are intact)"
+        f"({report.events_checked} events before it are intact){anchored}"
     )
 
 
@@ -159,6 +164,7 @@ class _Peekable:
 
 @dataclass
 class _Walk:
+    anchor: tuple[int, str] | None
     checked: int = 0
     last_seq: int = 0
     last_hash: str = GENESIS_HASH
@@ -172,11 +178,12 @@ class _Walk:
             problem=problem,
             last_seq=self.last_seq or None,
             last_hash=self.last_hash if self.last_seq else None,
+            anchor=self.anchor,
         )
 
 
 def _walk(events: Iterable[sa.RowMapping], subjects: _Peekable, *, anchor: tuple[int, str] | None) -> VerifyReport:
-    walk = _Walk()
+    walk = _Walk(anchor)
     for event in events:
         seq = event["seq"]
         problem = _link_problem(event, last_seq=walk.last_seq, last_hash=walk.last_hash)
@@ -210,6 +217,7 @@ def _walk(events: Iterable[sa.RowMapping], subjects: _Peekable, *, anchor: tuple
         events_checked=walk.checked,
         last_seq=walk.last_seq or None,
         last_hash=walk.last_hash if walk.last_seq else None,
+        anchor=anchor,
     )
 
 

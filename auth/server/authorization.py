@@ -169,7 +169,8 @@ class Introspection(IntrospectionEndpoint):
         return self.server.read_token(token_string, check_revoked=True)
 
     def check_permission(self, token: HubToken, client: OAuthClient, request: OAuth2Request) -> bool:
-        return token.check_client(client)
+        # A token issued before the client's secret was rotated is refused at /graphql: inactive here too.
+        return token.check_client(client) and client.record.accepts_token_issued_at(token.claims.issued_at)
 
     def introspect_token(self, token: HubToken) -> dict[str, Any]:
         claims = token.claims

@@ -188,3 +188,45 @@ def test_report_lines_for_the_command_line() -> None:
     assert format_report(intact) == f"audit trail ok: 200 events checked; head seq 200 hash {'ab' * 32}"
     broken = VerifyReport(ok=False, events_checked=4, first_bad_seq=5, problem="seq 5 was edited")
     assert format_report(broken) == "audit trail BROKEN at seq 5: seq 5 was edited (4 events before it are intact)"
+
+
+def test_of_two_tampered_events_the_first_is_reported_with_the_anchor_used(engine: sa.Engine) -> None:
+    # given a trail of ten events whose head after eight was recorded elsewhere
+    append_events(engine, 8)
+    head = verify(engine)
+    assert head.anchor is None and head.last_seq == 8 and head.last_hash is not None
+    anchor = (head.last_seq, head.last_hash)
+    append_events(engine, 2)
+
+    # when events 7 and 3 are changed behind the hub's back
+    with attacker(engine) as connection:
+        for seq in (7, 3):
+            connection.execute(sa.update(audit_event).where(audit_event.c.seq == seq).values(outcome="ok-edited"))
+
+    # then the report names event 3, the first broken link, as data a page can show, with the anchor it was given
+    report = verify(engine, anchor=anchor, batch_size=4)
+    assert report == VerifyReport(
+        ok=False,
+        events_checked=2,
+        first_bad_seq=3,
+        problem="seq 3 was edited: its contents no longer match its hash",
+        last_seq=2,
+        last_hash=stored_events(engine)[1]["hash"],
+        anchor=anchor,
+    )
+    assert format_report(report).endswith("(2 events before it are intact); checked against the anchor seq 8")
+
+
+def test_an_intact_trail_reports_the_anchor_it_still_holds(engine: sa.Engine) -> None:
+    # given a trail of five events and its head recorded elsewhere, then three more
+    append_events(engine, 5)
+    head = verify(engine)
+    assert head.last_seq is not None and head.last_hash is not None
+    append_events(engine, 3)
+
+    # when verified against that head, then it is intact, and says which anchor it was checked against
+    report = verify(engine, anchor=(head.last_seq, head.last_hash))
+    assert (report.ok, report.events_checked, report.last_seq, report.anchor) == (
+        True, 8, 8, (5, head.last_hash),
+    )  # fmt: skip
+    assert format_report(report).endswith("; checked against the anchor seq 5")
