@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from auth.audit import AuditLog, Caller, audit_event
-from auth.audit.writer import lock_chain
-from auth.hub_keys import AUDIT_KEY, hub_key
+from auth.audit import Caller, audit_event
+from auth.audit.writer import audited_change
 from auth.principal import Principal
 from auth.secret_hashing import check_secret, dummy_hash, hash_secret
 from auth.tables import audit_event as audit_event_table
@@ -179,10 +179,19 @@ def register_client(
     regions: Sequence[str],
     purposes: Sequence[str],
     rate_limit: int | None = None,
+    by: str | None = None,
+    audited_as: str | None = None,
     now: datetime | None = None,
 ) -> tuple[Client, str]:
-    """Register a client; returns it with its secret, which exists nowhere else from then on."""
+    """Register a client; returns it with its secret, which exists nowhere else from then on.
+
+    `by` is the person registering it: the client and its audit event (outcome `client-changed`) are then
+    one transaction, so no registration goes unrecorded; `audited_as` is the client id the event names
+    (None for the command line, `console` for the console). The command line and the console always
+    name the person; only set-up paths that make a hub's first clients (the demo, tests) pass no `by`.
+    """
     secret = secrets.token_urlsafe(32)
+    at = (now or datetime.now(UTC)).astimezone(UTC)
     row = {
         "client_id": check_client_id(client_id),
         "department": _department(department),
@@ -192,15 +201,28 @@ def register_client(
         "secret_hash": hash_secret(secret),
         "pseudonym_key": secrets.token_hex(32),
         "disabled": False,
-        "created_at": (now or datetime.now(UTC)).astimezone(UTC),
+        "created_at": at,
         "rate_limit": check_rate_limit(rate_limit),
     }
+    client = Client.from_row(row)
+    change = _client_change(
+        engine,
+        by,
+        audited_as,
+        operation="clients add",
+        detail=lambda by: (
+            f"client {client.client_id} ({client.department}) registered by {by}: "
+            f"roles {', '.join(client.roles)}; regions {', '.join(client.regions)}; "
+            f"purposes {', '.join(client.purposes)}"
+        ),
+        at=at,
+    )
     try:
-        with engine.begin() as connection:
+        with change as connection:
             connection.execute(oauth_client.insert().values(**row))
     except sa.exc.IntegrityError as error:
         raise DuplicateClient(f"client {client_id!r} is already registered") from error
-    return Client.from_row(row), secret
+    return client, secret
 
 
 def load_client(engine: sa.Engine, client_id: str) -> Client | None:
@@ -216,14 +238,24 @@ def list_clients(engine: sa.Engine) -> list[Client]:
     return [Client.from_row(row) for row in rows]
 
 
-def disable_client(engine: sa.Engine, client_id: str) -> None:
-    """Refuse the client's secret from now on; tokens it holds stop working when Authenticator next loads it."""
-    with engine.begin() as connection:
+def disable_client(engine: sa.Engine, client_id: str, *, by: str | None = None, audited_as: str | None = None) -> None:
+    """Refuse the client's secret from now on; tokens it holds stop working when Authenticator next loads it.
+
+    `by` and `audited_as` as for `register_client`: with `by`, the change and its event are one transaction.
+    """
+    change = _client_change(
+        engine,
+        by,
+        audited_as,
+        operation="clients disable",
+        detail=lambda by: f"client {client_id}: disabled by {by}; its secret and tokens refused",
+    )
+    with change as connection:
         updated = connection.execute(
             oauth_client.update().where(oauth_client.c.client_id == client_id).values(disabled=True)
         ).rowcount
-    if not updated:
-        raise UnknownClient(f"no client {client_id!r} is registered")
+        if not updated:
+            raise UnknownClient(f"no client {client_id!r} is registered")  # rolls back: no event either
 
 
 def set_rate_limit(engine: sa.Engine, client_id: str, rate_limit: int | None) -> None:
@@ -281,23 +313,18 @@ def rotate_secret(
     Raises UnknownClient, ClientError for an empty `by`, and AuditUnavailable when the event cannot be
     written (then nothing changed).
     """
-    actor = _person(by)
     secret = secrets.token_urlsafe(32)
     secret_hash = hash_secret(secret)  # scrypt before the chain's lock, which every audited request waits on
     at = (now or datetime.now(UTC)).astimezone(UTC)
-    event = audit_event(
-        CLIENT_CHANGED,
-        caller=Caller(client_id=audited_as),
-        actor=actor,
+    change = _client_change(
+        engine,
+        by,
+        audited_as,
         operation="clients rotate",
-        document_hash=None,  # nothing was asked: the detail names the client
-        detail=f"client {client_id}: secret rotated by {actor}; tokens issued before it refused",
+        detail=lambda by: f"client {client_id}: secret rotated by {by}; tokens issued before it refused",
         at=at,
     )
-    log = AuditLog(engine)
-    hub_key(engine, AUDIT_KEY)  # read before the lock: on SQLite making it would wait on our own write lock
-    with engine.begin() as connection:
-        lock_chain(connection)
+    with change as connection:
         updated = connection.execute(
             oauth_client.update()
             .where(oauth_client.c.client_id == client_id)
@@ -305,7 +332,6 @@ def rotate_secret(
         ).rowcount
         if not updated:
             raise UnknownClient(f"no client {client_id!r} is registered")  # rolls back: nothing is written
-        log.append_within(connection, [event])
     return secret
 
 
@@ -333,6 +359,34 @@ def last_used(engine: sa.Engine, client_ids: Iterable[str]) -> dict[str, datetim
     with engine.connect() as connection:
         found = {row.client_id: row.last_used for row in connection.execute(query)}
     return {client_id: _aware(found[client_id]) if found.get(client_id) else None for client_id in wanted}
+
+
+def _client_change(
+    engine: sa.Engine,
+    by: str | None,
+    audited_as: str | None,
+    *,
+    operation: str,
+    detail: Callable[[str], str],
+    at: datetime | None = None,
+) -> AbstractContextManager[sa.Connection]:
+    """The transaction of a change to a client: with its audit event when a person (`by`) makes it.
+
+    `detail` words the event for the person's name, checked first (an empty `by` is refused).
+    """
+    if by is None:
+        return engine.begin()
+    actor = _person(by)
+    event = audit_event(
+        CLIENT_CHANGED,
+        caller=Caller(client_id=audited_as),
+        actor=actor,
+        operation=operation,
+        document_hash=None,  # nothing was asked: the detail names the client
+        detail=detail(actor),
+        at=at,
+    )
+    return audited_change(engine, event)
 
 
 def _person(by: str) -> str:

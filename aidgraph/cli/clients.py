@@ -41,6 +41,7 @@ def register(commands: Commands) -> None:
         metavar="N",
         help="/graphql and export requests per minute, per worker (0: unlimited; default: AIDGRAPH_CLIENT_RATE_LIMIT)",
     )
+    _by(add, "who registers it (for the audit)")
     add.set_defaults(run=_clients_add)
 
     limit = actions.add_parser("limit", help="set a client's requests per minute, or give it the hub's default again")
@@ -53,21 +54,25 @@ def register(commands: Commands) -> None:
 
     disable = actions.add_parser("disable", help="refuse a client's secret and its tokens from now on")
     disable.add_argument("client_id", metavar="CLIENT_ID")
+    _by(disable, "who disables it (for the audit)")
     disable.set_defaults(run=_clients_disable)
 
     rotate_secret_command = actions.add_parser(
         "rotate", help="give a client a new secret (printed once); the old one and its tokens stop working"
     )
     rotate_secret_command.add_argument("client_id", metavar="CLIENT_ID")
-    rotate_secret_command.add_argument(
-        "--by", default=os.environ.get("USER", "unknown"), metavar="NAME", help="who rotates it (for the audit)"
-    )
+    _by(rotate_secret_command, "who rotates it (for the audit)")
     rotate_secret_command.set_defaults(run=_clients_rotate)
 
     keys = commands.add_parser("keys", help="the access-token signing keys")
     key_actions = keys.add_subparsers(required=True, metavar="ACTION")
     rotate = key_actions.add_parser("rotate", help="start signing with a new key; the old one stays published a while")
     rotate.set_defaults(run=_keys_rotate)
+
+
+def _by(parser: argparse.ArgumentParser, help: str) -> None:
+    # Every change to a client is audited naming the person, as the other commands' --by does.
+    parser.add_argument("--by", default=os.environ.get("USER", "unknown"), metavar="NAME", help=help)
 
 
 def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
@@ -80,8 +85,9 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
             regions=args.regions,
             purposes=args.purposes,
             rate_limit=args.rate_limit,
+            by=args.by,
         )
-    except ClientError as error:
+    except (ClientError, AuditUnavailable) as error:
         return fail("clients add", error)
     print(f"registered client {client.client_id} ({client.department})")
     print(f"  roles:    {', '.join(client.roles)}")
@@ -114,8 +120,8 @@ def _clients_list(_args: argparse.Namespace, context: CommandContext) -> int:
 
 def _clients_disable(args: argparse.Namespace, context: CommandContext) -> int:
     try:
-        disable_client(context.store(), args.client_id)
-    except ClientError as error:
+        disable_client(context.store(), args.client_id, by=args.by)
+    except (ClientError, AuditUnavailable) as error:
         return fail("clients disable", error)
     print(f"client {args.client_id} disabled: its secret is refused now, its tokens within seconds")
     return 0

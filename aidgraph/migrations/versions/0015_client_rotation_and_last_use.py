@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0011"
+down_revision = "0012"  # after the people branch's 0012 where both are merged (the lead re-chains)
 branch_labels = None
 depends_on = None
 
