@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 import sqlalchemy as sa
 
@@ -205,18 +205,19 @@ def register_client(
         "rate_limit": check_rate_limit(rate_limit),
     }
     client = Client.from_row(row)
-    change = _client_change(
-        engine,
-        by,
-        audited_as,
-        operation="clients add",
-        detail=lambda by: (
-            f"client {client.client_id} ({client.department}) registered by {by}: "
-            f"roles {', '.join(client.roles)}; regions {', '.join(client.regions)}; "
-            f"purposes {', '.join(client.purposes)}"
-        ),
-        at=at,
-    )
+    change: AbstractContextManager[sa.Connection] = engine.begin()  # a set-up path: no person, no event
+    if by is not None:
+        event = audit_event(
+            CLIENT_CHANGED,
+            caller=Caller(client_id=audited_as),
+            actor=_person(by),
+            operation="clients add",
+            document_hash=None,  # nothing was asked: the detail names the client
+            detail=f"client {client.client_id} ({client.department}) registered: roles {', '.join(client.roles)}; "
+            f"regions {', '.join(client.regions)}; purposes {', '.join(client.purposes)}",
+            at=at,
+        )
+        change = audited_change(engine, event)
     try:
         with change as connection:
             connection.execute(oauth_client.insert().values(**row))
@@ -238,36 +239,34 @@ def list_clients(engine: sa.Engine) -> list[Client]:
     return [Client.from_row(row) for row in rows]
 
 
-def disable_client(engine: sa.Engine, client_id: str, *, by: str | None = None, audited_as: str | None = None) -> None:
+def disable_client(engine: sa.Engine, client_id: str, *, by: str, audited_as: str | None = None) -> None:
     """Refuse the client's secret from now on; tokens it holds stop working when Authenticator next loads it.
 
-    `by` and `audited_as` as for `register_client`: with `by`, the change and its event are one transaction.
+    Audited as `rotate_secret` is (outcome `client-changed`, the person `by`, in the change's transaction).
     """
-    change = _client_change(
+    _change_client(
         engine,
-        by,
-        audited_as,
+        client_id,
+        {"disabled": True},
+        by=by,
+        audited_as=audited_as,
         operation="clients disable",
-        detail=lambda by: f"client {client_id}: disabled by {by}; its secret and tokens refused",
+        what="disabled",
     )
-    with change as connection:
-        updated = connection.execute(
-            oauth_client.update().where(oauth_client.c.client_id == client_id).values(disabled=True)
-        ).rowcount
-        if not updated:
-            raise UnknownClient(f"no client {client_id!r} is registered")  # rolls back: no event either
 
 
-def set_rate_limit(engine: sa.Engine, client_id: str, rate_limit: int | None) -> None:
-    """The client's requests per minute from now on (None: the hub's default); every worker within seconds."""
-    with engine.begin() as connection:
-        updated = connection.execute(
-            oauth_client.update()
-            .where(oauth_client.c.client_id == client_id)
-            .values(rate_limit=check_rate_limit(rate_limit))
-        ).rowcount
-    if not updated:
-        raise UnknownClient(f"no client {client_id!r} is registered")
+def set_rate_limit(
+    engine: sa.Engine, client_id: str, rate_limit: int | None, *, by: str, audited_as: str | None = None
+) -> None:
+    """The client's requests per minute from now on (None: the hub's default); every worker within seconds.
+
+    Audited as `rotate_secret` is (outcome `client-changed`, the person `by`, in the change's transaction).
+    """
+    limit = check_rate_limit(rate_limit)
+    what = f"rate limit {'default' if limit is None else limit or 'unlimited'}"
+    _change_client(
+        engine, client_id, {"rate_limit": limit}, by=by, audited_as=audited_as, operation="clients limit", what=what
+    )
 
 
 def verify_client(engine: sa.Engine, client_id: str, secret: str) -> Client | None:
@@ -293,7 +292,7 @@ def verify_client(engine: sa.Engine, client_id: str, secret: str) -> Client | No
 # --- changes made by a person, audited ---
 
 CLIENT_CHANGED = "client-changed"
-"""The outcome of the audit event of a change to a registered client (a secret rotated)."""
+"""The outcome of the audit event of a change to a registered client: a secret rotated, disabled, a rate limit."""
 
 
 def rotate_secret(
@@ -314,41 +313,66 @@ def rotate_secret(
     written (then nothing changed).
     """
     secret = secrets.token_urlsafe(32)
-    secret_hash = hash_secret(secret)  # scrypt before the chain's lock, which every audited request waits on
-    at = (now or datetime.now(UTC)).astimezone(UTC)
-    change = _client_change(
-        engine,
-        by,
-        audited_as,
-        operation="clients rotate",
-        detail=lambda by: f"client {client_id}: secret rotated by {by}; tokens issued before it refused",
-        at=at,
-    )
-    with change as connection:
-        updated = connection.execute(
-            oauth_client.update()
-            .where(oauth_client.c.client_id == client_id)
-            .values(secret_hash=secret_hash, secret_rotated_at=at)
-        ).rowcount
-        if not updated:
-            raise UnknownClient(f"no client {client_id!r} is registered")  # rolls back: nothing is written
+    values = {
+        "secret_hash": hash_secret(secret),  # scrypt before the chain's lock, which every audited request waits on
+        "secret_rotated_at": (now or datetime.now(UTC)).astimezone(UTC),
+    }
+    what = "secret rotated, tokens issued before it refused"
+    _change_client(engine, client_id, values, by=by, audited_as=audited_as, operation="clients rotate", what=what)
     return secret
 
 
-def last_used(engine: sa.Engine, client_ids: Iterable[str]) -> dict[str, datetime | None]:
-    """Each registered client's last use: the time of its newest event on the audit trail (None: never used,
-    or not a registered client).
+def _change_client(
+    engine: sa.Engine,
+    client_id: str,
+    values: Mapping[str, Any],
+    *,
+    by: str,
+    audited_as: str | None,
+    operation: str,
+    what: str,
+) -> None:
+    """Change the client's row and write the change's audit event, in one transaction: both or neither.
 
-    One statement; for each client it reads one entry of the index on (client_id, seq), newest seq
-    first, however long the trail. The newest event by seq is the last one written, which is the last
-    request (an event is written before its answer leaves the hub).
+    Raises ClientError for an empty `by`, UnknownClient, and AuditUnavailable (then nothing changed).
+    """
+    event = audit_event(
+        CLIENT_CHANGED,
+        caller=Caller(client_id=audited_as),
+        actor=_person(by),
+        operation=operation,
+        document_hash=None,  # nothing was asked: the detail names the client
+        detail=f"client {client_id}: {what}",
+    )
+    with audited_change(engine, event) as connection:
+        updated = connection.execute(
+            oauth_client.update().where(oauth_client.c.client_id == client_id).values(**values)
+        ).rowcount
+        if not updated:
+            raise UnknownClient(f"no client {client_id!r} is registered")  # rolls back: nothing is written
+
+
+# Events that name a client without being its request: a delivery the hub sent it, a dry run acting as it.
+NOT_THE_CLIENTS_REQUEST: Final = ("webhook", "dry-run")
+
+
+def last_used(engine: sa.Engine, client_ids: Iterable[str]) -> dict[str, datetime | None]:
+    """Each registered client's last use: the time of its newest request on the audit trail (None: never
+    used, or not a registered client).
+
+    One statement; for each client it walks the index on (client_id, seq) from the newest seq, past the
+    events that are not its requests (NOT_THE_CLIENTS_REQUEST), however long the trail. The newest event
+    by seq is the last one written, which is the last request (its event is written before its answer).
     """
     wanted = list(dict.fromkeys(client_ids))
     if not wanted:
         return {}
     newest = (
         sa.select(audit_event_table.c.at)
-        .where(audit_event_table.c.client_id == oauth_client.c.client_id)
+        .where(
+            audit_event_table.c.client_id == oauth_client.c.client_id,
+            audit_event_table.c.outcome.not_in(NOT_THE_CLIENTS_REQUEST),
+        )
         .order_by(audit_event_table.c.seq.desc())
         .limit(1)
         .correlate(oauth_client)
@@ -359,34 +383,6 @@ def last_used(engine: sa.Engine, client_ids: Iterable[str]) -> dict[str, datetim
     with engine.connect() as connection:
         found = {row.client_id: row.last_used for row in connection.execute(query)}
     return {client_id: _aware(found[client_id]) if found.get(client_id) else None for client_id in wanted}
-
-
-def _client_change(
-    engine: sa.Engine,
-    by: str | None,
-    audited_as: str | None,
-    *,
-    operation: str,
-    detail: Callable[[str], str],
-    at: datetime | None = None,
-) -> AbstractContextManager[sa.Connection]:
-    """The transaction of a change to a client: with its audit event when a person (`by`) makes it.
-
-    `detail` words the event for the person's name, checked first (an empty `by` is refused).
-    """
-    if by is None:
-        return engine.begin()
-    actor = _person(by)
-    event = audit_event(
-        CLIENT_CHANGED,
-        caller=Caller(client_id=audited_as),
-        actor=actor,
-        operation=operation,
-        document_hash=None,  # nothing was asked: the detail names the client
-        detail=detail(actor),
-        at=at,
-    )
-    return audited_change(engine, event)
 
 
 def _person(by: str) -> str:

@@ -88,7 +88,7 @@ def test_a_client_over_its_rate_gets_429_with_retry_after(world: tuple[str, sa.E
     with _hub(world) as http:
         hub = Hub(http, engine)
         bearer = hub.as_role("student-aid", "student-aid")
-        set_rate_limit(engine, "student-aid-student-aid", 3)
+        set_rate_limit(engine, "student-aid-student-aid", 3, by="admin-wang")
         other = hub.as_role("civil-affairs", "assistance-review")
         # when it asks twice on /graphql and once for the export, then a fourth time
         asked = [_ask(http, bearer).status_code for _ in range(2)]

@@ -47,6 +47,7 @@ def register(commands: Commands) -> None:
     limit = actions.add_parser("limit", help="set a client's requests per minute, or give it the hub's default again")
     limit.add_argument("client_id", metavar="CLIENT_ID")
     limit.add_argument("rate_limit", type=_rate_limit_or_default, metavar="N|default")
+    _by(limit, "who sets it")
     limit.set_defaults(run=_clients_limit)
 
     listing = actions.add_parser("list", help="list the registered clients")
@@ -54,14 +55,14 @@ def register(commands: Commands) -> None:
 
     disable = actions.add_parser("disable", help="refuse a client's secret and its tokens from now on")
     disable.add_argument("client_id", metavar="CLIENT_ID")
-    _by(disable, "who disables it (for the audit)")
+    _by(disable, "who disables it")
     disable.set_defaults(run=_clients_disable)
 
     rotate_secret_command = actions.add_parser(
         "rotate", help="give a client a new secret (printed once); the old one and its tokens stop working"
     )
     rotate_secret_command.add_argument("client_id", metavar="CLIENT_ID")
-    _by(rotate_secret_command, "who rotates it (for the audit)")
+    _by(rotate_secret_command, "who rotates it")
     rotate_secret_command.set_defaults(run=_clients_rotate)
 
     keys = commands.add_parser("keys", help="the access-token signing keys")
@@ -70,9 +71,9 @@ def register(commands: Commands) -> None:
     rotate.set_defaults(run=_keys_rotate)
 
 
-def _by(parser: argparse.ArgumentParser, help: str) -> None:
-    # Every change to a client is audited naming the person, as the other commands' --by does.
-    parser.add_argument("--by", default=os.environ.get("USER", "unknown"), metavar="NAME", help=help)
+def _by(parser: argparse.ArgumentParser, who: str) -> None:
+    default = os.environ.get("USER", "unknown")
+    parser.add_argument("--by", default=default, metavar="NAME", help=f"{who} (for the audit)")
 
 
 def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
@@ -144,8 +145,8 @@ def _when(moment: datetime | None) -> str:
 
 def _clients_limit(args: argparse.Namespace, context: CommandContext) -> int:
     try:
-        set_rate_limit(context.store(), args.client_id, args.rate_limit)
-    except ClientError as error:
+        set_rate_limit(context.store(), args.client_id, args.rate_limit, by=args.by)
+    except (ClientError, AuditUnavailable) as error:
         return fail("clients limit", error)
     print(f"client {args.client_id}: {_describe_limit(args.rate_limit)}, in every worker within seconds")
     return 0

@@ -151,7 +151,7 @@ def test_a_disabled_clients_tokens_stop_working_within_seconds(
     token = token_for(hub, NANAN, register(engine))
     assert whoami(hub, token).status_code == 200
     # when it is disabled, and the few seconds its record may be cached have passed
-    disable_client(engine, NANAN)
+    disable_client(engine, NANAN, by="admin-wang")
     clock.now += 5
     # then its token is refused
     assert refusal(whoami(hub, token)) == "client disabled"

@@ -71,7 +71,7 @@ def test_verify_accepts_the_secret_and_refuses_everything_else(engine: sa.Engine
     assert verify_client(engine, "civil-affairs-jinjiang", secret) is None
     assert verify_client(engine, "no such client\x00", secret) is None
     # and once disabled, not even its own secret
-    disable_client(engine, "civil-affairs-nanan")
+    disable_client(engine, "civil-affairs-nanan", by="admin-wang")
     assert verify_client(engine, "civil-affairs-nanan", secret) is None
     disabled = load_client(engine, "civil-affairs-nanan")
     assert disabled is not None and disabled.disabled
@@ -83,7 +83,7 @@ def test_every_verify_outcome_runs_exactly_one_scrypt_and_a_constant_time_compar
     # given a registered client and a disabled one, and a count of the work each verify does
     _client, secret = register_client(engine, **NANAN)
     _other, other_secret = register_client(engine, **{**NANAN, "client_id": "disabled-client"})
-    disable_client(engine, "disabled-client")
+    disable_client(engine, "disabled-client", by="admin-wang")
     secret_hashing.dummy_hash()  # computed once per process, before counting
     calls: list[str] = []
     real_scrypt, real_compare = secret_hashing._scrypt, hmac.compare_digest
@@ -156,4 +156,4 @@ def test_a_duplicate_client_id_is_refused_and_the_first_stays(engine: sa.Engine)
 
 def test_disabling_an_unknown_client_says_so(engine: sa.Engine) -> None:
     with pytest.raises(UnknownClient, match="no client 'nobody'"):
-        disable_client(engine, "nobody")
+        disable_client(engine, "nobody", by="admin-wang")

@@ -37,8 +37,7 @@ def test_a_registration_by_a_person_is_an_event_naming_them(engine: sa.Engine) -
         CLIENT_CHANGED, "console", "admin-wang", "clients add",
     )  # fmt: skip
     assert change.detail == (
-        "client housing-nanan (housing) registered by admin-wang: roles housing; regions 350583; "
-        "purposes assistance-review"
+        "client housing-nanan (housing) registered: roles housing; regions 350583; purposes assistance-review"
     )
     assert secret not in change.detail and verify(engine).ok
 

@@ -21,6 +21,7 @@ from auth.clients import (
     last_used,
     load_client,
     rotate_secret,
+    set_rate_limit,
     verify_client,
 )
 from auth.server import KeyRingCache, TokenService
@@ -124,9 +125,32 @@ def test_a_rotation_is_an_audit_event_naming_the_person(engine: sa.Engine) -> No
         (CLIENT_CHANGED, "console", "li-ming", 0),
         (CLIENT_CHANGED, None, "admin-wang", 0),
     ]
-    assert events[1].detail == f"client {NANAN}: secret rotated by admin-wang; tokens issued before it refused"
+    assert events[1].detail == f"client {NANAN}: secret rotated, tokens issued before it refused"
     # and the chain holds them
     assert verify(engine).ok
+
+
+def test_disabling_and_limiting_a_client_are_audit_events_naming_the_person(engine: sa.Engine) -> None:
+    # given a client, when li-ming limits it, makes it unlimited, gives it the default again and disables it
+    register(engine)
+    for limit in (120, 0, None):
+        set_rate_limit(engine, NANAN, limit, by="li-ming", audited_as="console")
+    disable_client(engine, NANAN, by="admin-wang")
+
+    # then each change is an event naming the person and what changed, oldest last
+    events = search(engine, outcome=CLIENT_CHANGED).entries
+    assert [(e.operation, e.client_id, e.actor, e.detail) for e in events] == [
+        ("clients disable", None, "admin-wang", f"client {NANAN}: disabled"),
+        ("clients limit", "console", "li-ming", f"client {NANAN}: rate limit default"),
+        ("clients limit", "console", "li-ming", f"client {NANAN}: rate limit unlimited"),
+        ("clients limit", "console", "li-ming", f"client {NANAN}: rate limit 120"),
+    ]
+    # and a change refused (an unknown client, no person named) writes none
+    with pytest.raises(UnknownClient):
+        disable_client(engine, "nobody", by="admin-wang")
+    with pytest.raises(ClientError, match="name the person"):
+        set_rate_limit(engine, NANAN, 5, by=" ")
+    assert len(search(engine).entries) == 4
 
 
 def test_rotating_an_unknown_client_changes_nothing_and_writes_nothing(engine: sa.Engine) -> None:
@@ -171,7 +195,7 @@ def test_a_rotation_whose_event_cannot_be_written_changes_nothing(
 def test_a_disabled_client_stays_disabled_when_its_secret_is_rotated(engine: sa.Engine) -> None:
     # given a disabled client, when its secret is rotated, then the new secret is refused all the same
     register(engine)
-    disable_client(engine, NANAN)
+    disable_client(engine, NANAN, by="admin-wang")
     new = rotate_secret(engine, NANAN, by="admin-wang")
     assert verify_client(engine, NANAN, new) is None
 
@@ -184,19 +208,22 @@ def test_last_use_is_the_time_of_the_clients_newest_event(engine: sa.Engine) -> 
     for client_id in (NANAN, EDUCATION, "housing-nanan"):
         register(engine, client_id=client_id)
     log = AuditLog(engine)
-    log.append(event(0, client_id=NANAN, at=T0))
+    log.append(event(0, client_id=NANAN, at=T0 + timedelta(hours=1)))
     log.append(event(1, client_id=EDUCATION, at=T0 + timedelta(hours=2)))
-    # the newest event by seq, even when a client's clock-stamped time is older (a counted refusal's minute)
-    log.append(event(2, client_id=NANAN, at=T0 + timedelta(hours=1)))
+    # the newest event by seq counts, even when its time is older (a counted refusal is dated by its minute)
+    log.append(event(2, client_id=NANAN, at=T0))
     log.append(event(3, client_id=None, at=T0 + timedelta(hours=3)))
+    # and events that name a client without being its request: a webhook sent to it, a dry run acting as it
+    log.append(event(4, client_id=NANAN, outcome="webhook", at=T0 + timedelta(hours=4)))
+    log.append(event(5, client_id=EDUCATION, outcome="dry-run", at=T0 + timedelta(hours=5)))
 
     # when their last use is asked for, with an id that is not registered
     used = last_used(engine, ["housing-nanan", NANAN, EDUCATION, "nobody"])
 
-    # then each registered client has its newest event's time, one that never called none, nor an unknown id
+    # then each registered client has its newest request's time, one that never called none, nor an unknown id
     assert used == {
         "housing-nanan": None,
-        NANAN: T0 + timedelta(hours=1),
+        NANAN: T0,
         EDUCATION: T0 + timedelta(hours=2),
         "nobody": None,
     }

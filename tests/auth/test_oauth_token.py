@@ -163,7 +163,7 @@ def test_a_disabled_client_gets_no_token(engine: sa.Engine, hub: TestClient) -> 
     from auth.clients import disable_client
 
     secret = register(engine)
-    disable_client(engine, NANAN)
+    disable_client(engine, NANAN, by="admin-wang")
     response = request_token(hub, NANAN, secret)
     assert response.status_code == 401 and response.json()["error"] == "invalid_client"
 

@@ -6,15 +6,22 @@ an event naming the auditor."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx2
 import pytest
 import sqlalchemy as sa
+from starlette.testclient import TestClient
 
+from aidgraph.app import create_app
+from aidgraph.settings import Settings
 from auth.audit import AuditLog
 from auth.tables import audit_event
+from tests.access import world_store
 from tests.auth.test_audit import NANAN, NANAN_LEGACY, OTHER, T0, attacker, event
+from tests.conftest import BACKENDS
 from tests.console.conftest import Hub
 from tests.console.people import add_person, csrf_of, sign_in
 from tests.world import SMALL_HEAD
@@ -27,6 +34,15 @@ TRAIL = [
     ("civil-affairs-nanan", "assistance-review", "partial", "HouseholdPicture", (NANAN, OTHER)),
     ("civil-affairs-nanan", "assistance-review", "not-found", "Households", (OTHER,)),
 ]
+
+
+@pytest.fixture(params=BACKENDS)
+def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hub]:
+    """A store and hub of the test's own, not the module's shared one: these tests tamper with the trail
+    (which breaks its chain for every later test) and count its events."""
+    with world_store(request, tmp_path) as (url, engine):
+        with TestClient(create_app(Settings(database_url=url, token_rate_limit=0))) as http:
+            yield Hub(url, engine, http)
 
 
 def _trail(hub: Hub) -> list[int]:

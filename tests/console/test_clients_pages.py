@@ -5,14 +5,21 @@ each change one audit event naming the administrator."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx2
+import pytest
 import sqlalchemy as sa
+from starlette.testclient import TestClient
 
+from aidgraph.app import create_app
+from aidgraph.settings import Settings
 from auth.audit import AuditLog
 from auth.tables import audit_event
-from tests.access import register
+from tests.access import register, world_store
 from tests.auth.test_audit import event
+from tests.conftest import BACKENDS
 from tests.console.conftest import Hub
 from tests.console.people import add_person, csrf_of, sign_in
 
@@ -30,6 +37,15 @@ NEW_CLIENT = {
     "purposes": ["assistance-review"],
     "regions": "350583",
 }
+
+
+@pytest.fixture(params=BACKENDS)
+def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hub]:
+    """A store and hub of the test's own, not the module's shared one: these tests count the trail's
+    client changes and register the same client ids."""
+    with world_store(request, tmp_path) as (url, engine):
+        with TestClient(create_app(Settings(database_url=url, token_rate_limit=0))) as http:
+            yield Hub(url, engine, http)
 
 
 def _admin(hub: Hub) -> str:
@@ -113,7 +129,7 @@ def test_a_registered_clients_secret_is_shown_once_and_works(hub: Hub) -> None:
     # and the registration is one event naming the administrator, made in the console
     [change] = _changes(hub)
     assert (change["client_id"], change["actor"], change["operation"]) == ("console", "wang.admin", "clients add")
-    assert change["detail"].startswith("client housing-nanan (housing) registered by wang.admin")
+    assert change["detail"].startswith("client housing-nanan (housing) registered: roles housing")
     assert secret not in str(change)
 
 

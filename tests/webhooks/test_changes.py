@@ -222,7 +222,7 @@ def test_nothing_is_detected_for_a_disabled_client_or_without_a_policy(engine: s
     # when detection runs without a policy, and again with one but the client disabled
     without_policy = detect_changes(engine, term=TERM, now=T0)
     apply_demo_policy(engine)
-    disable_client(engine, CLIENT)
+    disable_client(engine, CLIENT, by="admin-wang")
     disabled = detect_changes(engine, term=TERM, now=T0)
     # then both skip the subscription and say why, enqueueing nothing
     assert _counts(without_policy) == [(0, 0, 0, False, "no access policy has been applied")]

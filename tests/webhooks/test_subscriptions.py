@@ -56,7 +56,7 @@ def test_only_enabled_clients_allowed_the_student_aid_purpose_may_subscribe(engi
         engine, client_id="housing", department="housing", roles=["housing"], regions=["3505"], purposes=["comparison"]
     )
     register_student_aid(engine)
-    disable_client(engine, CLIENT)
+    disable_client(engine, CLIENT, by="admin-wang")
     # when either subscribes, then both are refused
     with pytest.raises(SubscriptionError, match="purpose 'student-aid'"):
         subscribe(engine, client_id="housing", url="https://h.example.org/", terms=[TERM])
