@@ -41,7 +41,7 @@ def register(commands: Commands) -> None:
         metavar="N",
         help="/graphql and export requests per minute, per worker (0: unlimited; default: AIDGRAPH_CLIENT_RATE_LIMIT)",
     )
-    _by(add, "who registers it (for the audit)")
+    _by(add, "who registers it")
     add.set_defaults(run=_clients_add)
 
     limit = actions.add_parser("limit", help="set a client's requests per minute, or give it the hub's default again")
