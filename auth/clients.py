@@ -9,15 +9,15 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
 
-from auth.audit import AuditLog, Caller, audit_event
-from auth.audit.writer import lock_chain
-from auth.hub_keys import AUDIT_KEY, hub_key
+from auth.audit import Caller, audit_event
+from auth.audit.writer import audited_change
 from auth.principal import Principal
 from auth.secret_hashing import check_secret, dummy_hash, hash_secret
 from auth.tables import audit_event as audit_event_table
@@ -183,10 +183,19 @@ def register_client(
     purposes: Sequence[str],
     rate_limit: int | None = None,
     registered_only: bool = False,
+    by: str | None = None,
+    audited_as: str | None = None,
     now: datetime | None = None,
 ) -> tuple[Client, str]:
-    """Register a client; returns it with its secret, which exists nowhere else from then on."""
+    """Register a client; returns it with its secret, which exists nowhere else from then on.
+
+    `by` is the person registering it: the client and its audit event (outcome `client-changed`) are then
+    one transaction, so no registration goes unrecorded; `audited_as` is the client id the event names
+    (None for the command line, `console` for the console). The command line and the console always
+    name the person; only set-up paths that make a hub's first clients (the demo, tests) pass no `by`.
+    """
     secret = secrets.token_urlsafe(32)
+    at = (now or datetime.now(UTC)).astimezone(UTC)
     row = {
         "client_id": check_client_id(client_id),
         "department": _department(department),
@@ -196,16 +205,30 @@ def register_client(
         "secret_hash": hash_secret(secret),
         "pseudonym_key": secrets.token_hex(32),
         "disabled": False,
-        "created_at": (now or datetime.now(UTC)).astimezone(UTC),
+        "created_at": at,
         "rate_limit": check_rate_limit(rate_limit),
         "registered_only": registered_only,
     }
+    client = Client.from_row(row)
+    change: AbstractContextManager[sa.Connection] = engine.begin()  # a set-up path: no person, no event
+    if by is not None:
+        event = audit_event(
+            CLIENT_CHANGED,
+            caller=Caller(client_id=audited_as),
+            actor=_person(by),
+            operation="clients add",
+            document_hash=None,  # nothing was asked: the detail names the client
+            detail=f"client {client.client_id} ({client.department}) registered: roles {', '.join(client.roles)}; "
+            f"regions {', '.join(client.regions)}; purposes {', '.join(client.purposes)}",
+            at=at,
+        )
+        change = audited_change(engine, event)
     try:
-        with engine.begin() as connection:
+        with change as connection:
             connection.execute(oauth_client.insert().values(**row))
     except sa.exc.IntegrityError as error:
         raise DuplicateClient(f"client {client_id!r} is already registered") from error
-    return Client.from_row(row), secret
+    return client, secret
 
 
 def load_client(engine: sa.Engine, client_id: str) -> Client | None:
@@ -336,16 +359,12 @@ def _change_client(
         document_hash=None,  # nothing was asked: the detail names the client
         detail=f"client {client_id}: {what}",
     )
-    log = AuditLog(engine)
-    hub_key(engine, AUDIT_KEY)  # read before the lock: on SQLite making it would wait on our own write lock
-    with engine.begin() as connection:
-        lock_chain(connection)
+    with audited_change(engine, event) as connection:
         updated = connection.execute(
             oauth_client.update().where(oauth_client.c.client_id == client_id).values(**values)
         ).rowcount
         if not updated:
             raise UnknownClient(f"no client {client_id!r} is registered")  # rolls back: nothing is written
-        log.append_within(connection, [event])
 
 
 # Events that name a client without being its request: a delivery the hub sent it, a dry run acting as it.

@@ -56,3 +56,31 @@ def test_list_shows_each_clients_last_use(aidgraph: Command, engine: sa.Engine) 
     assert code == 0 and out.splitlines()[0].endswith("last used")
     rows = {line.split()[0]: line.split()[-1] for line in out.splitlines()[1:]}
     assert rows == {NANAN: "2026-11-24T09:00:00Z", "housing-nanan": "never"}
+
+
+def test_add_and_disable_are_audited_naming_the_person(aidgraph: Command, engine: sa.Engine) -> None:
+    # when a client is registered and then disabled from the command line, by admin-wang
+    code, out, _ = aidgraph(
+        "clients", "add", "housing-nanan", "--department", "housing", "--roles", "housing",
+        "--regions", "350583", "--purposes", "assistance-review", "--by", "admin-wang",
+    )  # fmt: skip
+    assert code == 0 and "client secret: " in out
+    assert aidgraph("clients", "disable", "housing-nanan", "--by", "admin-wang")[0] == 0
+    # then each is an event naming the person, with no client (the hub's own change)
+    changes = search(engine, outcome="client-changed").entries
+    assert [(e.client_id, e.actor, e.operation) for e in changes] == [
+        (None, "admin-wang", "clients disable"),
+        (None, "admin-wang", "clients add"),
+    ]
+
+
+def test_without_by_a_change_names_the_user_running_the_command(
+    aidgraph: Command, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a registered client, and the login name of whoever runs the command
+    register(engine)
+    monkeypatch.setenv("USER", "ops-chen")
+    # when it is disabled without --by, then the event names that user, as the other commands' --by does
+    assert aidgraph("clients", "disable", NANAN)[0] == 0
+    (change,) = search(engine, outcome="client-changed").entries
+    assert change.actor == "ops-chen"

@@ -92,7 +92,11 @@ def take(out: Path) -> list[Path]:
     return saved
 
 
-_ADMIN_PAGES: list[tuple[str, str]] = []
+_ADMIN_PAGES: list[tuple[str, str]] = [
+    ("audit-search", "/admin/audit"),
+    ("audit-access-log", "/admin/audit/access-log"),
+    ("clients", "/admin/clients"),
+]
 """(screenshot, address) of the administrators' pages, visited after signing in with a second factor."""
 
 

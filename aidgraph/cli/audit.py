@@ -11,6 +11,7 @@ from aidgraph.cli.context import CommandContext, fail
 from auth.audit import format_report, verify
 from auth.audit.rows import StoredEvent
 from auth.audit.search import DEFAULT_PAGE, MAX_PAGE, SearchError, search
+from auth.audit.verifier import parse_anchor
 
 if TYPE_CHECKING:
     from aidgraph.cli.context import Commands
@@ -43,11 +44,10 @@ def register(commands: Commands) -> None:
 def _audit_verify(args: argparse.Namespace, context: CommandContext) -> int:
     anchor = None
     if args.anchor:
-        seq, _, digest = args.anchor.partition(":")
-        hexadecimal = len(digest) == 64 and all(character in "0123456789abcdef" for character in digest)
-        if not seq.isdigit() or int(seq) < 1 or not hexadecimal:
+        try:
+            anchor = parse_anchor(args.anchor)
+        except ValueError:
             return fail("audit verify", "--anchor is SEQ:HASH as an earlier verify printed it")
-        anchor = (int(seq), digest)
     report = verify(context.store(), anchor=anchor)
     print(format_report(report))
     return 0 if report.ok else 1

@@ -47,6 +47,7 @@ def register(commands: Commands) -> None:
         action="store_true",
         help="let the client send registered operations only (aidgraph operations add)",
     )
+    _by(add, "who registers it")
     add.set_defaults(run=_clients_add)
 
     restrict = actions.add_parser(
@@ -99,8 +100,9 @@ def _clients_add(args: argparse.Namespace, context: CommandContext) -> int:
             purposes=args.purposes,
             rate_limit=args.rate_limit,
             registered_only=args.registered_only,
+            by=args.by,
         )
-    except ClientError as error:
+    except (ClientError, AuditUnavailable) as error:
         return fail("clients add", error)
     print(f"registered client {client.client_id} ({client.department})")
     print(f"  roles:    {', '.join(client.roles)}")

@@ -16,7 +16,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aidgraph.console.alert_pages import AlertPages
+from aidgraph.console.audit_pages import AuditPages
 from aidgraph.console.casework_pages import CaseworkPages
+from aidgraph.console.clients_pages import ClientPages
 from aidgraph.console.guard import Visitor, page
 from aidgraph.console.pages import PREFIX, render, with_security_headers
 from aidgraph.console.signin_pages import SignInPages
@@ -39,7 +41,14 @@ class Console:
     def __init__(self, settings: Settings, endpoint: GraphQLEndpoint) -> None:
         self.settings = settings
         self.signin = SignInPages(settings)
-        self.groups: list[PageGroup] = [self.signin, CaseworkPages(endpoint), AlertPages(endpoint), UserPages()]
+        self.groups: list[PageGroup] = [
+            self.signin,
+            CaseworkPages(endpoint),
+            AlertPages(endpoint),
+            AuditPages(endpoint),
+            ClientPages(),
+            UserPages(),
+        ]
         self._provider: Provider | None = None
         single_sign_on = settings.oidc_settings()
         if single_sign_on is not None:

@@ -120,6 +120,15 @@ def verify(engine: sa.Engine, *, anchor: tuple[int, str] | None = None, batch_si
             return _walk(events.mappings(), subjects, anchor=anchor)
 
 
+def parse_anchor(text: str) -> tuple[int, str]:
+    """An anchor as verify prints its head, `SEQ:HASH` (the hash 64 lower-case hex digits); ValueError otherwise."""
+    seq, _, digest = text.strip().partition(":")
+    hexadecimal = len(digest) == 64 and all(character in "0123456789abcdef" for character in digest)
+    if not seq.isdigit() or int(seq) < 1 or not hexadecimal:
+        raise ValueError("an anchor is SEQ:HASH as an earlier verify printed it")
+    return int(seq), digest
+
+
 def format_report(report: VerifyReport) -> str:
     """One line for the command line."""
     anchored = f"; checked against the anchor seq {report.anchor[0]}" if report.anchor is not None else ""

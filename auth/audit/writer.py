@@ -40,7 +40,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, cast
@@ -286,6 +286,19 @@ def stored_values(event: AuditEvent) -> dict[str, Any]:
 
 _LAST_EVENT: Final = sa.select(audit_event.c.seq, audit_event.c.hash).order_by(audit_event.c.seq.desc()).limit(1)
 _APPEND_PG: Final = sa.text("SELECT audit_append(:lock, CAST(:events AS json))")
+
+
+@contextlib.contextmanager
+def audited_change(engine: sa.Engine, event: AuditEvent) -> Iterator[sa.Connection]:
+    """A transaction whose change commits with its event, or neither does (AuditUnavailable, or any refusal).
+
+    The one way a change made by a person is written with its event: people of the console, client systems.
+    """
+    hub_key(engine, AUDIT_KEY)  # read first: making it takes a transaction of its own, which the lock would block
+    with engine.begin() as connection:
+        lock_chain(connection)  # before the first read: on SQLite, the write lock
+        yield connection
+        AuditLog(engine).append_within(connection, [event])
 
 
 def lock_chain(connection: sa.Connection) -> None:

@@ -8,18 +8,16 @@ Each change and its audit event are one transaction: there is never a change wit
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
 
-from auth.audit import AuditEvent, AuditLog, Caller, audit_event
-from auth.audit.writer import lock_chain
+from auth.audit import Caller, audit_event
+from auth.audit.writer import audited_change
 from auth.clients import ClientError, check_names, normalise_regions
-from auth.hub_keys import AUDIT_KEY, hub_key
 from auth.people.passwords import hash_password, new_one_time_password
 from auth.people.tables import console_user
 from auth.policy_store import stored_policy
@@ -187,16 +185,6 @@ def add_user(
             )
         )
     return password
-
-
-@contextmanager
-def audited_change(engine: sa.Engine, event: AuditEvent) -> Iterator[sa.Connection]:
-    """A transaction whose change commits with its event, or neither does (AuditUnavailable, or any refusal)."""
-    hub_key(engine, AUDIT_KEY)  # read first: making it takes a transaction of its own, which the lock would block
-    with engine.begin() as connection:
-        lock_chain(connection)  # before the first read: on SQLite, the write lock
-        yield connection
-        AuditLog(engine).append_within(connection, [event])
 
 
 def load_user(connection: sa.Connection, name: str) -> User | None:
