@@ -106,6 +106,8 @@ class Settings:
     development: bool = False
     # Send queued webhook deliveries from the server process (several workers share the work safely).
     deliver_webhooks: bool = True
+    # Let a policy draft's author approve it (a one-person test deployment); otherwise four eyes.
+    policy_single_person: bool = False
     # Observability (docs/operations.md): who may read /metrics, where spans go, how the log is written.
     metrics_networks: tuple[str, ...] = DEFAULT_METRICS_NETWORKS
     otlp_endpoint: str | None = None
@@ -183,6 +185,7 @@ class Settings:
             external_audience=values.get("AIDGRAPH_EXTERNAL_AUDIENCE") or None,
             development=_boolean(values, "AIDGRAPH_DEVELOPMENT"),
             deliver_webhooks=_boolean(values, "AIDGRAPH_WEBHOOKS", default=True),
+            policy_single_person=_boolean(values, "AIDGRAPH_POLICY_SINGLE_PERSON"),
             metrics_networks=_words(values, "AIDGRAPH_METRICS_NETWORKS") or DEFAULT_METRICS_NETWORKS,
             # the standard variable of OpenTelemetry's exporters turns the exporter on as well
             otlp_endpoint=values.get("AIDGRAPH_OTLP_ENDPOINT") or values.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,

@@ -90,20 +90,45 @@ def check_rule(target: str, purpose: str, where: str) -> str | None:
     return None
 
 
-def granted(rules: Iterable[Mapping[str, object]], purpose: str, *, explicit: bool) -> frozenset[str]:
-    """The entry points a request may use: `rules` are its roles' rules for `purpose` (target -> action).
+@dataclass(frozen=True)
+class EntryDecision:
+    granted: bool
+    role: str | None  # the role whose rule decided, if a rule did
+    why: str
 
-    `explicit`: the policy has entry-point rules, so only those grant; otherwise every entry point
-    that declares the purpose is open.
-    """
+
+def decide(
+    rules: Iterable[tuple[str, Mapping[str, object]]], purpose: str, name: str, *, explicit: bool
+) -> EntryDecision:
+    """Whether the entry point `name` is open to a request, and why: `rules` are its roles' rules for
+    `purpose` (role, target -> action), `explicit` whether the policy has entry-point rules (then only
+    those grant; otherwise every entry point that declares the purpose is open, but the explicit ones)."""
+    entry = ENTRY_POINTS.get(name)
+    if entry is None:
+        return EntryDecision(False, None, f"{name} is not an entry point")
+    if purpose not in entry.purposes:
+        served = ", ".join(sorted(entry.purposes))
+        return EntryDecision(False, None, f"{name} serves only the purposes {served}, not {purpose!r}")
     rules = list(rules)
-    names = set()
-    for name, entry in ENTRY_POINTS.items():
-        if purpose not in entry.purposes:
-            continue
-        if (not explicit and not entry.explicit) or any(str(role_rules.get(name)) == "allow" for role_rules in rules):
-            names.add(name)
-    return frozenset(names)
+    for role, role_rules in rules:
+        if str(role_rules.get(name)) == "allow":
+            return EntryDecision(True, role, f"{role} / {purpose} / {name}: allow")
+    if not explicit and not entry.explicit:
+        why = f"the policy names no entry point: {name} is open for {purpose}, which it serves"
+        return EntryDecision(True, None, why)
+    for role, role_rules in rules:
+        if name in role_rules:
+            return EntryDecision(False, role, f"{role} / {purpose} / {name}: {role_rules[name]}")
+    if entry.explicit:
+        return EntryDecision(False, None, f"{name} is opened only by a rule naming it, and none does for {purpose}")
+    why = f"the policy names entry points, and none of its rules for {purpose} opens {name}"
+    return EntryDecision(False, None, why)
+
+
+def granted(rules: Iterable[tuple[str, Mapping[str, object]]], purpose: str, *, explicit: bool) -> frozenset[str]:
+    """The entry points a request may use: `rules` are its roles' rules for `purpose` (see `decide`)."""
+    rules = list(rules)
+    return frozenset(name for name in ENTRY_POINTS if decide(rules, purpose, name, explicit=explicit).granted)
 
 
 def refusal(entry_points: frozenset[str], field: str, *, purpose: str | None, root: str = ROOT) -> str | None:

@@ -204,7 +204,7 @@ class SecuredGate:
                 # Stored before the hub's checks grew stricter: refused cleanly until a corrected one is applied.
                 raise Refused("FORBIDDEN", "the hub's current access policy no longer passes its checks")
             if identified.policy is None:
-                raise Refused("FORBIDDEN", "no access policy has been applied to this hub (aidgraph policy apply)")
+                raise Refused("FORBIDDEN", "no access policy is live on this hub (aidgraph policy apply, then approve)")
         except Refused as refused:
             try:
                 await self._refused(request, operation, principal, purpose, f"{refused.code}: {refused.message}")

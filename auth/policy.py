@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any, Final, Literal
 
@@ -169,7 +169,7 @@ def _check_special_grants(rules: Mapping[str, Mapping[str, Mapping[str, Action]]
             for type_name, fields in SPECIAL.items():
                 for field_name in fields:
                     label = GOVERNED[type_name][field_name]
-                    if _field_action([targets], type_name, field_name, label) != ALLOW:
+                    if _decide_rule([(role, targets)], purpose, type_name, field_name, label).action != ALLOW:
                         continue
                     target = f"{type_name}.{field_name}"
                     rule = target if target in targets else label
@@ -217,10 +217,6 @@ def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in name)
 
 
-def _best(actions: Iterable[Action]) -> Action:
-    return max(actions, key=lambda action: _RANK[action.kind], default=DENY)
-
-
 def weaker(first: Action, second: Action) -> Action:
     """The less revealing of two actions (the first, where they rank the same)."""
     return second if _RANK[second.kind] < _RANK[first.kind] else first
@@ -234,14 +230,90 @@ def on_field(action: Action, field_name: str) -> Action:
     return action
 
 
-def _field_action(rules: list[Mapping[str, Action]], type_name: str, field_name: str, label: Label) -> Action:
-    target = f"{type_name}.{field_name}"
-    per_role = [role_rules.get(target) or role_rules.get(label, DENY) for role_rules in rules]
-    return on_field(_best(per_role), field_name)
-
-
 def _outcome(action: Action) -> str:
     return {"allow": "revealed", "mask": "masked", "deny": "withheld"}[action.kind]
+
+
+# --- decisions: what a field gets, and the rule that decided it ---------------------------------
+
+DecisionKind = Literal["field rule", "label rule", "special value", "default deny", "entry point"]
+RoleRules = Sequence[tuple[str, Mapping[str, Action]]]
+"""The rules of each of a request's roles for its purpose, `(role, target -> action)`, roles sorted."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What some roles get of one field (or entry point) for a purpose, and the one rule that decided it.
+
+    The compiled views are made of these, so that an explanation can never differ from what is enforced.
+    """
+
+    action: Action  # for a field: allow, mask:<format> or deny (a plain `mask` already resolved)
+    kind: DecisionKind
+    rule: str  # the deciding rule as `role / purpose / target: action`, or why no rule applies
+    role: str | None = None  # the role whose rule decided (several roles: the most revealing one's)
+    special: Decision | None = None  # what a special value of this field gets, where that differs (a minor's id)
+
+
+def role_rules(policy: Policy, roles: Iterable[str], purpose: str) -> list[tuple[str, Mapping[str, Action]]]:
+    return [(role, policy.rules.get(role, {}).get(purpose, {})) for role in sorted(roles)]
+
+
+def _decide_rule(by_role: RoleRules, purpose: str, type_name: str, field_name: str, label: Label) -> Decision:
+    """A field rule overrides its label's rule for a role; across roles the most revealing wins; else deny."""
+    target = f"{type_name}.{field_name}"
+    best: Decision | None = None
+    for role, targets in by_role:
+        if target in targets:
+            found = Decision(targets[target], "field rule", f"{role} / {purpose} / {target}: {targets[target]}", role)
+        elif label in targets:
+            found = Decision(targets[label], "label rule", f"{role} / {purpose} / {label}: {targets[label]}", role)
+        else:
+            continue
+        if best is None or _RANK[found.action.kind] > _RANK[best.action.kind]:
+            best = found
+    if best is None:
+        roles = ", ".join(role for role, _ in by_role) or "no role"
+        return Decision(DENY, "default deny", f"no rule of {roles} for {purpose} names {target} or its label {label}")
+    action = on_field(best.action, field_name)
+    if action.kind == "deny" and best.action.kind == "mask":
+        return replace(best, action=action, rule=f"{best.rule} ({field_name} has no natural mask: withheld)")
+    return replace(best, action=action)
+
+
+def decide_special(by_role: RoleRules, purpose: str) -> Decision:
+    """The `special` grant of some roles for a purpose: the most revealing of their `special` rules."""
+    best: Decision | None = None
+    for role, targets in by_role:
+        action = targets.get("special")
+        if action is not None and (best is None or _RANK[action.kind] > _RANK[best.action.kind]):
+            best = Decision(action, "special value", f"{role} / {purpose} / special: {action}", role)
+    return best or Decision(DENY, "special value", f"no rule for {purpose} grants `special`: special values withheld")
+
+
+def decide_field(by_role: RoleRules, purpose: str, type_name: str, field_name: str, special: Decision) -> Decision:
+    """The decision on `Type.field`: its rule, then what the `special` grant makes of special values."""
+    decision = _decide_rule(by_role, purpose, type_name, field_name, GOVERNED[type_name][field_name])
+    test = SPECIAL.get(type_name, {}).get(field_name)
+    if test is None:
+        return decision
+    on_special = weaker(decision.action, on_field(special.action, field_name))
+    if on_special == decision.action:
+        return decision
+    weakened = replace(special, action=on_special)
+    if test[0] in UNIFORM_SPECIAL:
+        # Every value as a special one, so that no value stands out; none is tested one by one.
+        return replace(weakened, rule=f"{special.rule}, for every value alike (its own rule: {decision.rule})")
+    return replace(decision, special=weakened)
+
+
+def decide_entry_point(policy: Policy, by_role: RoleRules, purpose: str, name: str) -> Decision:
+    """Whether `Query.<field>` (or `Mutation.<field>`) is open to these roles for the purpose, and why."""
+    found = entry_points.decide(by_role, purpose, name, explicit=policy.governs_entry_points)
+    return Decision(ALLOW if found.granted else DENY, "entry point", found.why, found.role)
+
+
+# --- a policy version, compiled ------------------------------------------------------------------
 
 
 @dataclass
@@ -261,24 +333,23 @@ class CompiledPolicy:
 
 
 def compile_view(policy: Policy, roles: frozenset[str], purpose: str) -> PolicyView:
-    rules = [policy.rules.get(role, {}).get(purpose, {}) for role in sorted(roles)]
-    special = _best(role_rules.get("special", DENY) for role_rules in rules)
+    by_role = role_rules(policy, roles, purpose)
+    special = decide_special(by_role, purpose)
     types = {}
     for type_name, labels in GOVERNED.items():
         specials = SPECIAL.get(type_name, {})
         field_rules, outcome = [], {}
-        for field_name, label in labels.items():
-            action = _field_action(rules, type_name, field_name, label)
+        for field_name in labels:
+            action = decide_field(by_role, purpose, type_name, field_name, special).action
             test = specials.get(field_name)
             if test is not None and test[0] in UNIFORM_SPECIAL:
-                # Every value as a special one, so that no value stands out; none is tested one by one.
-                action, test = weaker(action, on_field(special, field_name)), None
+                test = None  # decided for every value alike: none is tested one by one
             outcome[field_name] = _outcome(action)
             if action != ALLOW or test is not None:
                 field_rules.append(FieldRule(_snake(field_name), field_name, action, test))
         types[type_name] = TypeView(type_name, tuple(field_rules), outcome)
-    granted = entry_points.granted(rules, purpose, explicit=policy.governs_entry_points)
-    return PolicyView(types=types, special=special, entry_points=granted)
+    granted = entry_points.granted(by_role, purpose, explicit=policy.governs_entry_points)
+    return PolicyView(types=types, special=special.action, entry_points=granted)
 
 
 @cache

@@ -11,6 +11,8 @@ from adapters.base import metadata
 
 _TIME = sa.DateTime(timezone=True)
 _RATE_LIMIT_COMMENT = "requests per minute (per worker); null: the hub's default, 0: unlimited"
+POLICY_STATUS_COMMENT = "draft, approved or withdrawn; the live version is the newest approved one"
+BASED_ON_COMMENT = "the live version when the draft was made (null: none was live); approved only while it is"
 
 oauth_client = sa.Table(
     "oauth_client",
@@ -50,8 +52,15 @@ policy_version = sa.Table(
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("document", sa.Text, nullable=False, comment="the policy as applied (YAML)"),
     sa.Column("sha256", sa.String(64), nullable=False),
-    sa.Column("applied_by", sa.String(100), nullable=False),
-    sa.Column("applied_at", _TIME, nullable=False),
+    sa.Column("applied_by", sa.String(100), nullable=False, comment="who wrote it: the draft's author"),
+    sa.Column("applied_at", _TIME, nullable=False, comment="when it was stored (as a draft, or approved at once)"),
+    sa.Column("status", sa.String(10), nullable=False, comment=POLICY_STATUS_COMMENT),
+    sa.Column("based_on", sa.Integer, nullable=True, comment=BASED_ON_COMMENT),
+    sa.Column("reason", sa.String(500), nullable=True, comment="why it was made, in the author's words"),
+    sa.Column("approved_by", sa.String(100), nullable=True, comment="who published it (four eyes: not the author)"),
+    sa.Column("approved_at", _TIME, nullable=True),
+    sa.Column("withdrawn_by", sa.String(100), nullable=True),
+    sa.Column("withdrawn_at", _TIME, nullable=True),
 )
 
 audit_event = sa.Table(

@@ -1,4 +1,4 @@
-"""The `aidgraph` command for access: policy apply/export, audit verify, clients at the token endpoint, demo access.
+"""The `aidgraph` command for access: policy apply/approve/export, audit verify, clients and tokens, demo access.
 
 Run in-process through `aidgraph.cli.main`, against a store of its own on SQLite and PostgreSQL.
 """
@@ -94,6 +94,16 @@ def policy_file(tmp_path: Path) -> Path:
     return path
 
 
+def apply_live(aidgraph: Command, policy: Path, *, by: str = "admin-wang", approver: str = "admin-li") -> int:
+    """`policy apply` a file as a draft, and have a second person approve it: the version, now live."""
+    code, out, err = aidgraph("policy", "apply", str(policy), "--by", by)
+    assert code == 0, err
+    version = int(out.split()[2])
+    code, _, err = aidgraph("policy", "approve", str(version), "--by", approver)
+    assert code == 0, err
+    return version
+
+
 def events(engine: sa.Engine) -> list[dict[str, Any]]:
     with engine.connect() as connection:
         return [dict(row) for row in connection.execute(sa.select(audit_event).order_by(audit_event.c.seq)).mappings()]
@@ -117,38 +127,51 @@ def basic(client_id: str, secret: str) -> dict[str, str]:
 # --- policy apply / export -----------------------------------------------------------------------
 
 
-def test_each_apply_is_a_new_version_and_export_prints_it_as_applied(
+def test_each_apply_is_a_new_draft_and_export_prints_it_as_applied(
     aidgraph: Command, engine: sa.Engine, policy_file: Path, tmp_path: Path
 ) -> None:
     # given the demo policy in a file
     # when it is applied
-    applied = aidgraph("policy", "apply", str(policy_file), "--by", "admin-wang")
+    code, out, err = aidgraph("policy", "apply", str(policy_file), "--by", "admin-wang")
 
-    # then it is version 1
-    assert applied == (0, "policy version 1 applied; running hubs use it within seconds\n", "")
-    # and applying the same file again makes version 2 (nothing is edited in place), another file version 3
-    assert aidgraph("policy", "apply", str(policy_file))[:2] == (
-        0,
-        "policy version 2 applied; running hubs use it within seconds\n",
+    # then it is version 1, a draft, and the command says what to do next
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "policy version 1 drafted by admin-wang (no version is live yet); nothing changes until it is approved",
+        "  see what it changes: aidgraph policy diff 1; on past requests: aidgraph policy impact 1",
+        "  publish it: aidgraph policy approve 1 --by ANOTHER-PERSON (four eyes); or: aidgraph policy withdraw 1",
+    ]
+    # and nothing is live until a second person approves it
+    assert aidgraph("policy", "export")[0] == 2
+    assert aidgraph("policy", "approve", "1", "--by", "admin-li")[1].startswith(
+        "policy version 1 approved by admin-li (drafted by admin-wang): it is the live version"
     )
+    # and applying the same file again makes version 2 (nothing is edited in place), another file version 3
+    assert aidgraph("policy", "apply", str(policy_file))[1].startswith("policy version 2 drafted by ")
     small = tmp_path / "small.yaml"
     small.write_text(SMALL_POLICY, encoding="utf-8")
-    assert aidgraph("policy", "apply", str(small))[1].startswith("policy version 3 applied")
+    assert aidgraph("policy", "apply", str(small), "--by", "admin-wang")[1].startswith(
+        "policy version 3 drafted by admin-wang (based on live version 1)"
+    )
     assert versions(engine) == [1, 2, 3]
 
-    # when the current policy is exported, then it is exactly the text applied, comments included
-    assert aidgraph("policy", "export") == (0, SMALL_POLICY, "")
-    # and an earlier version exports as it was applied
-    assert aidgraph("policy", "export", "--version", "1") == (0, demo_policy_text(), "")
+    # when the live policy is exported, then it is exactly the text approved, comments included
+    assert aidgraph("policy", "export") == (0, demo_policy_text(), "")
+    # and a draft exports as it was applied
+    assert aidgraph("policy", "export", "--version", "3") == (0, SMALL_POLICY, "")
     # and a version never applied is refused
     code, out, err = aidgraph("policy", "export", "--version", "4")
     assert (code, out) == (2, "")
-    assert err == "aidgraph policy export: no version 4 has been applied\n"
+    assert err == "aidgraph policy export: no policy version 4\n"
 
 
 def test_export_before_any_apply_is_refused(aidgraph: Command) -> None:
     # given an empty store, when the policy is exported, then there is none to export
-    assert aidgraph("policy", "export") == (2, "", "aidgraph policy export: no policy has been applied\n")
+    assert aidgraph("policy", "export") == (
+        2,
+        "",
+        "aidgraph policy export: no policy version is live (a draft is exported with --version N)\n",
+    )
 
 
 def test_each_apply_writes_one_audit_event(aidgraph: Command, engine: sa.Engine, policy_file: Path) -> None:
@@ -160,17 +183,18 @@ def test_each_apply_writes_one_audit_event(aidgraph: Command, engine: sa.Engine,
     aidgraph("policy", "apply", str(policy_file), "--by", "admin-li")
     aidgraph("policy", "export")
 
-    # then there is one event per apply, naming the version, who applied it and from which file
+    # then there is one event per apply, naming the draft's version, who drafted it and from which file
     trail = events(engine)
     assert [(event["seq"], event["outcome"], event["operation"], event["policy_version"]) for event in trail] == [
-        (1, "policy-applied", "policy apply", 1),
-        (2, "policy-applied", "policy apply", 2),
+        (1, "policy-drafted", "policy apply", 1),
+        (2, "policy-drafted", "policy apply", 2),
     ]
     digest = hashlib.sha256(policy_file.read_bytes()).hexdigest()[:16]
     assert [event["detail"] for event in trail] == [
-        f"version 1 (sha256 {digest}) by admin-wang from {policy_file}",
-        f"version 2 (sha256 {digest}) by admin-li from {policy_file}",
+        f"version 1 (sha256 {digest}) by admin-wang from {policy_file}, based on no live version",
+        f"version 2 (sha256 {digest}) by admin-li from {policy_file}, based on no live version",
     ]
+    assert [event["actor"] for event in trail] == ["admin-wang", "admin-li"]
     assert all(event["client_id"] is None and event["subjects"] == [] for event in trail)
 
 
@@ -194,8 +218,8 @@ BAD_POLICIES = {
 def test_a_bad_policy_is_refused_naming_the_file_and_the_place_and_nothing_is_stored(
     aidgraph: Command, engine: sa.Engine, policy_file: Path, tmp_path: Path, case: str
 ) -> None:
-    # given the demo policy applied as version 1, and a bad policy file
-    aidgraph("policy", "apply", str(policy_file))
+    # given the demo policy applied and approved as version 1, and a bad policy file
+    apply_live(aidgraph, policy_file)
     text, places = BAD_POLICIES[case]
     bad = tmp_path / "bad.yaml"
     bad.write_text(text, encoding="utf-8")
@@ -210,7 +234,7 @@ def test_a_bad_policy_is_refused_naming_the_file_and_the_place_and_nothing_is_st
         assert place in err
     # and no version is stored, nor any event written: version 1 stays current
     assert versions(engine) == [1]
-    assert len(events(engine)) == 1
+    assert len(events(engine)) == 2  # version 1's draft and approval
     assert aidgraph("policy", "export")[1] == demo_policy_text()
 
 
@@ -312,8 +336,8 @@ def test_a_malformed_anchor_is_refused(
 def test_a_client_added_on_the_command_line_gets_tokens_both_ways_and_reads(
     aidgraph: Command, store_url: str, policy_file: Path
 ) -> None:
-    # given a policy applied and a client added with the command
-    aidgraph("policy", "apply", str(policy_file))
+    # given a policy applied and approved, and a client added with the command
+    apply_live(aidgraph, policy_file)
     code, out, err = aidgraph(
         "clients", "add", "housing-nanan", "--department", "housing", "--roles", "housing",
         "--regions", "350583", "--purposes", "assistance-review",
@@ -520,7 +544,7 @@ def test_webhook_subscription_and_change_detection_from_the_command_line(
     world = write_world(tmp_path / "world")
     for name, department in DEPARTMENTS.items():
         ingest_folder(engine, department, world / name)
-    assert aidgraph("policy", "apply", str(_demo_policy_file(tmp_path)))[0] == 0
+    apply_live(aidgraph, _demo_policy_file(tmp_path))
     register_client(
         engine, client_id="aid", department="education", roles=["student-aid"], regions=["3505"],
         purposes=["student-aid"],

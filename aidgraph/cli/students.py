@@ -86,7 +86,7 @@ def _export_access(engine: sa.Engine, client_id: str | None) -> Access | str:
     with engine.connect() as connection:
         current = stored_policy(connection)
     if current is None:
-        return "no access policy has been applied (aidgraph policy apply FILE)"
+        return "no access policy is live (aidgraph policy apply FILE, then approve)"
     compiled = CompiledPolicy(current.policy, current.version)
     if client_id is None:
         access = operator_access(frozenset({STUDENT_AID}), STUDENT_AID, compiled)

@@ -4,7 +4,7 @@
 - `auth.audit.writer`: `AuditLog` (append to the chain), `AuditWriter` (a running hub's group commit,
   and the counted unauthenticated refusals of `auth.audit.refusals`);
 - `auth.audit.verifier`: `verify`, naming the first broken link (`chain_hash`, `content_digest`);
-- `auth.audit.lookup`: `access_log`, who read a given person's data.
+- `auth.audit.lookup`: `access_log`, who read a given person's data; `events_in_window`, the events of a time span.
 """
 
 from auth.audit.event import (
@@ -20,7 +20,7 @@ from auth.audit.event import (
     document_hash,
     misses_detail,
 )
-from auth.audit.lookup import AccessLogEntry, access_log
+from auth.audit.lookup import AccessLogEntry, access_log, events_in_window
 from auth.audit.refusals import UNAUTHENTICATED
 from auth.audit.verifier import (
     GENESIS_HASH,
@@ -56,6 +56,7 @@ __all__ = [
     "content_digest",
     "document_digest",
     "document_hash",
+    "events_in_window",
     "format_report",
     "misses_detail",
     "verify",

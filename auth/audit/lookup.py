@@ -1,4 +1,5 @@
-"""Reading the audit trail: who read a given person's data, when, why and what they saw (`accessLog`).
+"""Reading the audit trail: who read a given person's data, when, why and what they saw (`accessLog`),
+and the events of a time window (a draft policy's impact replay reads them here, not from the tables).
 
 Subjects are stored as pseudonyms under the hub audit key (auth/audit/writer.py), so a person's events
 are found by computing their pseudonym, never by a resident id in the tables.
@@ -6,6 +7,7 @@ are found by computing their pseudonym, never by a resident id in the tables.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +35,7 @@ class AccessLogEntry:
     masked: tuple[str, ...]
     withheld: tuple[str, ...]
     actor: str | None = None
+    policy_version: int | None = None
 
 
 def access_log(engine: sa.Engine, id_number: str, *, first: int, after_seq: int | None = None) -> list[AccessLogEntry]:
@@ -59,23 +62,42 @@ def access_log(engine: sa.Engine, id_number: str, *, first: int, after_seq: int 
         if after_seq is not None:
             query = query.where(audit_subject.c.seq < after_seq)
         rows = connection.execute(query).mappings().all()
-    return [
-        AccessLogEntry(
-            seq=row["seq"],
-            at=utc(row["at"]),
-            client_id=row["client_id"],
-            actor=row["actor"],
-            roles=tuple(row["roles"]),
-            purpose=row["purpose"],
-            case_id=row["case_id"],
-            operation=row["operation"],
-            outcome=row["outcome"],
-            revealed=tuple(row["revealed"]),
-            masked=tuple(row["masked"]),
-            withheld=tuple(row["withheld"]),
-        )
-        for row in rows
-    ]
+    return [_entry(row) for row in rows]
+
+
+def events_in_window(
+    engine: sa.Engine, *, since: datetime, until: datetime, batch_size: int = 1000
+) -> Iterator[AccessLogEntry]:
+    """Every event from `since` (included) to `until` (excluded), oldest first, read in batches.
+
+    Subjects are left out: a replay needs what was asked and disclosed, not whom it was about.
+    """
+    query = (
+        sa.select(audit_event)
+        .where(audit_event.c.at >= utc(since), audit_event.c.at < utc(until))
+        .order_by(audit_event.c.seq)
+    )
+    with engine.connect() as connection:
+        for row in connection.execution_options(yield_per=batch_size).execute(query).mappings():
+            yield _entry(row)
+
+
+def _entry(row: sa.RowMapping) -> AccessLogEntry:
+    return AccessLogEntry(
+        seq=row["seq"],
+        at=utc(row["at"]),
+        client_id=row["client_id"],
+        actor=row["actor"],
+        roles=tuple(row["roles"]),
+        purpose=row["purpose"],
+        case_id=row["case_id"],
+        operation=row["operation"],
+        outcome=row["outcome"],
+        revealed=tuple(row["revealed"]),
+        masked=tuple(row["masked"]),
+        withheld=tuple(row["withheld"]),
+        policy_version=row["policy_version"],
+    )
 
 
 def _audit_key(connection: sa.Connection) -> bytes | None:

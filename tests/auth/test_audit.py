@@ -329,6 +329,7 @@ def test_access_log_lists_the_events_that_returned_a_person_newest_first(engine:
         revealed=("Person.idNumber", "Person.name"),
         masked=("Person.phone",),
         withheld=("Medical.diagnosis",),
+        policy_version=3,  # the version that answered it
     )
 
 
