@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
+from auth.people.sessions import IDLE_TIMEOUT
 from schema.hardening import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ LOG_FORMATS = ("json", "text")
 DEFAULT_TOKEN_FAILURE_LIMIT = 10
 DEFAULT_TOKEN_FAILURE_LOCKOUT = 60.0
 DEFAULT_CLIENT_RATE_LIMIT = 600
-DEFAULT_CONSOLE_IDLE_TIMEOUT = timedelta(minutes=30)
+DEFAULT_CONSOLE_IDLE_TIMEOUT = IDLE_TIMEOUT
 # A body holds the longest document the parser accepts (schema/hardening.py, counted in characters),
 # each character at most 4 bytes of UTF-8, plus room for the variables and the JSON around them.
 UTF8_BYTES_PER_CHARACTER = 4

@@ -110,9 +110,10 @@ class FailureLockout:
             waits = [until - now for key in keys if (until := self._locked_until.get(key, 0.0)) > now]
         return max(waits) if waits else None
 
-    def failed(self, *keys: str) -> None:
-        """Count one failure for each key; a key reaching the limit is locked out from now."""
+    def failed(self, *keys: str) -> tuple[str, ...]:
+        """Count one failure for each key; a key reaching the limit is locked out from now. Return those keys."""
         now = self._clock()
+        locked: list[str] = []
         with self._lock:
             for key in keys:
                 times = self._failures.recent(key, now)
@@ -123,6 +124,8 @@ class FailureLockout:
                     self._locked_until.move_to_end(key)
                     if len(self._locked_until) > self._keys_kept:
                         self._locked_until.popitem(last=False)
+                    locked.append(key)
+        return tuple(locked)
 
     def succeeded(self, *keys: str) -> None:
         """A success forgets the keys' failures (not a lockout already running)."""

@@ -1,4 +1,4 @@
-"""The `aidgraph` console command: demo data, ingest, rejected rows, schema, clients, keys, policy, audit, serve.
+"""The `aidgraph` console command: demo data, ingest, rejected rows, schema, clients, keys, users, policy, audit, serve.
 
 Each command group is a module here that adds its parsers and handlers. A handler checks its
 arguments, calls a service of the hub (one a console would call too) and prints what it answers.
@@ -10,13 +10,26 @@ import argparse
 from collections.abc import Sequence
 from importlib.metadata import version
 
-from aidgraph.cli import audit, clients, comparison, demo, ingest, policy, schema, serve, students, warnings, webhooks
+from aidgraph.cli import (
+    audit,
+    clients,
+    comparison,
+    demo,
+    ingest,
+    policy,
+    schema,
+    serve,
+    students,
+    users,
+    warnings,
+    webhooks,
+)
 from aidgraph.cli.context import CommandContext
 from aidgraph.db import create_engine
 from aidgraph.settings import Settings
 
 # In the order `aidgraph --help` lists them.
-GROUPS = (demo, ingest, schema, clients, students, comparison, warnings, webhooks, policy, audit, serve)
+GROUPS = (demo, ingest, schema, clients, users, students, comparison, warnings, webhooks, policy, audit, serve)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

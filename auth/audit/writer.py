@@ -51,7 +51,7 @@ from starlette.concurrency import run_in_threadpool
 
 from auth import metrics
 from auth.audit.event import AuditEvent, AuditUnavailable
-from auth.audit.refusals import RefusalCounts, refusal_event
+from auth.audit.refusals import UNAUTHENTICATED, RefusalCounts, refusal_event
 from auth.audit.verifier import GENESIS_HASH, chain_hash, content_digest, utc
 from auth.hub_keys import AUDIT_KEY, HubKeyUnavailable, hub_key
 from auth.masks import MaskError, pseudonym
@@ -197,7 +197,11 @@ class AuditWriter:
 
     def count_unauthenticated(self, *, claimed_client_id: str | None, address: str | None, reason: str) -> None:
         """Count one refusal of a request without a valid token; written once its minute is over."""
-        self._refusals.count(claimed_client_id=claimed_client_id, address=address, reason=reason, at=self._clock())
+        self.count_refusal(UNAUTHENTICATED, claimed=claimed_client_id, address=address, reason=reason)
+
+    def count_refusal(self, outcome: str, *, claimed: str | None, address: str | None, reason: str) -> None:
+        """Count one refusal of a kind `auth.audit.refusals` counts (a failed sign-in); never waits, any thread."""
+        self._refusals.count(outcome=outcome, claimed=claimed, address=address, reason=reason, at=self._clock())
 
     async def write_refusals(self, *, everything: bool = False) -> int:
         """Write the counts of the minutes that have ended (all, when `everything`); return the events written.

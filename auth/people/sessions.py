@@ -31,6 +31,7 @@ ENROL_TOTP: Final[Stage] = "enrol-totp"
 TOTP: Final[Stage] = "totp"
 SIGNED_IN: Final[Stage] = "signed-in"
 COOKIE_KEY: Final = "console-cookie-key"
+IDLE_TIMEOUT: Final = timedelta(minutes=30)  # the default of the setting AIDGRAPH_CONSOLE_IDLE_TIMEOUT
 _TOKEN_BYTES: Final = 32
 _MAX_COOKIE_LENGTH: Final = 200  # a token (43) and its signature (43), with room; longer is not ours
 

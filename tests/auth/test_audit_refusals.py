@@ -128,14 +128,14 @@ def test_the_counts_stay_bounded_however_many_sources_a_flood_invents() -> None:
 
     # when a flood claims a new client from a new address each time, with ever new reasons
     for number in range(1000):
-        counts.count(claimed_client_id=f"c{number}", address=f"10.0.{number // 250}.{number % 250}",
+        counts.count(claimed=f"c{number}", address=f"10.0.{number // 250}.{number % 250}",
                      reason=f"reason {number % 20}", at=NINE)  # fmt: skip
 
     # then three keys are kept apart, the rest counted together as many sources, every refusal counted
     taken = counts.take(before=None)
     assert len(taken) == 4
     [(overflow, reasons)] = [(key, reasons) for key, reasons in taken.items() if key.address == MANY_SOURCES]
-    assert overflow.claimed_client_id is None
+    assert overflow.claimed is None
     assert sum(sum(reasons.values()) for reasons in taken.values()) == 1000
     # and no key holds more than eight reasons and the rest together
     assert len(reasons) == 9 and reasons["other reasons"] > 0
@@ -146,7 +146,7 @@ def test_a_reason_that_quotes_the_token_is_cut_and_made_printable() -> None:
     counts = RefusalCounts()
 
     # when its refusal is counted, with the reason the validator gives
-    counts.count(claimed_client_id=None, address="203.0.113.9", reason="header \n" + "x" * 100_000 + " not accepted",
+    counts.count(claimed=None, address="203.0.113.9", reason="header \n" + "x" * 100_000 + " not accepted",
                  at=NINE)  # fmt: skip
 
     # then the count keeps 80 printable characters of it, marked as cut
