@@ -11,7 +11,6 @@ import math
 from collections.abc import Callable
 from typing import Any, cast
 
-from auth.people.signin import Outcome, SignIn, Verdict
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -33,6 +32,7 @@ from aidgraph.console.pages import PREFIX, messages_of, render, with_security_he
 from aidgraph.settings import Settings
 from auth.limiter import FailureLockout
 from auth.people.sessions import cookie_value
+from auth.people.signin import Outcome, SignIn, Verdict
 
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = 15 * 60.0
