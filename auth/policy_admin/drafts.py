@@ -6,6 +6,10 @@ approve their own draft unless the hub allows a single person (`AIDGRAPH_POLICY_
 one-person test deployment); the approval then says so. A rollback is a new draft holding an earlier
 version's document, approved like any other.
 
+A draft's author may edit it while it is a draft (`edit_draft`: the console's matrix edits a cell so);
+it keeps its number, and its SHA-256 changes. An approval names the SHA-256 of the text the approver
+read, and is refused when the draft was edited since: what is published is what was approved.
+
 Each change and its audit event are one transaction, under one lock, so two approvals cannot both
 pass the base check, and no change is stored without its event.
 """
@@ -30,6 +34,7 @@ from auth.tables import policy_version
 POLICY_DRAFTED: Final = "policy-drafted"
 POLICY_APPROVED: Final = "policy-approved"
 POLICY_WITHDRAWN: Final = "policy-withdrawn"
+POLICY_EDITED: Final = "policy-edited"
 # pg_advisory_xact_lock key of policy changes: one at a time, so a base checked is still live at commit.
 _POLICY_LOCK: Final = int.from_bytes(hashlib.sha256(b"aidgraph.policy_version").digest()[:8], "big", signed=True)
 _NAME_LENGTH: Final = 100
@@ -60,8 +65,18 @@ class VersionRecord:
     sha256: str
 
 
-def make_draft(engine: sa.Engine, text: str, *, by: str, reason: str | None = None, source: str = "policy") -> int:
-    """Check `text` (as `policy apply` always has) and store it as a draft; return its version number."""
+def make_draft(
+    engine: sa.Engine,
+    text: str,
+    *,
+    by: str,
+    reason: str | None = None,
+    source: str = "policy",
+    client_id: str | None = None,
+) -> int:
+    """Check `text` (as `policy apply` always has) and store it as a draft; return its version number.
+
+    `client_id` is how the change came (`console` from the console's pages; none from the command line)."""
     policy = load_policy(text, source=source)
     author = _person(by, "--by")
     why = _reason(reason)
@@ -71,17 +86,34 @@ def make_draft(engine: sa.Engine, text: str, *, by: str, reason: str | None = No
         base = live_version(connection)  # what store_version based it on: a draft changes nothing live
         words = f"version {version} (sha256 {policy.sha256[:16]}) by {author} from {source}, {_based(base)}"
         detail = words + (f": {why}" if why else "")
-        return version, audit_event(POLICY_DRAFTED, operation="policy apply", detail=detail, **_by(author, version))
+        event = audit_event(POLICY_DRAFTED, operation="policy apply", detail=detail, **_by(author, version, client_id))
+        return version, event
 
     return _change(engine, draft)
 
 
-def approve(engine: sa.Engine, version: int, *, by: str, single_person: bool) -> None:
-    """Publish draft `version`: it becomes the live version, named with its author and its approver."""
+def approve(
+    engine: sa.Engine,
+    version: int,
+    *,
+    by: str,
+    single_person: bool,
+    sha256: str | None = None,
+    client_id: str | None = None,
+) -> None:
+    """Publish draft `version`: it becomes the live version, named with its author and its approver.
+
+    `sha256` is the text the approver read (the console's page sends the one it showed): a draft
+    edited since is refused. None approves the draft as stored (the command line names no text)."""
     approver = _person(by, "--by")
 
     def publish(connection: sa.Connection) -> tuple[None, AuditEvent]:
         row = _draft(connection, version, "approved")
+        if sha256 is not None and sha256 != row["sha256"]:
+            raise PolicyAdminError(
+                f"version {version} was edited since it was read (sha256 {row['sha256'][:16]} now, not"
+                f" {sha256[:16]}): read it again before approving"
+            )
         live = live_version(connection)
         if row["based_on"] != live:
             now = f"version {live} is live now" if live is not None else "no version is live now"
@@ -96,13 +128,15 @@ def approve(engine: sa.Engine, version: int, *, by: str, single_person: bool) ->
             )
         _update(connection, version, status=APPROVED, approved_by=approver, approved_at=datetime.now(UTC))
         alone = " (its own author: this hub allows a single person, AIDGRAPH_POLICY_SINGLE_PERSON)" if own else ""
+        # The text approved is the version's own: once approved it is never edited again.
         detail = f"version {version} drafted by {row['applied_by']}, approved by {approver}{alone}"
-        return None, audit_event(POLICY_APPROVED, operation="policy approve", detail=detail, **_by(approver, version))
+        by_whom = _by(approver, version, client_id)
+        return None, audit_event(POLICY_APPROVED, operation="policy approve", detail=detail, **by_whom)
 
     _change(engine, publish)
 
 
-def withdraw(engine: sa.Engine, version: int, *, by: str) -> None:
+def withdraw(engine: sa.Engine, version: int, *, by: str, client_id: str | None = None) -> None:
     """Withdraw draft `version`: it is kept, never approved."""
     person = _person(by, "--by")
 
@@ -110,12 +144,37 @@ def withdraw(engine: sa.Engine, version: int, *, by: str) -> None:
         row = _draft(connection, version, "withdrawn")
         _update(connection, version, status=WITHDRAWN, withdrawn_by=person, withdrawn_at=datetime.now(UTC))
         detail = f"version {version} drafted by {row['applied_by']}, withdrawn by {person}"
-        return None, audit_event(POLICY_WITHDRAWN, operation="policy withdraw", detail=detail, **_by(person, version))
+        by_whom = _by(person, version, client_id)
+        return None, audit_event(POLICY_WITHDRAWN, operation="policy withdraw", detail=detail, **by_whom)
 
     _change(engine, take_back)
 
 
-def rollback(engine: sa.Engine, to_version: int, *, by: str) -> int:
+def edit_draft(engine: sa.Engine, version: int, text: str, *, by: str, client_id: str | None = None) -> str:
+    """Replace draft `version`'s document with `text` (checked as any draft is); return its new SHA-256.
+
+    Only its author may, and only while it is a draft. The number, base and reason stay: an approval
+    that read the text before is refused (`approve(..., sha256=...)`)."""
+    policy = load_policy(text, source=f"policy version {version}")
+    person = _person(by, "--by")
+
+    def replace_text(connection: sa.Connection) -> tuple[str, AuditEvent]:
+        row = _draft(connection, version, "edited")
+        if not _same_person(row["applied_by"], person):
+            raise PolicyAdminError(f"version {version} is {row['applied_by']}'s draft: only its author edits it")
+        connection.execute(
+            policy_version.update()
+            .where(policy_version.c.version == version, policy_version.c.status == DRAFT)
+            .values(document=policy.text, sha256=policy.sha256)
+        )
+        detail = f"version {version} edited by {person}: sha256 {row['sha256'][:16]} -> {policy.sha256[:16]}"
+        by_whom = _by(person, version, client_id)
+        return policy.sha256, audit_event(POLICY_EDITED, operation="policy edit", detail=detail, **by_whom)
+
+    return _change(engine, replace_text)
+
+
+def rollback(engine: sa.Engine, to_version: int, *, by: str, client_id: str | None = None) -> int:
     """A new draft holding version `to_version`'s document (reason "rollback to K"); return its number."""
     with engine.connect() as connection:
         row = _row(connection, to_version)
@@ -125,7 +184,12 @@ def rollback(engine: sa.Engine, to_version: int, *, by: str) -> int:
     if to_version == live:
         raise PolicyAdminError(f"version {to_version} is the live version already")
     return make_draft(
-        engine, row["document"], by=by, reason=f"rollback to {to_version}", source=f"policy version {to_version}"
+        engine,
+        row["document"],
+        by=by,
+        reason=f"rollback to {to_version}",
+        source=f"policy version {to_version}",
+        client_id=client_id,
     )
 
 
@@ -175,11 +239,13 @@ class _HubChange(TypedDict):
     document_hash: None
 
 
-def _by(person: str, version: int) -> _HubChange:
-    """Who a policy change's event names: the person acting, no client, the version changed.
+def _by(person: str, version: int, client_id: str | None = None) -> _HubChange:
+    """Who a policy change's event names: the person acting, the way it came (`console`, or no client from
+    the command line), the version changed.
 
     No document hash: the policy is named by its version and SHA-256, and holds no personal data."""
-    return {"caller": Caller.the_hub(policy_version=version), "actor": person, "document_hash": None}
+    caller = Caller(client_id=client_id, policy_version=version)
+    return {"caller": caller, "actor": person, "document_hash": None}
 
 
 def _row(connection: sa.Connection, version: int) -> sa.RowMapping:
