@@ -19,6 +19,7 @@ from aidgraph.console.alert_pages import AlertPages
 from aidgraph.console.casework_pages import CaseworkPages
 from aidgraph.console.guard import Visitor, page
 from aidgraph.console.pages import PREFIX, render, with_security_headers
+from aidgraph.console.policy_pages import PolicyPages
 from aidgraph.console.signin_pages import SignInPages
 from aidgraph.console.users_pages import UserPages
 from aidgraph.graphql_http import GraphQLEndpoint
@@ -38,6 +39,7 @@ class Console:
         self.settings = settings
         self.signin = SignInPages(settings)
         self.groups: list[PageGroup] = [self.signin, CaseworkPages(endpoint), AlertPages(endpoint), UserPages()]
+        self.groups.append(PolicyPages())
 
     def mount(self) -> Mount:
         routes: list[Any] = [Route("/", _home, methods=["GET"])]

@@ -112,11 +112,7 @@ def test_a_change_made_on_a_stale_page_is_a_conflict_showing_the_current_state(h
     second = hub.http.post(f"/admin/casework/items/{inside}", data={**form, "assignee": "someone.else"})
     # then the second is told the item changed, with its current status and version, and nothing is overwritten
     assert first.status_code == 200
-    assert (
-        second.status_code == 409
-        and "CONFLICT" in second.text
-        and "版本 2" in second.text
-    )
+    assert second.status_code == 409 and "CONFLICT" in second.text and "版本 2" in second.text
     with hub.engine.connect() as connection:
         assignee = connection.execute(
             sa.select(comparison_item.c.assignee).where(comparison_item.c.id == inside)
