@@ -92,7 +92,13 @@ def take(out: Path) -> list[Path]:
     return saved
 
 
-_ADMIN_PAGES: list[tuple[str, str]] = []
+_ADMIN_PAGES: list[tuple[str, str]] = [
+    ("policies", "/admin/policies"),
+    ("policy-matrix", "/admin/policies/1?role=civil-affairs&role=housing&role=medical"),
+    ("policy-diff", "/admin/policies/1/diff"),
+    ("policy-why", "/admin/policies/1/why"),
+    ("policy-impact", "/admin/policies/1/impact"),
+]
 """(screenshot, address) of the administrators' pages, visited after signing in with a second factor."""
 
 

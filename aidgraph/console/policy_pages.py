@@ -184,6 +184,7 @@ def _matrix_context(request: Request, version: _Version, query: Mapping[str, str
         "roles": roles,
         "editing": None,
         "cell_error": None,
+        "oob_state": False,
     }
 
 
@@ -252,7 +253,8 @@ async def edit_cell(request: Request, visitor: Visitor) -> Response:
     filters = {name: form.get(name, "") for name in ("type", "label", "q")}
     query = _Query(filters, form.getlist("role_filter"))
     context = {**version.context(visitor), **_matrix_context(request, version, query), "editing": editing}
-    context |= {"cell_error": error, "fragment": "workspace"}
+    # htmx swaps the workspace, and the version's facts beside it: their SHA-256 is the draft's new one
+    context |= {"cell_error": error, "fragment": "workspace", "oob_state": request.headers.get("hx-request") == "true"}
     return render(request, "policies/version.html", context, status=status)
 
 

@@ -139,6 +139,8 @@ def test_an_author_edits_a_cell_of_their_draft_and_sees_it_in_the_matrix_and_the
     assert edited.status_code == 200 and 'role="status"' in edited.text
     assert "housing / assistance-review / Person.name: deny" in edited.text
     assert _document(hub, version)[0] == number and _document(hub, version)[1] != sha_before
+    # and the version's facts beside it are swapped too, showing the new SHA-256
+    assert 'id="version-state" hx-swap-oob="true"' in edited.text and _document(hub, version)[1] in edited.text
     # and the live version is untouched
     assert _document(hub) == live_before
     # and the edit is an event of the console, naming the author
