@@ -26,7 +26,9 @@ single a special value out:
 
 A policy is checked against the schema's field table when loaded (unknown targets, actions and mask
 formats are refused, saying where), and compiled once per (roles, purpose) into a view per type:
-only the fields that are not plainly revealed, so applying it costs a short loop per object.
+only the fields that are not plainly revealed, so applying it costs a short loop per object. The
+views are built from `decide_field`, which gives each field's action with the one rule that decided
+it (auth/policy_admin/ explains and compares policies with the same decisions).
 """
 
 from __future__ import annotations

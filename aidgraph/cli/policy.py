@@ -199,6 +199,9 @@ def _policy_why(args: argparse.Namespace, context: CommandContext) -> int:
         if decision.special is not None:
             rows.append(["  its special values", str(decision.special.action), "special value", decision.special.rule])
     _print_table(rows)
+    closed = [name for name, decision in decisions if decision.kind == "entry point" and decision.action.kind == "deny"]
+    if closed:
+        print(f"the query is refused (FORBIDDEN) before anything is read: {', '.join(closed)} not open")
     return 0
 
 

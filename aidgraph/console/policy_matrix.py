@@ -1,6 +1,6 @@
 """The permission matrix of a policy version: rows are fields, columns are role·purpose pairs.
 
-Each cell is the engine's own decision on the field (`auth.policy_admin.diff.decisions`, built on
+Each cell is the engine's own decision on the field (`auth.policy_admin.field_decisions`, built on
 `auth.policy.decide_field`), with the rule that made it: the page shows what a request would get,
 never a second reading of the rules. The filter narrows rows (type, label, a text in the field's
 name) and columns (the roles chosen), so that 9 roles and some 240 fields stay readable.
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from auth.labels import GOVERNED, LABELS_ORDER
 from auth.policy import Decision, Policy
-from auth.policy_admin.diff import decisions
+from auth.policy_admin import field_decisions
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def matrix(policy: Policy, chosen: MatrixFilter) -> Matrix:
     """The cells the filter selects, each the engine's decision for its role, purpose and field."""
     roles = chosen.roles or tuple(roles_of(policy))
     columns = tuple(Column(role, purpose) for role in roles for purpose in sorted(policy.rules.get(role, {})))
-    by_column = {column: decisions(policy, column.role, column.purpose) for column in columns}
+    by_column = {column: field_decisions(policy, [column.role], column.purpose) for column in columns}
     text = chosen.text.casefold()
     rows = []
     for type_name, labels in GOVERNED.items():
@@ -99,4 +99,4 @@ def cell(policy: Policy, role: str, purpose: str, target: str) -> Decision | Non
     type_name, _, field_name = target.partition(".")
     if purpose not in policy.rules.get(role, {}) or field_name not in GOVERNED.get(type_name, {}):
         return None
-    return decisions(policy, role, purpose)[target]
+    return field_decisions(policy, [role], purpose)[target]

@@ -37,9 +37,10 @@ from auth.policy_admin import (
     make_draft,
     rollback,
     versions,
+    with_rule,
     withdraw,
 )
-from auth.policy_admin.cells import BY_LABEL, field_actions, with_cell
+from auth.policy_admin.cells import BY_LABEL, field_actions
 from auth.policy_admin.impact import EXAMPLES
 from auth.policy_store import DRAFT, stored_policy
 
@@ -242,7 +243,9 @@ async def edit_cell(request: Request, visitor: Visitor) -> Response:
     status = 200
     error = None
     try:
-        text = with_cell(version.policy.text, role, purpose, target, action)
+        rule = None if action == BY_LABEL else action
+        source = f"policy version {number}"
+        text = with_rule(version.policy.text, role=role, purpose=purpose, target=target, action=rule, source=source)
         await request.state.threads.call(lambda: edit_draft(engine, number, text, by=visitor.name, client_id=CONSOLE))
     except (PolicyError, PolicyAdminError) as refused:
         status, error = 422, str(refused)

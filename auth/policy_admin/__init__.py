@@ -7,7 +7,9 @@ second reading of the rules.
 - `auth.policy_admin.drafts`: `make_draft`, `edit_draft`, `approve`, `withdraw`, `rollback`, `versions`;
 - `auth.policy_admin.diff`: `diff` of two policies, per role, purpose and field;
 - `auth.policy_admin.why`: `explain` one field, `explain_profile` every field of an analysed query
-  (`aidgraph.policy_why.explain_query` analyses a query's text first);
+  (`aidgraph.policy_why.explain_query` analyses a query's text first), `field_decisions` every field
+  for some roles and a purpose (a row of the permission matrix);
+- `auth.policy_admin.edit`: `with_rule`, a policy's text with one rule set or removed (a matrix cell edited);
 - `auth.policy_admin.impact`: `impact` of a draft on the requests of the last days, from the audit trail.
 """
 
@@ -26,8 +28,9 @@ from auth.policy_admin.drafts import (
     versions,
     withdraw,
 )
+from auth.policy_admin.edit import with_rule
 from auth.policy_admin.impact import ClientImpact, Impact, impact
-from auth.policy_admin.why import explain, explain_profile
+from auth.policy_admin.why import explain, explain_profile, field_decisions
 
 __all__ = [
     "POLICY_APPROVED",
@@ -44,9 +47,11 @@ __all__ = [
     "edit_draft",
     "explain",
     "explain_profile",
+    "field_decisions",
     "impact",
     "make_draft",
     "rollback",
     "versions",
+    "with_rule",
     "withdraw",
 ]

@@ -1,19 +1,15 @@
-"""One cell of the permission matrix, written into a policy document: `role / purpose / Type.field: action`.
+"""The choices of one cell of the permission matrix: the actions a field rule on `Type.field` may name.
 
-The console's matrix edits a draft a cell at a time. A cell's new action is a field rule of that role
-and purpose (it overrides the field's label rule, auth/policy.py); "by its label" takes the field rule
-away again. The document is rewritten from its parsed form, so its comments and layout do not survive
-an edit: the draft's diff is computed on outcomes (auth.policy_admin.diff), never on the text.
-
-Whether the result is a policy at all (a full grant of a field that can hold special values needs a
-`special` grant, say) is decided where it always is, when the draft is stored (`edit_draft` checks it).
+A cell's new action is a field rule of its role and purpose (it overrides the field's label rule,
+auth/policy.py); "by its label" takes the field rule away again. The choices are those the policy's
+own check accepts for the field (`auth.policy.check_field_rule`), so the console offers no action that
+`load_policy` would refuse; the edited text is made by `auth.policy_admin.edit.with_rule` and checked
+in full (a `special` grant, say) when the draft is stored.
 """
 
 from __future__ import annotations
 
-from typing import Any, Final
-
-import yaml
+from typing import Final
 
 from auth.labels import GOVERNED
 from auth.policy import MASK_FORMATS, PSEUDONYM, PolicyError, check_field_rule
@@ -36,21 +32,3 @@ def field_actions(target: str) -> list[str]:
             continue
         found.append(text)
     return found
-
-
-def with_cell(text: str, role: str, purpose: str, target: str, action: str) -> str:
-    """`text` with the rule `role / purpose / target` set to `action` (or removed, for BY_LABEL)."""
-    if action != BY_LABEL and action not in field_actions(target):
-        raise PolicyError(f"{role} / {purpose} / {target}: {action!r} is not an action of this field")
-    document: Any = yaml.safe_load(text) or {}
-    if not isinstance(document, dict):
-        raise PolicyError("the policy is not a mapping of roles")
-    by_purpose = document.setdefault(role, {}) or {}
-    document[role] = by_purpose
-    targets = by_purpose.setdefault(purpose, {}) or {}
-    by_purpose[purpose] = targets
-    if action == BY_LABEL:
-        targets.pop(target, None)
-    else:
-        targets[target] = action
-    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)

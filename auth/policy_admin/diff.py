@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auth.entry_points import ENTRY_POINTS
-from auth.labels import GOVERNED
-from auth.policy import Decision, Policy, decide_entry_point, decide_field, decide_special, role_rules
+from auth.policy import Decision, Policy
+from auth.policy_admin.why import field_decisions
 
 _NOTHING = Policy(rules={}, text="")
 
@@ -42,21 +42,10 @@ def diff(old: Policy | None, new: Policy) -> list[FieldChange]:
     changes: list[FieldChange] = []
     for role in sorted({*old.rules, *new.rules}):
         for purpose in sorted({*old.rules.get(role, {}), *new.rules.get(role, {})}):
-            before, after = decisions(old, role, purpose), decisions(new, role, purpose)
+            before, after = field_decisions(old, [role], purpose), field_decisions(new, [role], purpose)
             for target, was in before.items():
                 changes += _changed(role, purpose, target, was, after[target])
     return changes
-
-
-def decisions(policy: Policy, role: str, purpose: str) -> dict[str, Decision]:
-    """Each entry point's and governed field's decision for one role and purpose (the console's matrix)."""
-    by_role = role_rules(policy, [role], purpose)
-    found = {name: decide_entry_point(policy, by_role, purpose, name) for name in ENTRY_POINTS}
-    special = decide_special(by_role, purpose)
-    for type_name, labels in GOVERNED.items():
-        for field_name in labels:
-            found[f"{type_name}.{field_name}"] = decide_field(by_role, purpose, type_name, field_name, special)
-    return found
 
 
 def _changed(role: str, purpose: str, target: str, was: Decision, now: Decision) -> list[FieldChange]:

@@ -76,7 +76,8 @@ def make_draft(
 ) -> int:
     """Check `text` (as `policy apply` always has) and store it as a draft; return its version number.
 
-    `client_id` is how the change came (`console` from the console's pages; none from the command line)."""
+    `by` is the person acting; `client_id` the channel they act through, for the event (`console`; None:
+    the command line). The same holds for every change here."""
     policy = load_policy(text, source=source)
     author = _person(by, "--by")
     why = _reason(reason)
@@ -86,8 +87,8 @@ def make_draft(
         base = live_version(connection)  # what store_version based it on: a draft changes nothing live
         words = f"version {version} (sha256 {policy.sha256[:16]}) by {author} from {source}, {_based(base)}"
         detail = words + (f": {why}" if why else "")
-        event = audit_event(POLICY_DRAFTED, operation="policy apply", detail=detail, **_by(author, version, client_id))
-        return version, event
+        by_whom = _by(author, version, client_id)
+        return version, audit_event(POLICY_DRAFTED, operation="policy apply", detail=detail, **by_whom)
 
     return _change(engine, draft)
 
@@ -239,9 +240,9 @@ class _HubChange(TypedDict):
     document_hash: None
 
 
-def _by(person: str, version: int, client_id: str | None = None) -> _HubChange:
-    """Who a policy change's event names: the person acting, the way it came (`console`, or no client from
-    the command line), the version changed.
+def _by(person: str, version: int, client_id: str | None) -> _HubChange:
+    """Who a policy change's event names: the person acting, the channel (`console`, or no client at the
+    command line), the version changed.
 
     No document hash: the policy is named by its version and SHA-256, and holds no personal data."""
     caller = Caller(client_id=client_id, policy_version=version)

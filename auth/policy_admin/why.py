@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from auth import entry_points
 from auth.disclosure import DisclosureProfile
+from auth.entry_points import ENTRY_POINTS
 from auth.labels import GOVERNED
 from auth.policy import Decision, Policy, decide_entry_point, decide_field, decide_special, role_rules
 from auth.policy_admin.drafts import PolicyAdminError
@@ -39,3 +40,15 @@ def explain_profile(
     asked = [f"{root}.{name}" for name in profile.entry_points]
     asked += dict.fromkeys(f"{item.type_name}.{item.field_name}" for item in profile.fields)
     return [(name, explain(policy, roles, purpose, name)) for name in asked]
+
+
+def field_decisions(policy: Policy, roles: Iterable[str], purpose: str) -> dict[str, Decision]:
+    """The decision on every entry point and every governed field, for these roles and purpose: a row of
+    the permission matrix (role x purpose x field), entry points first, then fields in the schema's order."""
+    by_role = role_rules(policy, roles, purpose)
+    decisions = {name: decide_entry_point(policy, by_role, purpose, name) for name in ENTRY_POINTS}
+    special = decide_special(by_role, purpose)
+    for type_name, labels in GOVERNED.items():
+        for field_name in labels:
+            decisions[f"{type_name}.{field_name}"] = decide_field(by_role, purpose, type_name, field_name, special)
+    return decisions

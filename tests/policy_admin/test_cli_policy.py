@@ -127,6 +127,15 @@ def test_why_names_the_rule_of_every_field_and_impact_counts_nothing_on_an_empty
     assert rows["Query.household"][1:4] == ["allow", "entry", "point"]
     assert rows["Person.name"][1:4] == ["mask:name", "label", "rule"]
     assert rows["Person.medical"][1:4] == ["deny", "default", "deny"]
+    # and a query whose entry point is closed to the purpose says it is refused before anything is read
+    students = tmp_path / "students.graphql"
+    students.write_text('{ eligibleStudents(region: "350583", term: "2026-2027-1") { totalCount } }')
+    code, out, _ = aidgraph(
+        "policy", "why", "--client", "housing-nanan", "--purpose", "assistance-review", "--query", str(students)
+    )
+    assert code == 0 and out.splitlines()[-1] == (
+        "the query is refused (FORBIDDEN) before anything is read: Query.eligibleStudents not open"
+    )
     # and an unknown client is refused
     assert aidgraph("policy", "why", "--client", "x", "--purpose", "audit", "--query", str(query))[0] == 2
     # when the impact of version 1 is asked on an empty week, then only the policy changes were skipped

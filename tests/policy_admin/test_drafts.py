@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from auth.policy_admin import PolicyAdminError, approve, make_draft, rollback, versions, withdraw
-from auth.policy_store import PolicyCache, apply_policy, stored_policy
+from auth.policy_admin import drafts as drafts_module
+from auth.policy_store import PolicyCache, apply_policy, live_version, stored_policy
 from auth.tables import audit_event
 from tests.access import DEMO_POLICY_TEXT
 
@@ -178,3 +182,52 @@ def test_a_refused_change_stores_nothing_and_writes_no_event(engine: sa.Engine) 
     # then the trail and the versions are as they were
     assert trail(engine) == before
     assert [v.version for v in versions(engine)] == [1]
+
+
+def test_two_approvals_at_once_cannot_both_pass_the_base_check(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given version 1 live and two drafts made on it
+    with engine.begin() as connection:
+        apply_policy(connection, SMALL, applied_by="set-up")
+    drafts = [make_draft(engine, NO_PHONES, by="wang"), make_draft(engine, DEMO_POLICY_TEXT, by="zhao")]
+
+    # and a store slow between reading the live version and approving, so that two approvals overlap
+    def slow_live_version(connection: sa.Connection) -> int | None:
+        found = live_version(connection)
+        time.sleep(0.3)
+        return found
+
+    monkeypatch.setattr(drafts_module, "live_version", slow_live_version)
+    # when both are approved at the same moment, by two threads
+    barrier = threading.Barrier(2)
+
+    def approve_one(version: int) -> str:
+        barrier.wait()
+        try:
+            approve(engine, version, by="li", single_person=False)
+        except PolicyAdminError as error:
+            return str(error)
+        return "approved"
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(approve_one, drafts))
+    # then exactly one went live, and the other was refused, naming it
+    assert sorted(result == "approved" for result in results) == [False, True]
+    winner = drafts[results.index("approved")]
+    assert live(engine) == winner
+    assert f"version {winner} is live now" in next(result for result in results if result != "approved")
+    assert [e["outcome"] for e in trail(engine)].count("policy-approved") == 1
+
+
+def test_a_change_made_in_the_console_names_it_as_the_client(engine: sa.Engine) -> None:
+    # when a person drafts and another approves through the console
+    version = make_draft(engine, SMALL, by="wang", client_id="console")
+    approve(engine, version, by="li", single_person=False, client_id="console")
+    # then both events name the console as the client and the person as the actor; the command line names none
+    make_draft(engine, NO_PHONES, by="wang")
+    assert [(e["client_id"], e["actor"]) for e in trail(engine)] == [
+        ("console", "wang"),
+        ("console", "li"),
+        (None, "wang"),
+    ]

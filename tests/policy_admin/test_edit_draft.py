@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from auth.policy import PolicyError
 from auth.policy_admin import PolicyAdminError, approve, edit_draft, make_draft, versions, withdraw
-from auth.policy_admin.cells import BY_LABEL, field_actions, with_cell
+from auth.policy_admin.cells import field_actions
 from auth.policy_store import stored_policy
 from tests.policy_admin.test_drafts import NO_PHONES, SMALL, live, trail
 
@@ -66,13 +66,11 @@ def test_an_approval_of_a_text_edited_since_it_was_read_is_refused(engine: sa.En
     assert live(engine) == version
 
 
-def test_a_cell_is_a_field_rule_set_or_taken_away(engine: sa.Engine) -> None:
-    # given a document granting housing the personal label masked
-    # when a cell is set, then the field has its own rule; when set back to its label, the rule is gone
-    denied = with_cell(SMALL, "housing", "assistance-review", "Person.phone", "deny")
-    assert "Person.phone: deny" in denied
-    assert "Person.phone" not in with_cell(denied, "housing", "assistance-review", "Person.phone", BY_LABEL)
-    # and only the actions a field rule may name are offered or accepted
+def test_a_cell_offers_only_the_actions_a_rule_on_its_field_may_name() -> None:
+    # given fields with and without a natural mask, and an id that may be a pseudonym
+    # then each is offered deny, its own mask(s) and allow, nothing the policy's check would refuse
     assert field_actions("Person.phone") == ["deny", "mask:phone", "allow"]
-    with pytest.raises(PolicyError, match="not an action of this field"):
-        with_cell(SMALL, "housing", "assistance-review", "Person.phone", "mask:name")
+    assert field_actions("Person.idNumber") == ["deny", "mask:id", "mask:pseudonym", "allow"]
+    assert field_actions("Person.gender") == ["deny", "allow"]
+    with pytest.raises(PolicyError, match="not a governed"):
+        field_actions("Person.shoeSize")

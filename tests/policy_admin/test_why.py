@@ -29,6 +29,10 @@ supervisor:
   {REVIEW}:
     personal: allow                      # the most revealing role decides
     special: mask
+trainee:
+  {REVIEW}:
+    personal: mask
+    special: mask
 """
 )
 MEMBERS = (
@@ -51,9 +55,10 @@ def test_a_field_rule_beats_its_label_rule() -> None:
 
 
 def test_across_roles_the_most_revealing_rule_decides_and_its_role_is_named() -> None:
-    decision = explain(POLICY, ["clerk", "supervisor"], REVIEW, "Person.phone")
-    assert (str(decision.action), decision.kind, decision.role) == ("allow", "label rule", "supervisor")
-    assert decision.rule == "supervisor / assistance-review / personal: allow"
+    for roles in (["clerk", "supervisor"], ["supervisor", "trainee"], ["clerk", "supervisor", "trainee"]):
+        decision = explain(POLICY, roles, REVIEW, "Person.phone")
+        assert (str(decision.action), decision.kind, decision.role) == ("allow", "label rule", "supervisor")
+        assert decision.rule == "supervisor / assistance-review / personal: allow"
 
 
 def test_a_special_value_decides_every_diagnosis_alike() -> None:
