@@ -6,7 +6,7 @@ import ipaddress
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,6 +17,7 @@ from schema.hardening import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
     from auth.authenticate import ExternalIssuer
+    from auth.people.oidc import OidcSettings
     from auth.server import TokenSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///aidgraph.db"
@@ -46,6 +47,15 @@ DEFAULT_STATEMENT_TIMEOUT = 10.0
 # household picture at concurrency 16 about a fifth slower than 2).
 DEFAULT_EXECUTION_THREADS = 2
 DEFAULT_MAX_IN_FLIGHT = 64
+
+# The variables that set each field of auth.people.oidc.OidcSettings, to name them when one is refused.
+OIDC_VARIABLES = {
+    "issuer": "AIDGRAPH_OIDC_ISSUER",
+    "client_id": "AIDGRAPH_OIDC_CLIENT_ID",
+    "client_secret": "AIDGRAPH_OIDC_CLIENT_SECRET",
+    "redirect_uri": "AIDGRAPH_OIDC_REDIRECT_URI",
+    "username_claim": "AIDGRAPH_OIDC_USERNAME_CLAIM",
+}
 
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("", "0", "false", "no", "off")
@@ -113,6 +123,13 @@ class Settings:
     metrics_networks: tuple[str, ...] = DEFAULT_METRICS_NETWORKS
     otlp_endpoint: str | None = None
     log_format: str = "json"
+    # Single sign-on for the console (auth/people/oidc.py), off while no issuer is set. The username
+    # claim None: the relying party's default (preferred_username).
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = field(default=None, repr=False)
+    oidc_redirect_uri: str | None = None
+    oidc_username_claim: str | None = None
 
     def __post_init__(self) -> None:
         if not timedelta(0) < self.token_lifetime <= MAX_TOKEN_LIFETIME:
@@ -153,6 +170,24 @@ class Settings:
             raise SettingsError(f"AIDGRAPH_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {self.log_format!r}")
         if self.otlp_endpoint is not None and not self.otlp_endpoint.startswith(("http://", "https://")):
             raise SettingsError("AIDGRAPH_OTLP_ENDPOINT must be an http:// or https:// address")
+        self._check_oidc()
+
+    def _check_oidc(self) -> None:
+        others = (self.oidc_client_id, self.oidc_client_secret, self.oidc_redirect_uri, self.oidc_username_claim)
+        if self.oidc_issuer is None:
+            if any(value is not None for value in others):
+                raise SettingsError(
+                    "the AIDGRAPH_OIDC_* settings need AIDGRAPH_OIDC_ISSUER: set it too, or none of them"
+                )
+            return
+        if self.oidc_client_id is None or self.oidc_redirect_uri is None:
+            raise SettingsError("AIDGRAPH_OIDC_ISSUER needs AIDGRAPH_OIDC_CLIENT_ID and AIDGRAPH_OIDC_REDIRECT_URI")
+        from auth.people.oidc import InvalidOidcSettings
+
+        try:
+            self.oidc_settings()
+        except InvalidOidcSettings as error:
+            raise SettingsError(f"{OIDC_VARIABLES.get(error.field, error.field)} {error.reason}") from None
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, str]) -> Settings:
@@ -191,6 +226,11 @@ class Settings:
             # the standard variable of OpenTelemetry's exporters turns the exporter on as well
             otlp_endpoint=values.get("AIDGRAPH_OTLP_ENDPOINT") or values.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
             log_format=(values.get("AIDGRAPH_LOG_FORMAT") or "json").strip().lower(),
+            oidc_issuer=values.get("AIDGRAPH_OIDC_ISSUER") or None,
+            oidc_client_id=values.get("AIDGRAPH_OIDC_CLIENT_ID") or None,
+            oidc_client_secret=values.get("AIDGRAPH_OIDC_CLIENT_SECRET") or None,
+            oidc_redirect_uri=values.get("AIDGRAPH_OIDC_REDIRECT_URI") or None,
+            oidc_username_claim=values.get("AIDGRAPH_OIDC_USERNAME_CLAIM") or None,
         )
 
     @classmethod
@@ -229,6 +269,21 @@ class Settings:
             audience=self.external_audience or self.token_audience,
         )
 
+    def oidc_settings(self) -> OidcSettings | None:
+        """The console's single sign-on, or None when it is off (no AIDGRAPH_OIDC_ISSUER)."""
+        if self.oidc_issuer is None or self.oidc_client_id is None or self.oidc_redirect_uri is None:
+            return None
+        from auth.people.oidc import OidcSettings
+
+        claim = {} if self.oidc_username_claim is None else {"username_claim": self.oidc_username_claim}
+        return OidcSettings(
+            issuer=self.oidc_issuer,
+            client_id=self.oidc_client_id,
+            client_secret=self.oidc_client_secret,
+            redirect_uri=self.oidc_redirect_uri,
+            **claim,
+        )
+
     def __repr__(self) -> str:
         # A database URL may carry a password, a JWKS URL credentials: never print them.
         return (
@@ -247,7 +302,10 @@ class Settings:
             f"pool_size={self.pool_size!r}, pool_timeout={self.pool_timeout!r}, "
             f"request_timeout={self.request_timeout!r}, "
             f"statement_timeout={self.statement_timeout!r}, execution_threads={self.execution_threads!r}, "
-            f"max_in_flight={self.max_in_flight!r})"
+            f"max_in_flight={self.max_in_flight!r}, "
+            f"oidc_issuer={self.oidc_issuer!r}, oidc_client_id={self.oidc_client_id!r}, "
+            f"oidc_client_secret={'***' if self.oidc_client_secret else None!r}, "
+            f"oidc_redirect_uri={self.oidc_redirect_uri!r}, oidc_username_claim={self.oidc_username_claim!r})"
         )
 
 

@@ -1,4 +1,5 @@
-"""The demo access: the demo policy and one client per demo role (DESIGN §3), set up by `serve --demo`.
+"""The demo access: the demo policy, one client per demo role and one person per kind of console work
+(DESIGN §3), set up by `serve --demo`.
 
 A service of the hub, not a tool: it writes the hub's own security configuration (an audited policy
 version, registered clients with secrets) through the auth services, and needs nothing of the generator.
@@ -70,3 +71,39 @@ def register_demo_clients(engine: sa.Engine) -> list[tuple[DemoClient, list[str]
         )
         registered.append((demo, purposes, secret))
     return registered
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    name: str
+    roles: tuple[str, ...]  # console permissions and policy roles, as `aidgraph users add --roles` takes them
+    regions: tuple[str, ...] = ()
+
+
+DEMO_PEOPLE = (
+    DemoPerson("demo.admin", ("user-admin",)),
+    DemoPerson("demo.author", ("policy-author",)),
+    DemoPerson("demo.approver", ("policy-approver",)),
+    DemoPerson("demo.caseworker", ("civil-affairs",), ("350583",)),  # a caseworker of Nan'an
+    DemoPerson("demo.auditor", ("auditor",), ("3505",)),
+)
+
+
+def add_demo_people(engine: sa.Engine) -> list[tuple[DemoPerson, str]]:
+    """Add the demo people not yet added; returns (person, one-time password) for those added now.
+
+    Two people for policies, so that the four-eyes rule can be tried: one writes a draft, the other
+    approves it."""
+    from auth.audit import Caller
+    from auth.people.users import add_user, load_user
+
+    added = []
+    for demo in DEMO_PEOPLE:
+        with engine.connect() as connection:
+            if load_user(connection, demo.name) is not None:
+                continue
+        password = add_user(
+            engine, demo.name, list(demo.roles), list(demo.regions), by="aidgraph serve --demo", caller=Caller.the_hub()
+        )
+        added.append((demo, password))
+    return added

@@ -149,3 +149,65 @@ def test_credentials_in_the_external_jwks_url_never_print() -> None:
     assert "pw" not in repr(settings) and "s3cret" not in repr(settings)
     assert "idp:8443/keys" in repr(settings)
     assert "s3cret" not in repr(settings.trusted_external_issuer())
+
+
+SSO = {
+    "AIDGRAPH_OIDC_ISSUER": "https://sso.example.gov.cn/realms/civil-affairs",
+    "AIDGRAPH_OIDC_CLIENT_ID": "aidgraph-console",
+    "AIDGRAPH_OIDC_REDIRECT_URI": "https://hub.example.gov.cn/admin/sso/callback",
+}
+
+
+def test_single_sign_on_is_off_without_an_issuer() -> None:
+    assert Settings.from_mapping({}).oidc_settings() is None
+
+
+def test_single_sign_on_is_read_from_the_mapping_and_its_secret_never_prints() -> None:
+    # given an issuer, the hub's client there and its secret
+    settings = Settings.from_mapping(
+        SSO | {"AIDGRAPH_OIDC_CLIENT_SECRET": "s3cret", "AIDGRAPH_OIDC_USERNAME_CLAIM": "uid"}
+    )
+    # then the relying party gets them, and the secret is nowhere in the settings' repr
+    oidc = settings.oidc_settings()
+    assert oidc is not None
+    assert (oidc.issuer, oidc.client_id, oidc.client_secret) == (
+        SSO["AIDGRAPH_OIDC_ISSUER"],
+        "aidgraph-console",
+        "s3cret",
+    )
+    assert (oidc.redirect_uri, oidc.username_claim, oidc.scopes) == (
+        SSO["AIDGRAPH_OIDC_REDIRECT_URI"],
+        "uid",
+        "openid profile",
+    )
+    assert "s3cret" not in repr(settings) and "s3cret" not in repr(oidc)
+    # and without a secret it is a public client, with the default username claim
+    public = Settings.from_mapping(SSO).oidc_settings()
+    assert public is not None and (public.client_secret, public.username_claim) == (None, "preferred_username")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"AIDGRAPH_OIDC_CLIENT_ID": "hub"}, "need AIDGRAPH_OIDC_ISSUER"),
+        (SSO | {"AIDGRAPH_OIDC_CLIENT_ID": ""}, "needs AIDGRAPH_OIDC_CLIENT_ID and AIDGRAPH_OIDC_REDIRECT_URI"),
+        (SSO | {"AIDGRAPH_OIDC_ISSUER": "http://sso.example.gov.cn"}, "AIDGRAPH_OIDC_ISSUER must be https"),
+        (
+            SSO | {"AIDGRAPH_OIDC_REDIRECT_URI": "http://hub.example.gov.cn/cb"},
+            "AIDGRAPH_OIDC_REDIRECT_URI must be https",
+        ),
+        (
+            SSO | {"AIDGRAPH_OIDC_ISSUER": "https://sso.example.gov.cn/?realm=x"},
+            "AIDGRAPH_OIDC_ISSUER must not have a query",
+        ),
+    ],
+)
+def test_single_sign_on_settings_that_cannot_work_are_refused(values: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_mapping(values)
+
+
+def test_single_sign_on_allows_plain_http_on_loopback() -> None:
+    # a local issuer, as the tests serve one
+    local = {"AIDGRAPH_OIDC_ISSUER": "http://127.0.0.1:9000", "AIDGRAPH_OIDC_REDIRECT_URI": "http://127.0.0.1:8000/cb"}
+    assert Settings.from_mapping(SSO | local).oidc_settings() is not None

@@ -147,11 +147,25 @@ def _demo_access(engine: sa.Engine) -> None:
     registered = register_demo_clients(engine)
     if not registered:
         print("aidgraph: demo clients were registered before (their secrets were printed then)")
+    else:
+        print("aidgraph: demo clients (secrets are shown this once):")
+        for demo, purposes, secret in registered:
+            print(f"  {demo.client_id:<26} role {demo.role:<14} regions {','.join(demo.regions):<8} secret {secret}")
+            print(f"  {'':<26} purposes {', '.join(purposes)}")
+    _demo_people(engine)
+
+
+def _demo_people(engine: sa.Engine) -> None:
+    from auth.demo_access import add_demo_people
+
+    added = add_demo_people(engine)
+    if not added:
+        print("aidgraph: demo people of the console were added before (their passwords were printed then)")
         return
-    print("aidgraph: demo clients (secrets are shown this once):")
-    for demo, purposes, secret in registered:
-        print(f"  {demo.client_id:<26} role {demo.role:<14} regions {','.join(demo.regions):<8} secret {secret}")
-        print(f"  {'':<26} purposes {', '.join(purposes)}")
+    print("aidgraph: demo people of the console at /admin (one-time passwords, changed at first sign-in):")
+    for person, password in added:
+        regions = ",".join(person.regions) or "-"
+        print(f"  {person.name:<17} roles {','.join(person.roles):<16} regions {regions:<7} password {password}")
 
 
 def _resolve(host: str) -> str:

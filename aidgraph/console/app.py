@@ -38,8 +38,13 @@ class Console:
     def __init__(self, settings: Settings, endpoint: GraphQLEndpoint) -> None:
         self.settings = settings
         self.signin = SignInPages(settings)
-        self.groups: list[PageGroup] = [self.signin, CaseworkPages(endpoint), AlertPages(endpoint), UserPages()]
-        self.groups.append(PolicyPages())
+        self.groups: list[PageGroup] = [
+            self.signin,
+            CaseworkPages(endpoint),
+            AlertPages(endpoint),
+            UserPages(),
+            PolicyPages(),
+        ]
 
     def mount(self) -> Mount:
         routes: list[Any] = [Route("/", _home, methods=["GET"])]

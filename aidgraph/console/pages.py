@@ -10,9 +10,11 @@ and script tags in swapped content.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from starlette.requests import Request
@@ -52,6 +54,26 @@ _templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+
+
+# Caseworkers read times in their own clock: the hub stores UTC, and Chinese local time is one zone.
+LOCAL_TIME: Final = ZoneInfo("Asia/Shanghai")
+
+
+def local_time(value: object) -> str:
+    """An ISO time from the graph as `2026-12-02 01:16` in China's time (the page says so in its labels)."""
+    if not isinstance(value, str):
+        return "—" if value is None else str(value)
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+_templates.filters["local_time"] = local_time
 
 
 def messages_of(request: Request) -> Messages:

@@ -78,6 +78,16 @@ def test_failures_lock_a_key_out_for_a_while_and_a_success_forgets_them() -> Non
     assert lockout.locked("client:a") is None
 
 
+def test_a_failure_says_which_keys_it_has_just_locked_out() -> None:
+    # given a lockout after 2 failures, and a name that failed once
+    lockout = FailureLockout(limit=2, window=60, lockout=30, clock=FakeClock())
+    assert lockout.failed("name:a") == ()
+    # when the name fails again with an address that fails for the first time
+    # then only the name's lockout has just started (the sign-in audits each start once)
+    assert lockout.failed("name:a", "address:x") == ("name:a",)
+    assert lockout.failed("address:x") == ("address:x",)
+
+
 @pytest.mark.parametrize(("seconds", "header"), [(0.0, "1"), (0.2, "1"), (1.0, "1"), (40.01, "41")])
 def test_retry_after_is_whole_seconds_rounded_up(seconds: float, header: str) -> None:
     assert retry_after_header(seconds) == header

@@ -22,8 +22,9 @@ OUTSIDE = "350524101001"
 
 def _ledger(hub: Hub) -> tuple[int, int, int]:
     run = make_run(hub.engine, region="3505")
-    inside = make_item(hub.engine, run, rule="C1", household=SMALL, region_code="350583101201")
-    outside = make_item(hub.engine, run, rule="C1", household="350524000001", region_code=OUTSIDE)
+    # One store serves the module: each test's run has items of its own (items are keyed by subject).
+    inside = make_item(hub.engine, run, rule="C1", household=SMALL, region_code="350583101201", subject=f"in-{run}")
+    outside = make_item(hub.engine, run, rule="C1", household="350524000001", region_code=OUTSIDE, subject=f"out-{run}")
     return run, inside, outside
 
 

@@ -5,6 +5,8 @@ eyes, and an approval of a text that was edited since refused."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -15,7 +17,8 @@ from aidgraph.app import create_app
 from aidgraph.settings import Settings
 from auth.policy_store import stored_policy
 from auth.tables import audit_event
-from tests.access import post, register, token
+from tests.access import post, register, token, world_store
+from tests.conftest import BACKENDS
 from tests.console.conftest import Hub
 from tests.console.people import Person, add_person, csrf_of, sign_in
 from tests.world import SMALL
@@ -23,6 +26,14 @@ from tests.world import SMALL
 CELL = {"role": "housing", "purpose": "assistance-review", "field": "Person.name"}
 NAMES = "query Names($n: String!) { household(householdNumber: $n) { members { name } } }"
 HOUSING = "housing-office"
+
+
+@pytest.fixture(params=BACKENDS)
+def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Hub]:
+    """A store of this test's own: each test here drafts, approves and changes what is live."""
+    with world_store(request, tmp_path) as (url, engine):
+        with TestClient(create_app(Settings(database_url=url, token_rate_limit=0))) as http:
+            yield Hub(url, engine, http)
 
 
 def _as(hub: Hub, person: Person) -> str:

@@ -67,31 +67,34 @@ def test_an_administrator_enrols_a_second_factor_and_needs_it_at_every_sign_in(h
     assert "/admin/users" in hub.http.get("/admin/").text
 
 
-def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(hub: Hub) -> None:
+def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(hub: Hub, address: str) -> None:
     # given a person
     add_person(hub.engine, "zhao.auditor", ["auditor"])
-    # when one tries a wrong password and another a name nobody has
-    wrong = _post_sign_in(hub.http, "zhao.auditor", "not the password")
-    unknown = _post_sign_in(hub.http, "nobody.here", "not the password")
-    # then both get the same status and the same words, and no session
-    assert wrong.status_code == unknown.status_code == 401
-    message = re.compile(r'<p role="alert" id="signin-error">([^<]+)</p>')
-    assert message.search(wrong.text).group(1) == message.search(unknown.text).group(1)  # type: ignore[union-attr]
-    assert "aidgraph-session" not in hub.http.cookies
+    with hub.browser_at(address) as someone:
+        # when one tries a wrong password and another a name nobody has
+        wrong = _post_sign_in(someone, "zhao.auditor", "not the password")
+        unknown = _post_sign_in(someone, "nobody.here", "not the password")
+        # then both get the same status and the same words, and no session
+        assert wrong.status_code == unknown.status_code == 401
+        message = re.compile(r'<p role="alert" id="signin-error">([^<]+)</p>')
+        assert message.search(wrong.text).group(1) == message.search(unknown.text).group(1)  # type: ignore[union-attr]
+        assert "aidgraph-session" not in someone.cookies
 
 
-def test_failed_sign_ins_lock_the_name_out_and_are_recorded_without_a_row_each(hub: Hub) -> None:
-    # given a person
+def test_failed_sign_ins_lock_the_name_out_and_are_recorded_without_a_row_each(hub: Hub, address: str) -> None:
+    # given a person, and someone at an address of their own
     person = add_person(hub.engine, "sun.caseworker", ["civil-affairs"], ["350583"])
-    # when someone guesses their password five times
-    for _ in range(5):
-        assert _post_sign_in(hub.http, person.name, "guess").status_code == 401
-    # then even the right password is refused for a while
-    locked = _post_sign_in(hub.http, person.name, person.password)
-    assert locked.status_code == 429
-    assert "aidgraph-session" not in hub.http.cookies
+    before = len(_events(hub, "%fail%"))
+    with hub.browser_at(address) as guesser:
+        # when they guess the password five times
+        for _ in range(5):
+            assert _post_sign_in(guesser, person.name, "guess").status_code == 401
+        # then even the right password is refused for a while
+        locked = _post_sign_in(guesser, person.name, person.password)
+        assert locked.status_code == 429
+        assert "aidgraph-session" not in guesser.cookies
     # and the trail holds no event per failed guess
-    assert len(_events(hub, "%fail%")) < 5
+    assert len(_events(hub, "%fail%")) - before < 5
 
 
 def test_a_form_without_its_csrf_token_is_refused(hub: Hub) -> None:

@@ -75,6 +75,10 @@ def test_disabling_a_person_ends_their_sessions_at_once(engine: sa.Engine, perso
     assert session_of(engine, first, idle_timeout=IDLE) is None
     assert session_of(engine, second, idle_timeout=IDLE) is None
     assert session_of(engine, other, idle_timeout=IDLE) is not None
+    # and their sessions are ended in the store, not only refused while the person stays disabled
+    with engine.connect() as connection:
+        ended = connection.execute(sa.select(console_session.c.user_name, console_session.c.ended_at)).all()
+    assert sorted((name, at is not None) for name, at in ended) == [("li-lei", False), (person, True), (person, True)]
 
 
 def test_a_disabled_person_has_no_session_even_one_left_open(engine: sa.Engine, person: str) -> None:
