@@ -318,3 +318,29 @@ def test_a_draft_is_withdrawn_and_a_rollback_is_a_new_draft(hub: Hub, what: str)
         assert done.status_code == 303 and done.headers["location"] == "/admin/policies/3"
         assert "rollback to 1" in hub.http.get("/admin/policies/3").text
         assert _document(hub, 3)[1] == _document(hub, 1)[1] and _document(hub)[0] == second
+
+
+def test_where_the_hub_allows_a_single_person_the_author_approves_their_own_draft_and_every_page_says_so(
+    hub: Hub,
+) -> None:
+    # given a hub set for a single person, and a person who may write and approve
+    settings = Settings(database_url=hub.url, token_rate_limit=0, policy_single_person=True)
+    with TestClient(create_app(settings)) as alone:
+        person = add_person(hub.engine, "zhao.both", ["policy-author", "policy-approver"])
+        sign_in(alone, person)
+        listed = alone.get("/admin/policies")
+        assert "本部署允许一人完成策略的起草与发布" in listed.text
+        made = alone.post(
+            "/admin/policies", data={"csrf": csrf_of(listed), "from": "live", "reason": "alone"}, follow_redirects=False
+        )
+        version = int(made.headers["location"].rsplit("/", 1)[1])
+        shown = alone.get(f"/admin/policies/{version}")
+        # when they approve their own draft
+        approved = alone.post(
+            f"/admin/policies/{version}/approve",
+            data={"csrf": csrf_of(shown), "sha256": _sha_on(shown)},
+            follow_redirects=False,
+        )
+        # then it is live, naming them twice
+        assert approved.status_code == 303 and _document(hub)[0] == version
+        assert "起草人 zhao.both，批准人 zhao.both" in alone.get(f"/admin/policies/{version}").text
