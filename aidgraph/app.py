@@ -53,6 +53,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     shape only; nothing in the command line or the environment can turn it on.
     """
     settings = settings or Settings()
+    consoles: list[Console] = []  # made with the routes below; closed when the hub stops
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[State]:
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
                     "threads": threads,
                 }
         finally:
+            for console in consoles:
+                console.close()
             engine.dispose()
             export_engine.dispose()
             for source in live_sources.values():
@@ -127,7 +130,8 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
         # The console's pages ask the graph through an endpoint of their own: the same schema and bounds,
         # the signed-in person in place of a token (aidgraph/console/graph.py).
         people = GraphQLEndpoint(graphql_schema, PersonGate(), bounds=bounds, in_flight=in_flight, misses=misses)
-        routes.append(Console(settings, people).mount())
+        consoles.append(Console(settings, people))
+        routes.append(consoles[0].mount())
     return Starlette(routes=routes, middleware=[Middleware(Observed)], lifespan=lifespan)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -223,11 +223,17 @@ class ComparisonRun:
         info: Info,
         rule: str | None = None,
         status: str | None = None,
+        region: Annotated[
+            str | None,
+            strawberry.argument(description="Only items inside this division, e.g. a township's 9 digits."),
+        ] = None,
         first: int | None = None,
         after: str | None = None,
     ) -> ComparisonItemConnection:
         context = info.context
         checked(status, lifecycle.ITEM_STATUSES, "status")
+        # The caller's own regions, narrowed to the division asked for (never widened by it).
+        prefixes = context.access.visible(region_prefix(region)) if region is not None else context.access.regions
         limit = page_size(first)
         kind = item_cursor(self.run_id)
         start = context.cursors.open(kind, after)
@@ -235,7 +241,7 @@ class ComparisonRun:
         found = queries.run_items_page(
             connection,
             self.run_id,
-            prefixes=context.access.regions,
+            prefixes=prefixes,
             rule=rule,
             status=status,
             after=int(start) if start is not None else None,

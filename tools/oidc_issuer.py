@@ -14,8 +14,6 @@ import hmac
 import json
 import re
 import secrets
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +22,6 @@ from enum import StrEnum
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
-import uvicorn
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import ECKey, KeyParameters, RSAKey
@@ -32,6 +29,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
+
+from tools.serving import loopback_socket, serving
 
 DEFAULT_CLIENT_ID = "aidgraph-console"
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8000/admin/sso/callback"
@@ -242,21 +241,7 @@ def _b64(data: bytes) -> str:
 
 @contextmanager
 def serve_issuer(issuer: LocalIssuer) -> Iterator[str]:
-    """Serve `issuer` with uvicorn in a thread on a free loopback port; yield its URL (also `issuer.url`)."""
-    listening = socket.socket()
-    listening.bind(("127.0.0.1", 0))
-    issuer.url = f"http://127.0.0.1:{listening.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(issuer.app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listening]}, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the local OpenID provider did not start")
-            time.sleep(0.02)
-        yield issuer.url
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
-        listening.close()
+    """Serve `issuer` on a free loopback port (tools/serving.py); yield its URL (also `issuer.url`)."""
+    listening, issuer.url = loopback_socket()
+    with serving(issuer.app, listening=listening, lifespan="off", start_timeout=20) as url:
+        yield url

@@ -21,9 +21,11 @@ from aidgraph.console.guard import Visitor, page
 from aidgraph.console.pages import PREFIX, render, with_security_headers
 from aidgraph.console.policy_pages import PolicyPages
 from aidgraph.console.signin_pages import SignInPages
+from aidgraph.console.sso_pages import SingleSignOnPages
 from aidgraph.console.users_pages import UserPages
 from aidgraph.graphql_http import GraphQLEndpoint
 from aidgraph.settings import Settings
+from auth.people.oidc import Provider
 
 
 class PageGroup(Protocol):
@@ -45,6 +47,16 @@ class Console:
             UserPages(),
             PolicyPages(),
         ]
+        self._provider: Provider | None = None
+        single_sign_on = settings.oidc_settings()
+        if single_sign_on is not None:
+            self._provider = Provider(single_sign_on)
+            self.groups.append(SingleSignOnPages(self._provider, self.signin))
+
+    def close(self) -> None:
+        """At the hub's shutdown: the single sign-on's connections to the issuer."""
+        if self._provider is not None:
+            self._provider.close()
 
     def mount(self) -> Mount:
         routes: list[Any] = [Route("/", _home, methods=["GET"])]

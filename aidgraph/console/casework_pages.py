@@ -49,10 +49,10 @@ fragment ItemFields on ComparisonItem {
 
 LEDGER: Final = (
     """
-query ConsoleLedger($id: ID!, $rule: String, $status: String, $after: String, $first: Int) {
+query ConsoleLedger($id: ID!, $rule: String, $status: String, $township: String, $after: String, $first: Int) {
   comparisonRun(id: $id) {
     id region term asOf inputs counts
-    items(rule: $rule, status: $status, first: $first, after: $after) {
+    items(rule: $rule, status: $status, region: $township, first: $first, after: $after) {
       edges { node { ...ItemFields } }
       pageInfo { hasNextPage endCursor }
     }
@@ -110,9 +110,11 @@ class CaseworkPages(PersonPages):
             purpose = self.purpose_of(request, visitor)
             rule = request.query_params.get("rule") or None
             status = request.query_params.get("status") or None
+            township = request.query_params.get("township", "").strip() or None
             context: dict[str, Any] = {
                 "purpose": purpose,
                 "run": None,
+                "township": township,
                 "rule": rule,
                 "status": status,
                 "rules": RULES,
@@ -126,6 +128,7 @@ class CaseworkPages(PersonPages):
                     "id": request.path_params["run_id"],
                     "rule": rule,
                     "status": status,
+                    "township": township,
                     "after": request.query_params.get("after") or None,
                     "first": PAGE_SIZE,
                 }

@@ -66,7 +66,8 @@ class SignInPages:
             idle_timeout=self._settings.console_idle_timeout,
         )
 
-    async def _step(self, request: Request, step: Callable[[SignIn], Outcome]) -> Outcome:
+    async def step(self, request: Request, step: Callable[[SignIn], Outcome]) -> Outcome:
+        """One step of the sign-in, on an execution thread (it reads the store and hashes)."""
         signin = self._signin(request)
         return cast(Outcome, await request.state.threads.call(lambda: step(signin)))
 
@@ -91,7 +92,7 @@ class SignInPages:
             return with_security_headers(refusal(request, 403, "csrf_refused"))
         name, password = str(form.get("name", "")), str(form.get("password", ""))
         address = _address(request)
-        outcome = await self._step(request, lambda signin: signin.password(name, password, address=address))
+        outcome = await self.step(request, lambda signin: signin.password(name, password, address=address))
         if outcome.verdict is not Verdict.PASSED:
             return await self.sign_in_form(request, error=_refused(request, outcome), status=_status(outcome))
         return with_security_headers(self.next_step(request, outcome))
@@ -127,7 +128,7 @@ class SignInPages:
                 error = messages_of(request)("signin.passwords_differ")
                 return render(request, "signin/password.html", {"error": error}, status=422)
             address = _address(request)
-            outcome = await self._step(request, lambda s: s.change_password(visitor.token, new, address=address))
+            outcome = await self.step(request, lambda s: s.change_password(visitor.token, new, address=address))
             if outcome.verdict is not Verdict.PASSED and outcome.stage == "change-password":
                 # The rule the new password broke, in the sign-in's words (auth/people/passwords.py).
                 return render(request, "signin/password.html", {"error": outcome.message}, status=422)
@@ -162,7 +163,7 @@ class SignInPages:
             secret = str(visitor.form.get("secret", ""))
             code = str(visitor.form.get("code", "")).strip()
             address = _address(request)
-            outcome = await self._step(request, lambda s: s.confirm_totp(visitor.token, secret, code, address=address))
+            outcome = await self.step(request, lambda s: s.confirm_totp(visitor.token, secret, code, address=address))
             if outcome.verdict is not Verdict.PASSED and outcome.stage == "enrol-totp":
                 error = messages_of(request)("signin.code_wrong")
                 return await self._enrol_page(request, visitor, error=error, status=422)
@@ -185,7 +186,7 @@ class SignInPages:
             assert visitor.form is not None
             code = str(visitor.form.get("code", "")).strip()
             address = _address(request)
-            outcome = await self._step(request, lambda s: s.totp(visitor.token, code, address=address))
+            outcome = await self.step(request, lambda s: s.totp(visitor.token, code, address=address))
             if outcome.verdict is Verdict.PASSED or outcome.token is None:
                 return self.next_step(request, outcome)
             error = _refused(request, outcome, wrong="signin.code_wrong")

@@ -239,6 +239,29 @@ class SignIn:
         self._lockout.succeeded(*keys)
         return self._advance(token, SIGNED_IN)
 
+    def single_sign_on(self, name: str, *, address: str | None) -> Outcome:
+        """The deployment's issuer vouched for `name` (auth/people/oidc.py): a session at the step after the
+        password. What the person may do still comes from the hub's own table, and those who need a second
+        factor still give the hub's own code. Someone the hub does not know, or has disabled, is refused with
+        the words of a wrong password, and counted like one."""
+        keys = _keys(name, address)
+        found = self._person(name)
+        claimed = name if found is not None else None
+        wait = self._lockout.locked(*keys)
+        if wait is not None:
+            return self._locked(wait, claimed=claimed, address=address)
+        if found is None or found[0].disabled:
+            reason = "single sign-on of an unknown name" if found is None else "single sign-on of a disabled person"
+            return self._failed(keys, claimed=claimed, address=address, reason=reason, message=WRONG_NAME_OR_PASSWORD)
+        user, secrets = found
+        enrolled = secrets.totp_secret is not None
+        stage: Stage = TOTP if enrolled else ENROL_TOTP if user.needs_second_factor else SIGNED_IN
+        if stage == SIGNED_IN:
+            self._signed_in(user, address, how="single sign-on")
+            self._lockout.succeeded(*keys)
+        token = open_session(self._engine, user.name, stage, now=self._now())
+        return Outcome(Verdict.PASSED, _NEXT[stage], token=token, stage=stage)
+
     def sign_out(self, token: str) -> None:
         """End the session at once (audited when it named a person)."""
         session = self._session(token)

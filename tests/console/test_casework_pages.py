@@ -132,3 +132,19 @@ def test_the_ledger_downloads_as_a_spreadsheet_of_what_the_caseworker_may_see(hu
     book = load_workbook(io.BytesIO(answer.content))
     ids = [row[0] for row in book["C1 低保应保未保"].iter_rows(min_row=2, values_only=True)]
     assert ids == [str(inside)]
+
+
+def test_the_ledger_filters_by_township_and_a_township_outside_the_county_shows_nothing(hub: Hub) -> None:
+    # given a run with items in two townships of Nan'an and one in another county, and a Nan'an caseworker
+    run, inside, outside = _ledger(hub)
+    other_township = make_item(
+        hub.engine, run, rule="C1", household="350583000009", region_code="350583102203", subject=f"tw-{run}"
+    )
+    sign_in(hub.http, add_person(hub.engine, f"tan.nanan.{run}", ["civil-affairs"], [NANAN]))
+    # when they filter the ledger by the first township
+    page = hub.http.get(f"/admin/casework/runs/{run}", params={"purpose": "comparison", "township": "350583101"})
+    # then only its item is listed
+    assert f'id="item-{inside}"' in page.text and f'id="item-{other_township}"' not in page.text
+    # and asking for a township of another county never widens what they see
+    beyond = hub.http.get(f"/admin/casework/runs/{run}", params={"purpose": "comparison", "township": "350524101"})
+    assert beyond.status_code == 200 and 'id="item-' not in beyond.text
