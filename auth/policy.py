@@ -127,6 +127,14 @@ def _check_target(target: str, action: Action, where: str) -> None:
         raise PolicyError(f"{where}: mask:{action.mask} does not fit {target} (its values are not of that kind)")
 
 
+def check_field_rule(target: str, text: str) -> Action:
+    """The action of a rule `target: text` on one governed field, checked as a policy's rules are (the
+    console offers only the actions this accepts); raises PolicyError saying why not."""
+    action = _parse_action(text, target)
+    _check_target(target, action, target)
+    return action
+
+
 def _check_entry_point(target: str, purpose: str, action: Action, where: str) -> None:
     if action.kind == "mask":
         raise PolicyError(f"{where}: an entry point is allowed or denied, not masked")

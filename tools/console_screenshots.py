@@ -93,6 +93,11 @@ def take(out: Path) -> list[Path]:
 
 
 _ADMIN_PAGES: list[tuple[str, str]] = [
+    ("policies", "/admin/policies"),
+    ("policy-matrix", "/admin/policies/1?role=civil-affairs&role=housing&role=medical"),
+    ("policy-diff", "/admin/policies/1/diff"),
+    ("policy-why", "/admin/policies/1/why"),
+    ("policy-impact", "/admin/policies/1/impact"),
     ("audit-search", "/admin/audit"),
     ("audit-access-log", "/admin/audit/access-log"),
     ("clients", "/admin/clients"),

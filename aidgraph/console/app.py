@@ -21,6 +21,7 @@ from aidgraph.console.casework_pages import CaseworkPages
 from aidgraph.console.clients_pages import ClientPages
 from aidgraph.console.guard import Visitor, page
 from aidgraph.console.pages import PREFIX, render, with_security_headers
+from aidgraph.console.policy_pages import PolicyPages
 from aidgraph.console.signin_pages import SignInPages
 from aidgraph.console.sso_pages import SingleSignOnPages
 from aidgraph.console.users_pages import UserPages
@@ -48,6 +49,7 @@ class Console:
             AuditPages(endpoint),
             ClientPages(),
             UserPages(),
+            PolicyPages(),
         ]
         self._provider: Provider | None = None
         single_sign_on = settings.oidc_settings()

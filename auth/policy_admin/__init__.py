@@ -4,7 +4,7 @@ The services the command line (`aidgraph policy ...`) and the console call; neit
 own. Every answer is derived from the engine's own decisions (`auth.policy.decide_field`), never from a
 second reading of the rules.
 
-- `auth.policy_admin.drafts`: `make_draft`, `approve`, `withdraw`, `rollback`, `versions`;
+- `auth.policy_admin.drafts`: `make_draft`, `edit_draft`, `approve`, `withdraw`, `rollback`, `versions`;
 - `auth.policy_admin.diff`: `diff` of two policies, per role, purpose and field;
 - `auth.policy_admin.why`: `explain` one field, `explain_profile` every field of an analysed query
   (`aidgraph.policy_why.explain_query` analyses a query's text first), `field_decisions` every field
@@ -17,10 +17,12 @@ from auth.policy_admin.diff import FieldChange, diff
 from auth.policy_admin.drafts import (
     POLICY_APPROVED,
     POLICY_DRAFTED,
+    POLICY_EDITED,
     POLICY_WITHDRAWN,
     PolicyAdminError,
     VersionRecord,
     approve,
+    edit_draft,
     make_draft,
     rollback,
     versions,
@@ -33,6 +35,7 @@ from auth.policy_admin.why import explain, explain_profile, field_decisions
 __all__ = [
     "POLICY_APPROVED",
     "POLICY_DRAFTED",
+    "POLICY_EDITED",
     "POLICY_WITHDRAWN",
     "ClientImpact",
     "FieldChange",
@@ -41,6 +44,7 @@ __all__ = [
     "VersionRecord",
     "approve",
     "diff",
+    "edit_draft",
     "explain",
     "explain_profile",
     "field_decisions",

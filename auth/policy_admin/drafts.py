@@ -6,6 +6,10 @@ approve their own draft unless the hub allows a single person (`AIDGRAPH_POLICY_
 one-person test deployment); the approval then says so. A rollback is a new draft holding an earlier
 version's document, approved like any other.
 
+A draft's author may edit it while it is a draft (`edit_draft`: the console's matrix edits a cell so);
+it keeps its number, and its SHA-256 changes. An approval names the SHA-256 of the text the approver
+read, and is refused when the draft was edited since: what is published is what was approved.
+
 Each change and its audit event are one transaction, under one lock, so two approvals cannot both
 pass the base check, and no change is stored without its event.
 """
@@ -30,6 +34,7 @@ from auth.tables import policy_version
 POLICY_DRAFTED: Final = "policy-drafted"
 POLICY_APPROVED: Final = "policy-approved"
 POLICY_WITHDRAWN: Final = "policy-withdrawn"
+POLICY_EDITED: Final = "policy-edited"
 # pg_advisory_xact_lock key of policy changes: one at a time, so a base checked is still live at commit.
 _POLICY_LOCK: Final = int.from_bytes(hashlib.sha256(b"aidgraph.policy_version").digest()[:8], "big", signed=True)
 _NAME_LENGTH: Final = 100
@@ -88,12 +93,28 @@ def make_draft(
     return _change(engine, draft)
 
 
-def approve(engine: sa.Engine, version: int, *, by: str, single_person: bool, client_id: str | None = None) -> None:
-    """Publish draft `version`: it becomes the live version, named with its author and its approver."""
+def approve(
+    engine: sa.Engine,
+    version: int,
+    *,
+    by: str,
+    single_person: bool,
+    sha256: str | None = None,
+    client_id: str | None = None,
+) -> None:
+    """Publish draft `version`: it becomes the live version, named with its author and its approver.
+
+    `sha256` is the text the approver read (the console's page sends the one it showed): a draft
+    edited since is refused. None approves the draft as stored (the command line names no text)."""
     approver = _person(by, "--by")
 
     def publish(connection: sa.Connection) -> tuple[None, AuditEvent]:
         row = _draft(connection, version, "approved")
+        if sha256 is not None and sha256 != row["sha256"]:
+            raise PolicyAdminError(
+                f"version {version} was edited since it was read (sha256 {row['sha256'][:16]} now, not"
+                f" {sha256[:16]}): read it again before approving"
+            )
         live = live_version(connection)
         if row["based_on"] != live:
             now = f"version {live} is live now" if live is not None else "no version is live now"
@@ -108,6 +129,7 @@ def approve(engine: sa.Engine, version: int, *, by: str, single_person: bool, cl
             )
         _update(connection, version, status=APPROVED, approved_by=approver, approved_at=datetime.now(UTC))
         alone = " (its own author: this hub allows a single person, AIDGRAPH_POLICY_SINGLE_PERSON)" if own else ""
+        # The text approved is the version's own: once approved it is never edited again.
         detail = f"version {version} drafted by {row['applied_by']}, approved by {approver}{alone}"
         by_whom = _by(approver, version, client_id)
         return None, audit_event(POLICY_APPROVED, operation="policy approve", detail=detail, **by_whom)
@@ -127,6 +149,30 @@ def withdraw(engine: sa.Engine, version: int, *, by: str, client_id: str | None 
         return None, audit_event(POLICY_WITHDRAWN, operation="policy withdraw", detail=detail, **by_whom)
 
     _change(engine, take_back)
+
+
+def edit_draft(engine: sa.Engine, version: int, text: str, *, by: str, client_id: str | None = None) -> str:
+    """Replace draft `version`'s document with `text` (checked as any draft is); return its new SHA-256.
+
+    Only its author may, and only while it is a draft. The number, base and reason stay: an approval
+    that read the text before is refused (`approve(..., sha256=...)`)."""
+    policy = load_policy(text, source=f"policy version {version}")
+    person = _person(by, "--by")
+
+    def replace_text(connection: sa.Connection) -> tuple[str, AuditEvent]:
+        row = _draft(connection, version, "edited")
+        if not _same_person(row["applied_by"], person):
+            raise PolicyAdminError(f"version {version} is {row['applied_by']}'s draft: only its author edits it")
+        connection.execute(
+            policy_version.update()
+            .where(policy_version.c.version == version, policy_version.c.status == DRAFT)
+            .values(document=policy.text, sha256=policy.sha256)
+        )
+        detail = f"version {version} edited by {person}: sha256 {row['sha256'][:16]} -> {policy.sha256[:16]}"
+        by_whom = _by(person, version, client_id)
+        return policy.sha256, audit_event(POLICY_EDITED, operation="policy edit", detail=detail, **by_whom)
+
+    return _change(engine, replace_text)
 
 
 def rollback(engine: sa.Engine, to_version: int, *, by: str, client_id: str | None = None) -> int:
