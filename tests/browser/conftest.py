@@ -27,8 +27,11 @@ from tools.serving import serving
 OUTPUT = Path(os.environ.get("AIDGRAPH_TEST_OUTPUT", Path(__file__).parents[2] / ".test-output")) / "console"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    """One Chromium per test module, closed after it: Playwright's synchronous API runs an event loop in
+    this thread while it is open, and the tests of other modules that run here after it (asyncio.run)
+    must find none."""
     with chromium() as launched:
         yield launched
 

@@ -105,6 +105,7 @@ def test_a_client_is_restricted_when_added_or_later_and_the_list_says_so(aidgrap
     assert aidgraph("clients", "restrict", "open-system", "registered-only")[0] == 0
     assert aidgraph("clients", "restrict", "strict-system", "any")[0] == 0
     # then the list shows each one's operations
-    listed = {line.split()[0]: line.split()[-2] for line in aidgraph("clients", "list")[1].splitlines()[1:]}
+    # the columns end: operations, rate/min, last used
+    listed = {line.split()[0]: line.split()[-3] for line in aidgraph("clients", "list")[1].splitlines()[1:]}
     assert listed == {"open-system": "registered", "strict-system": "any"}
     assert aidgraph("clients", "restrict", "nobody", "any")[0] == 2
