@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from aidgraph.console.guard import Visitor, page, refusal
+from aidgraph.console.guard import Visitor, page
 from aidgraph.console.pages import render
-from aidgraph.console.person import PersonPages, Purpose, form_integer, form_text
+from aidgraph.console.person import PersonPages, form_integer, form_text
 from casework.lifecycle import ALERT_REASONS, ALERT_STATUSES, next_alert_statuses
 from casework.warnings.rules import KINDS
 
@@ -53,7 +53,7 @@ class AlertPages(PersonPages):
     def routes(self) -> list[Route]:
         return [
             Route("/alerts", self.queue, methods=["GET"]),
-            Route("/alerts/{alert_id}", self.change, methods=["POST"]),
+            Route("/alerts/{alert_id}", self.change_alert, methods=["POST"]),
         ]
 
     @property
@@ -96,14 +96,11 @@ class AlertPages(PersonPages):
         return queue
 
     @property
-    def change(self) -> Any:
+    def change_alert(self) -> Any:
         @page(needs=("any-role",))
         async def change(request: Request, visitor: Visitor) -> Response:
+            assert visitor.form is not None
             form = visitor.form
-            assert form is not None
-            purpose = Purpose.chosen_in(str(form.get("purpose", "")), self.purposes_of(request, visitor))
-            if not purpose.chosen:
-                return refusal(request, 403, "forbidden")
             variables = {
                 "id": request.path_params["alert_id"],
                 "status": str(form.get("status", "")),
@@ -111,15 +108,13 @@ class AlertPages(PersonPages):
                 "reasonCode": form_text(form.get("reasonCode")),
                 "note": form_text(form.get("note")),
             }
-            answer = await self.ask(request, visitor, purpose, CHANGE, variables)
-            if (failed := self.failed(request, answer)) is not None:
-                return failed
-            alert = (answer.data or {}).get("updateAlert")
-            if alert is None:
-                context = {"errors": answer.errors, "current": answer.current, "alert_id": variables["id"]}
-                status = 409 if "CONFLICT" in answer.codes else 422
-                return render(request, "alerts/change_refused.html", context, status=status)
-            context = {"purpose": purpose, "alert": alert, "changed": True, **_choices()}
+            done = await self.change(request, visitor, CHANGE, variables, "updateAlert")
+            if isinstance(done, Response):
+                return done
+            if done.changed is None:
+                context = {"errors": done.answer.errors, "current": done.answer.current, "alert_id": variables["id"]}
+                return render(request, "alerts/change_refused.html", context, status=done.status)
+            context = {"purpose": done.purpose, "alert": done.changed, "changed": True, **_choices()}
             return render(request, "alerts/alert.html", context)
 
         return change

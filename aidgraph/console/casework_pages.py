@@ -82,7 +82,7 @@ class CaseworkPages(PersonPages):
             Route("/casework", self.runs, methods=["GET"]),
             Route("/casework/runs/{run_id}", self.ledger, methods=["GET"]),
             Route("/casework/runs/{run_id:int}/ledger.xlsx", self.download, methods=["GET"]),
-            Route("/casework/items/{item_id}", self.change, methods=["POST"]),
+            Route("/casework/items/{item_id}", self.change_item, methods=["POST"]),
         ]
 
     @property
@@ -171,14 +171,11 @@ class CaseworkPages(PersonPages):
         return download
 
     @property
-    def change(self) -> Any:
+    def change_item(self) -> Any:
         @page(needs=("any-role",))
         async def change(request: Request, visitor: Visitor) -> Response:
+            assert visitor.form is not None
             form = visitor.form
-            assert form is not None
-            purpose = Purpose.chosen_in(str(form.get("purpose", "")), self.purposes_of(request, visitor))
-            if not purpose.chosen:
-                return refusal(request, 403, "forbidden")
             variables = {
                 "id": request.path_params["item_id"],
                 "status": str(form.get("status", "")),
@@ -189,18 +186,18 @@ class CaseworkPages(PersonPages):
                 "programme": form_text(form.get("programme")),
                 "coveredOn": form_text(form.get("coveredOn")),
             }
-            answer = await self.ask(request, visitor, purpose, CHANGE, variables)
-            if (failed := self.failed(request, answer)) is not None:
-                return failed
-            item = (answer.data or {}).get("updateComparisonItem")
-            if item is None:
+            done = await self.change(request, visitor, CHANGE, variables, "updateComparisonItem")
+            if isinstance(done, Response):
+                return done
+            if done.changed is None:
                 # Refused (a conflict, a change the lifecycle does not allow): said in the item's place,
-                # with the current version and status a conflict carries, and the form kept as it was sent.
-                context = {"errors": answer.errors, "current": answer.current, "item_id": variables["id"]}
-                status = 409 if "CONFLICT" in answer.codes else 422
-                return _in_place(request, "casework/change_refused.html", context, form, purpose, status=status)
-            context = {"item": item, "errors": [], "changed": True, **self.item_choices()}
-            return _in_place(request, "casework/item.html", context, form, purpose)
+                # with the current version and status a conflict carries.
+                context = {"errors": done.answer.errors, "current": done.answer.current, "item_id": variables["id"]}
+                return _in_place(
+                    request, "casework/change_refused.html", context, form, done.purpose, status=done.status
+                )
+            context = {"item": done.changed, "errors": [], "changed": True, **self.item_choices()}
+            return _in_place(request, "casework/item.html", context, form, done.purpose)
 
         return change
 

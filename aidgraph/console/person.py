@@ -38,6 +38,16 @@ class Purpose:
         return cls(tuple(choices), asked if asked in choices else "")
 
 
+@dataclass(frozen=True)
+class Change:
+    """A change's answer: the changed object (None: refused, `answer.errors` say why) and the form's status."""
+
+    purpose: Purpose
+    answer: Answer
+    changed: dict[str, Any] | None
+    status: int
+
+
 class PersonPages:
     """A group of pages that ask the graph as the signed-in person."""
 
@@ -79,6 +89,23 @@ class PersonPages:
             query=query,
             variables=variables,
         )
+
+    async def change(
+        self, request: Request, visitor: Visitor, document: str, variables: dict[str, Any], field: str
+    ) -> Change | Response:
+        """A change asked of the graph from a posted form: its purpose the form's (one the person may
+        choose), the answer's changed object, or why it was refused with the status a form answers it by
+        (409 for a conflict, 422 otherwise), or the page that ends the request."""
+        assert visitor.form is not None
+        purpose = Purpose.chosen_in(str(visitor.form.get("purpose", "")), self.purposes_of(request, visitor))
+        if not purpose.chosen:
+            return refusal(request, 403, "forbidden")
+        answer = await self.ask(request, visitor, purpose, document, variables)
+        if (failed := self.failed(request, answer)) is not None:
+            return failed
+        changed = (answer.data or {}).get(field)
+        status = 200 if changed is not None else 409 if "CONFLICT" in answer.codes else 422
+        return Change(purpose, answer, changed, status)
 
     @staticmethod
     def failed(request: Request, answer: Answer) -> Response | None:
