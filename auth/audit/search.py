@@ -79,6 +79,7 @@ def search(
     """
     if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE:
         raise SearchError(f"first must be a whole number from 1 to {MAX_PAGE}")
+    _check_lengths(client_id=client_id, purpose=purpose, outcome=outcome, operation=operation)
     conditions = _exact_conditions(client_id=client_id, purpose=purpose, outcome=outcome)
     if operation := _given(operation):
         conditions.append(sa.func.substr(audit_event.c.operation, 1, len(operation)) == operation)
@@ -151,3 +152,12 @@ def _resident(resident_id: str, connection: sa.Connection) -> str | None:
         return resident_pseudonym(resident_id, key=stored_audit_key(connection))
     except ValueError:  # MaskError: its message does not quote the id, nor does this one
         raise SearchError("the resident id is not a valid 18- or 15-digit resident id") from None
+
+
+def _check_lengths(**texts: str | None) -> None:
+    """A text filter no longer than the column it is matched against: a longer one can match nothing, so
+    it is refused saying so rather than searched for."""
+    for name, text in texts.items():
+        width = getattr(audit_event.c[name].type, "length", None)  # String(n): n
+        if text is not None and width is not None and len(text) > width:
+            raise SearchError(f"{name} has at most {width} characters, not {len(text)}")

@@ -226,3 +226,28 @@ def test_the_filters_choices_are_those_seen_and_the_registered_clients(trail: sa
     assert choices.client_ids == ("civil-affairs-nanan", "education-nanan", "housing-nanan")
     assert choices.purposes == ("assistance-review", "comparison")
     assert choices.outcomes == ("not-found", "ok", "partial", "policy-applied", "refused")
+
+
+def test_a_filter_longer_than_its_column_is_refused_naming_it(trail: sa.Engine) -> None:
+    # a longer text can match nothing stored: it is said so, not searched for
+    with pytest.raises(SearchError, match="operation has at most 200 characters, not 201"):
+        search(trail, operation="x" * 201)
+    with pytest.raises(SearchError, match="purpose has at most 60 characters"):
+        search(trail, purpose="p" * 61)
+
+
+def test_a_persons_widest_search_is_recorded_on_every_store(trail: sa.Engine) -> None:
+    # given an auditor's search with every text filter at its widest, and the times
+    from auth.audit import Caller
+    from auth.audit.reading import search_as
+    from auth.tables import audit_event
+
+    # when it is made
+    search_as(
+        trail, by="auditor-zhao", caller=Caller(client_id="console"), client_id="c" * 100, purpose="p" * 60,
+        outcome="o" * 40, operation="x" * 200, since=T0, until=T0 + timedelta(days=1), before_seq=10**12,
+    )  # fmt: skip
+    # then its event is written on both stores, its detail cut by the writer to what the column holds
+    with trail.connect() as connection:
+        detail = connection.execute(sa.select(audit_event.c.detail).order_by(audit_event.c.seq.desc())).scalar()
+    assert detail is not None and len(detail) == 500 and detail.startswith("client ccc") and detail.endswith("…")
