@@ -66,6 +66,11 @@ class FileSpec:
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
     _key_indices: tuple[int, ...] = field(init=False, repr=False, compare=False)
 
+    def __hash__(self) -> int:
+        # A spec is a key of the read paths' caches (one look-up per batch and per record list): hashing
+        # every column on each would cost more than the look-up saves. Equal specs share these two.
+        return hash((self.department, self.name))
+
     def __post_init__(self) -> None:
         names = {column.name for column in self.columns}
         missing = [name for name in (*self.key, *self.lookups) if name not in names]

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import orjson
+import psycopg
 import sqlalchemy as sa
 
 from adapters.base import FileSpec, metadata
@@ -149,7 +150,8 @@ def _pg_part(
 ) -> tuple[str, tuple[tuple[str, Decoder | None], ...]]:
     """One table's share of a batch: its rows as JSON arrays, and how each cell becomes a Python value.
 
-    Money travels as text, so no decimal ever passes through a float.
+    Money travels as text, so no decimal ever passes through a float. `{number}` and `{keys}` are the
+    places of the request's parameters, numbered by the batch (`$1`, `$2`, ...).
     """
     cells: list[str] = []
     decoders: list[tuple[str, Decoder | None]] = []
@@ -160,12 +162,25 @@ def _pg_part(
         else:
             cells.append(column.name)
             decoders.append((column.name, _DECODERS.get(type(column.type))))
-    keys = "%s" if through is None else f"ARRAY(SELECT {by} FROM {through[0].table_name} WHERE {through[1]} = ANY(%s))"
+    keys = "{keys}"
+    if through is not None:
+        keys = f"ARRAY(SELECT {by} FROM {through[0].table_name} WHERE {through[1]} = ANY({{keys}}))"
     row = f"json_build_array({', '.join(cells)})::text"
-    return f"SELECT %s, record_key, {row} FROM {spec.table_name} WHERE {by} = ANY({keys})", tuple(decoders)
+    return f"SELECT {{number}}::int, record_key, {row} FROM {spec.table_name} WHERE {by} = ANY({keys})", tuple(decoders)
 
 
 _DECODERS: dict[type, Decoder] = {sa.Date: dt.date.fromisoformat, sa.DateTime: dt.datetime.fromisoformat}
+
+
+@functools.lru_cache(maxsize=256)
+def _batch_sql(parts: tuple[tuple[FileSpec, str, tuple[FileSpec, str] | None], ...]) -> str:
+    """The statement of a batch of these parts, in PostgreSQL's own `$n` placeholders: written once per
+    shape of batch, and sent as is (psycopg converts `%s` statements longer than 4 KB on every call)."""
+    shares = [
+        _pg_part(*part)[0].format(number=f"${2 * index + 1}", keys=f"${2 * index + 2}")
+        for index, part in enumerate(parts)
+    ]
+    return "SELECT * FROM (" + " UNION ALL ".join(shares) + ") batch ORDER BY 1, 2"
 
 
 def _fetch_in_one_statement(
@@ -174,20 +189,20 @@ def _fetch_in_one_statement(
     """Every request of a batch in one UNION ALL statement: one round trip, whatever the number of tables."""
     driver = connection.connection.driver_connection
     assert driver is not None
-    parts, parameters = [], []
+    parts = tuple((request.spec, request.by, request.through) for request in requests)
+    parameters: list[Any] = []
     for number, request in enumerate(requests):
-        parts.append(_pg_part(*request[:2], request.through)[0])
         parameters += [number, list(request.keys)]
-    sql = "SELECT * FROM (" + " UNION ALL ".join(parts) + ") batch ORDER BY 1, 2"
+    decoding = [(_pg_part(*part)[1], request.by) for part, request in zip(parts, requests, strict=True)]
     results: list[dict[str, list[Record]]] = [defaultdict(list) for _ in requests]
-    for number, _key, cells in driver.execute(sql, parameters, prepare=True):
-        request = requests[number]
-        decoders = _pg_part(*request[:2], request.through)[1]
-        record = {
-            name: value if decode is None or value is None else decode(value)
-            for (name, decode), value in zip(decoders, orjson.loads(cells), strict=True)
-        }
-        results[number][record[request.by]].append(record)
+    with psycopg.RawCursor(driver) as cursor:
+        for number, _key, cells in cursor.execute(_batch_sql(parts), parameters, prepare=True):
+            decoders, by = decoding[number]
+            record = {
+                name: value if decode is None or value is None else decode(value)
+                for (name, decode), value in zip(decoders, orjson.loads(cells), strict=True)
+            }
+            results[number][record[by]].append(record)
     return results
 
 
