@@ -130,6 +130,7 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
                 in_flight=in_flight,
                 misses=misses,
                 registered_only=settings.registered_operations_only,
+                compiled=settings.compiled_plans,
             ).handle,
             methods=["POST"],
         ),
@@ -142,7 +143,14 @@ def create_app(settings: Settings | None = None, *, open_access: bool = False) -
     if not open_access:
         # The console's pages ask the graph through an endpoint of their own: the same schema and bounds,
         # the signed-in person in place of a token (aidgraph/console/graph.py).
-        people = GraphQLEndpoint(graphql_schema, PersonGate(), bounds=bounds, in_flight=in_flight, misses=misses)
+        people = GraphQLEndpoint(
+            graphql_schema,
+            PersonGate(),
+            bounds=bounds,
+            in_flight=in_flight,
+            misses=misses,
+            compiled=settings.compiled_plans,
+        )
         consoles.append(Console(settings, people))
         routes.append(consoles[0].mount())
     return Starlette(routes=routes, middleware=[Middleware(Observed)], lifespan=lifespan)

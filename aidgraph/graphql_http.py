@@ -55,6 +55,7 @@ from aidgraph.operation_request import (
     registered_only,
 )
 from aidgraph.settings import DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUEST_BYTES, DEFAULT_REQUEST_TIMEOUT
+from auth import metrics
 from auth.access import Access
 from auth.audit import AuditUnavailable
 from auth.disclosure import DisclosureProfile
@@ -63,6 +64,7 @@ from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
 from auth.limiter import MissLimit
 from auth.request_log import TRACEBACKS, request_log_of
 from auth.tracing import span
+from compiled.plans import EXECUTOR, CompiledPlans, Plan
 from resolvers.context import Context
 from schema.analysis import Analysis, analyse
 from schema.errors import present_errors
@@ -164,11 +166,14 @@ class GraphQLEndpoint:
         in_flight: InFlight | None = None,
         misses: MissLimit | None = None,
         registered_only: bool = False,
+        compiled: bool = True,
     ) -> None:
         """`in_flight`: shared with the worker's other bounded endpoints (the export); `misses`: look-ups
         that found nothing, per client (resolvers/lookups.py); `registered_only`: every client may send
-        registered operations only (a client's own registration may ask that of it alone)."""
+        registered operations only (a client's own registration may ask that of it alone); `compiled`: a
+        registered operation runs by its compiled plan where there is one (compiled/)."""
         self._registered_only = registered_only
+        self._plans = CompiledPlans(schema) if compiled else None
         self._schema = schema
         self._gate = gate
         self._misses = misses
@@ -286,9 +291,10 @@ class GraphQLEndpoint:
             writing=operation.mutation,
         )
         prepared_operation = operation
+        plan = self._plan(operation, access)
         try:
             with span("execute"):
-                result = await threads.run(lambda: self._execute(context, prepared_operation, request))
+                result = await threads.run(lambda: self._execute(context, prepared_operation, request, plan))
         except CannotGetOperationTypeError:  # a document of fragments only
             log_fields.outcome = "refused"
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
@@ -302,7 +308,16 @@ class GraphQLEndpoint:
             raise failure
         return operation, access, result, media_type
 
-    async def _execute(self, context: Context, operation: Operation, request: Request) -> ExecutionResult:
+    def _plan(self, operation: Operation, access: Access) -> Plan | None:
+        """The compiled plan of a registered query for this caller's access profile, if it has one."""
+        if operation.mutation or operation.document_id is None or self._plans is None:
+            metrics.execution_path(EXECUTOR, "mutation" if operation.mutation else "unregistered")
+            return None
+        return self._plans.plan(operation.document_id, operation.query, operation.operation_name, access)
+
+    async def _execute(
+        self, context: Context, operation: Operation, request: Request, plan: Plan | None = None
+    ) -> ExecutionResult:
         """On an execution thread's own loop: the resolvers' synchronous reads block only that thread.
 
         A mutation's transaction ends here: its event is written in it, then it commits; if the event
@@ -310,6 +325,10 @@ class GraphQLEndpoint:
         made without its event."""
         try:
             context.connection()  # taken first: a pool with none free is STORE_BUSY, not a field's error
+            if plan is not None and self._plans is not None:
+                compiled = await self._plans.execute(plan, context, operation.variables)
+                if compiled is not None:
+                    return compiled
             result = await self._schema.execute(
                 operation.query,
                 variable_values=operation.variables,

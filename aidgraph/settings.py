@@ -118,6 +118,9 @@ class Settings:
     # Every client may send registered operations only (aidgraph operations add); a client's own
     # registration may ask that of it alone (aidgraph clients restrict).
     registered_operations_only: bool = False
+    # Run a registered operation by its compiled plan (compiled/) where the compiler follows its shape;
+    # off: every operation through graphql-core's executor (the benchmark's and the tests' comparison).
+    compiled_plans: bool = True
     # Send queued webhook deliveries from the server process (several workers share the work safely).
     deliver_webhooks: bool = True
     # Let a policy draft's author approve it (a one-person test deployment); otherwise four eyes.
@@ -224,6 +227,7 @@ class Settings:
             external_audience=values.get("AIDGRAPH_EXTERNAL_AUDIENCE") or None,
             development=_boolean(values, "AIDGRAPH_DEVELOPMENT"),
             registered_operations_only=_boolean(values, "AIDGRAPH_REGISTERED_OPERATIONS_ONLY"),
+            compiled_plans=_boolean(values, "AIDGRAPH_COMPILED_PLANS", default=True),
             deliver_webhooks=_boolean(values, "AIDGRAPH_WEBHOOKS", default=True),
             policy_single_person=_boolean(values, "AIDGRAPH_POLICY_SINGLE_PERSON"),
             metrics_networks=_words(values, "AIDGRAPH_METRICS_NETWORKS") or DEFAULT_METRICS_NETWORKS,
@@ -307,6 +311,7 @@ class Settings:
             f"request_timeout={self.request_timeout!r}, "
             f"statement_timeout={self.statement_timeout!r}, execution_threads={self.execution_threads!r}, "
             f"max_in_flight={self.max_in_flight!r}, registered_operations_only={self.registered_operations_only!r}, "
+            f"compiled_plans={self.compiled_plans!r}, "
             f"oidc_issuer={self.oidc_issuer!r}, oidc_client_id={self.oidc_client_id!r}, "
             f"oidc_client_secret={'***' if self.oidc_client_secret else None!r}, "
             f"oidc_redirect_uri={self.oidc_redirect_uri!r}, oidc_username_claim={self.oidc_username_claim!r})"

@@ -91,6 +91,7 @@ class Series:
     store_connections: Gauge
     source_up: Gauge
     source_breaker: Gauge
+    execution_paths: Counter
 
 
 @functools.cache
@@ -141,6 +142,12 @@ def series() -> Series:
             ["department", "state"],
             multiprocess_mode="livesum",
         ),
+        execution_paths=Counter(
+            "aidgraph_execution_paths",
+            "GraphQL operations executed, by path (`compiled`: a registered operation's plan; `executor`: "
+            "graphql-core) and, on the executor, why it was not compiled.",
+            ["path", "reason"],
+        ),
     )
 
 
@@ -151,6 +158,11 @@ def request_answered(*, route: str, operation: str, outcome: str, seconds: float
     found = series()
     found.requests.labels(route, operation, outcome).inc()
     found.latency.labels(route, operation).observe(seconds)
+
+
+def execution_path(path: str, reason: str = "") -> None:
+    """One operation executed by `path`; `reason` is the compiler's word for a shape it does not follow."""
+    series().execution_paths.labels(path, reason).inc()
 
 
 def refused(reason: str) -> None:

@@ -2,15 +2,18 @@
 
     .venv/bin/python bench/household.py [--households 20000] [--duration 10] [--workers 2]
 
-Starts a throwaway PostgreSQL server, loads a demo of that many households, then serves
+Starts a throwaway PostgreSQL server, loads a demo of that many households, registers the query as
+an operation (registered/), then serves
 (a) the secured hub as deployed (bearer token, purpose, policy with masking, region filter and one
-hash-chained audit event per request), (b) the open path of the same build (bench/open_app.py: no
-token, policy or audit) and (c) the floor: the same picture built by one hand-written SQL statement
-and passed straight through (bench/floor.py), all under the same uvicorn settings. wrk drives each
-at concurrency 1 and 16 over random households; the script prints requests/s, p50 and p99, and the
-ratios secured/open and floor/path measured in this run. Before timing, it checks that the open
-hub and the floor answer the same JSON for a sample of households, and that the secured hub
-answers them too, masked.
+hash-chained audit event per request), asked by the operation's id: its compiled plan (compiled/);
+(b) the same secured hub with compiled plans off (AIDGRAPH_COMPILED_PLANS=0): graphql-core's executor;
+(c) the open path of the same build (bench/open_app.py: no token, policy or audit), by the executor
+and by the compiled plan, and (d) the floor: the same picture built by one hand-written SQL
+statement and passed straight through (bench/floor.py), all under the same uvicorn settings. wrk
+drives each at concurrency 1 and 16 over random households; the script prints requests/s, p50 and
+p99, and the ratios floor/path and path/open measured in this run. Before timing, it checks that
+the open hub (both paths) and the floor answer the same JSON for a sample of households, and that
+the secured hub answers them the same by both paths, masked.
 """
 
 from __future__ import annotations
@@ -95,6 +98,16 @@ def load_demo(url: str, households: int, folder: Path) -> None:
     engine.dispose()
 
 
+def register_query(url: str) -> str:
+    """The benchmark's query as a registered operation for every client: its id."""
+    from registered.operations import add_operations
+
+    engine = create_engine(url)
+    (registered_query,) = add_operations(engine, QUERY, by="benchmark")
+    engine.dispose()
+    return registered_query.document_id
+
+
 def sample_households(url: str, count: int) -> list[str]:
     engine = create_engine(url)
     with engine.connect() as connection:
@@ -123,8 +136,14 @@ def start_server(
     sys.exit(f"{app} did not start on port {port}")
 
 
-def answer(port: int, number: str, bearer: str | None = None) -> dict:
-    body = {"query": QUERY, "variables": {"householdNumber": number}}
+def body_of(number: str, document_id: str | None) -> dict:
+    """The request: the query's text (the executor), or its registered id (the compiled plan)."""
+    asked = {"documentId": document_id} if document_id is not None else {"query": QUERY}
+    return {**asked, "variables": {"householdNumber": number}}
+
+
+def answer(port: int, number: str, bearer: str | None = None, document_id: str | None = None) -> dict:
+    body = body_of(number, document_id)
     headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
     response = httpx2.post(f"http://127.0.0.1:{port}/graphql", json=body, headers=headers, timeout=10)
     response.raise_for_status()
@@ -156,9 +175,16 @@ def secured_client(url: str, port: int, *, client_id: str = "bench-civil-affairs
 
 
 def wrk(
-    binary: str, port: int, numbers: list[str], connections: int, seconds: int, script: Path, bearer: str | None
+    binary: str,
+    port: int,
+    numbers: list[str],
+    connections: int,
+    seconds: int,
+    script: Path,
+    bearer: str | None,
+    document_id: str | None,
 ) -> Run:
-    prefix = orjson.dumps({"query": QUERY, "variables": {"householdNumber": "@"}}).decode().split("@")
+    prefix = orjson.dumps(body_of("@", document_id)).decode().split("@")
     quoted = ", ".join(f'"{number}"' for number in numbers)
     authorization = f', ["Authorization"] = "Bearer {bearer}"' if bearer else ""
     script.write_text(LUA % (quoted, authorization, _lua_string(prefix[0]), _lua_string(prefix[1])))
@@ -202,14 +228,23 @@ def main() -> None:
         url = postgres.create_database("bench")
         load_demo(url, args.households, work / "demo")
         numbers = sample_households(url, 2000)
-        secured_port, open_port, floor_port = _free_port(), _free_port(), _free_port()
+        query_id = register_query(url)
+        secured_port, executor_port, open_port, floor_port = _free_port(), _free_port(), _free_port(), _free_port()
         env = {**os.environ, "AIDGRAPH_DATABASE_URL": url, "FLOOR_DATABASE_URL": url.replace("+psycopg", "")}
         app = "aidgraph.app:app_from_environment"
         servers.append(start_server(app, secured_port, args.workers, env, "--factory"))
+        executor_env = {**env, "AIDGRAPH_COMPILED_PLANS": "0"}
+        servers.append(start_server(app, executor_port, args.workers, executor_env, "--factory"))
         servers.append(start_server("open_app:app", open_port, args.workers, env, "--factory", "--app-dir", "bench"))
         servers.append(start_server("floor:app", floor_port, args.workers, env, "--app-dir", "bench"))
         bearer = secured_client(url, secured_port)
-        paths = [("secured", secured_port, bearer), ("open", open_port, None), ("floor", floor_port, None)]
+        paths: list[tuple[str, int, str | None, str | None]] = [
+            ("secured", secured_port, bearer, query_id),
+            ("executor", executor_port, bearer, None),
+            ("open-cmp", open_port, None, query_id),
+            ("open", open_port, None, None),
+            ("floor", floor_port, None, None),
+        ]
         observed_log = work / "observed" / "hub.log"
         if collector is not None:
             observed_env, options = observed_environment(observed_log.parent, collector)
@@ -217,24 +252,27 @@ def main() -> None:
             observed = start_server(app, observed_port, args.workers, {**env, **observed_env}, "--factory", *options,
                                     log=observed_log)  # fmt: skip
             servers.append(observed)
-            paths.insert(1, ("observed", observed_port, bearer))
+            paths.insert(1, ("observed", observed_port, bearer, query_id))
 
         for number in numbers[:50]:
             hub, floor = answer(open_port, number), answer(floor_port, number)
-            if hub != floor:
+            if hub != floor or answer(open_port, number, document_id=query_id) != floor:
                 sys.exit(f"hub and floor differ for household {number}:\nhub:   {hub}\nfloor: {floor}")
-            secured = answer(secured_port, number, bearer)
+            secured = answer(secured_port, number, bearer, query_id)
             if "errors" in secured or secured["data"]["household"]["householdNumber"] != number:
                 sys.exit(f"the secured hub did not answer household {number}: {secured}")
-        print("open hub and floor answer the same JSON for 50 sampled households; the secured hub answers", flush=True)
+            if answer(executor_port, number, bearer) != secured:
+                sys.exit(f"the compiled plan and the executor answer household {number} differently")
+        print("open hub (both paths) and floor answer the same JSON for 50 sampled households; the secured hub "
+              "answers them, the same by its compiled plan and by the executor", flush=True)  # fmt: skip
 
         results: dict[tuple[str, int], Run] = {}
         for connections in (1, 16):
-            for name, port, token in paths:
-                wrk(binary, port, numbers, connections, 2, work / "warm.lua", token)  # warm caches and pools
-                run = wrk(binary, port, numbers, connections, args.duration, work / "r.lua", token)
+            for name, port, token, document in paths:
+                wrk(binary, port, numbers, connections, 2, work / "warm.lua", token, document)  # warm caches, pools
+                run = wrk(binary, port, numbers, connections, args.duration, work / "r.lua", token, document)
                 results[(name, connections)] = run
-        _report(results, args, [name for name, _, _ in paths])
+        _report(results, args, [name for name, *_ in paths])
         if collector is not None:
             lines = observed_log.read_text(encoding="utf-8").splitlines()
             print(f"observed: {len(lines)} JSON log lines written; {collector.exports} span exports received "
@@ -263,7 +301,9 @@ def _report(results: dict[tuple[str, int], Run], args: argparse.Namespace, names
                 f"{name:<9}{connections:>6}{run.requests_per_second:>10.0f}{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}"
                 f"{ratio:>11.2f}x{cost:>10.2f}x"
             )
-    print("cost/open: how many times the open path's throughput a path costs (target for secured: <= 1.3x)")
+    print("secured: the compiled plan (target at c16: >= 1,000 req/s and floor/path <= 2.5x); executor: the same "
+          "hub with compiled plans off; open-cmp: the open path's compiled plan; cost/open: how many times the open "
+          "path's throughput a path costs")  # fmt: skip
 
 
 if __name__ == "__main__":
