@@ -65,8 +65,9 @@ from auth.limiter import MissLimit
 from auth.request_log import TRACEBACKS, request_log_of
 from auth.tracing import span
 from compiled.plans import EXECUTOR, CompiledPlans, Plan
+from registered.documents import document_id
 from resolvers.context import Context
-from schema.analysis import Analysis, analyse
+from schema.analysis import Analysis, analyse, analysed
 from schema.errors import present_errors
 
 _DEPARTMENTS = list(DEPARTMENTS)
@@ -217,13 +218,21 @@ class GraphQLEndpoint:
         else:  # a registered operation's id becomes its text, for a client that may use it only
             registered = getattr(request.state, "registered", None)
             client_id, accept = self._gate.client_of(identified), request.headers.get("accept")
-            parsed = await threads.call(lambda: choose(asked, registered, client_id=client_id, accept=accept))
+            if registered is None or registered.answers_from_memory(
+                asked.document_id or document_id(asked.query or "")
+            ):
+                # a look-up in memory: each hand-off to a thread and back costs more than it (DESIGN §7)
+                parsed = choose(asked, registered, client_id=client_id, accept=accept)
+            else:
+                parsed = await threads.call(lambda: choose(asked, registered, client_id=client_id, accept=accept))
         operation: Operation | None = None
         analysis: Analysis | None = None
         if not isinstance(parsed, Response):
             # One analysis per (document, operation), cached: the fetch plans, limits and disclosure profile.
             with span("analyse"):
-                analysis = await threads.call(analyse, self._schema, parsed.query, parsed.operation_name)
+                analysis = analysed(self._schema, parsed.query, parsed.operation_name)
+                if analysis is None:
+                    analysis = await threads.call(analyse, self._schema, parsed.query, parsed.operation_name)
             operation = Operation(
                 parsed.query,
                 parsed.variables,

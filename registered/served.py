@@ -68,6 +68,11 @@ class RegisteredOperations:
             self._texts[wanted] = self._read(wanted)
         return self._texts[wanted]
 
+    def answers_from_memory(self, wanted: str) -> bool:
+        """Whether `find(wanted)` would answer without reading the store: the list is fresh, and the id is
+        either not registered or its text has been read (the event loop may then ask it directly)."""
+        return self._clock() - self._checked < self._ttl and (wanted not in self._clients or wanted in self._texts)
+
     def of_text(self, text: str, *, client_id: str | None) -> Served | None:
         """The registered operation whose text `text` is exactly, for this client; None for any other text."""
         return self.find(document_id(text), client_id=client_id) if self._registered() else None

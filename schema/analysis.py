@@ -13,6 +13,7 @@ not to the shape it describes (the limits refuse that shape).
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -100,7 +101,22 @@ def analyse(schema: strawberry.Schema, document: str, operation_name: str | None
 
     A document that does not parse, or has no such operation, selects nothing.
     """
-    return _document(schema, document).operation(operation_name)
+    found = _document(schema, document).operation(operation_name)
+    with _KNOWN_LOCK:
+        _KNOWN[(id(schema), document, operation_name)] = found
+        if len(_KNOWN) > CACHE_SIZE:
+            _KNOWN.pop(next(iter(_KNOWN)))
+    return found
+
+
+def analysed(schema: strawberry.Schema, document: str, operation_name: str | None) -> Analysis | None:
+    """The analysis when this worker has made it already, else None: a look-up only, which the event loop
+    may make without handing the request to an execution thread (a new document's parse would block it)."""
+    return _KNOWN.get((id(schema), document, operation_name))
+
+
+_KNOWN: dict[tuple[int, str, str | None], Analysis] = {}  # the latest made, oldest first
+_KNOWN_LOCK = threading.Lock()
 
 
 def disclosure_profile(schema: strawberry.Schema, document: str, operation_name: str | None) -> DisclosureProfile:
