@@ -300,7 +300,7 @@ class GraphQLEndpoint:
             writing=operation.mutation,
         )
         prepared_operation = operation
-        plan = self._plan(operation, access)
+        plan = self._plan(operation)
         try:
             with span("execute"):
                 result = await threads.run(lambda: self._execute(context, prepared_operation, request, plan))
@@ -317,12 +317,12 @@ class GraphQLEndpoint:
             raise failure
         return operation, access, result, media_type
 
-    def _plan(self, operation: Operation, access: Access) -> Plan | None:
-        """The compiled plan of a registered query for this caller's access profile, if it has one."""
+    def _plan(self, operation: Operation) -> Plan | None:
+        """The compiled plan of a registered query, if the compiler follows its shape (compiled/)."""
         if operation.mutation or operation.document_id is None or self._plans is None:
             metrics.execution_path(EXECUTOR, "mutation" if operation.mutation else "unregistered")
             return None
-        return self._plans.plan(operation.document_id, operation.query, operation.operation_name, access)
+        return self._plans.plan(operation.document_id, operation.query, operation.operation_name)
 
     async def _execute(
         self, context: Context, operation: Operation, request: Request, plan: Plan | None = None
