@@ -83,9 +83,9 @@ class CompiledPlans:
             return INVALID
         try:
             return Plan(document_id, operation_name, shape_of(self.graphql_schema, document, operation_name))
-        except Unsupported as reason:
-            log.info("registered operation %s (%s) runs on the executor: %s", document_id, operation_name, reason)
-            return str(reason)
+        except Unsupported as unsupported:
+            log.info("registered operation %s (%s) runs on the executor: %s", document_id, operation_name, unsupported)
+            return unsupported.reason
 
     async def execute(self, plan: Plan, context: Any, variables: dict[str, Any] | None) -> ExecutionResult | None:
         """The answer as the executor would give it; None when the variables do not coerce (the executor

@@ -42,7 +42,16 @@ from graphql.language import Visitor, visit
 
 
 class Unsupported(Exception):
-    """The operation holds a shape the runner does not follow; the reason names the shape, never a value."""
+    """The operation holds a shape the runner does not follow: `reason` is one of REASONS (the metrics'
+    label), the message says more for the log, naming the shape, never a value."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        assert reason in REASONS
+        super().__init__(message)
+        self.reason = reason
+
+
+REASONS = frozenset({"unchosen", "mutation", "directives", "abstract", "introspection", "awaits"})
 
 
 def _unmade(*_: Any) -> dict[str, Any]:
@@ -115,12 +124,12 @@ def shape_of(schema: GraphQLSchema, document: DocumentNode, operation_name: str 
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [op for op in operations if operation_name is None or (op.name and op.name.value == operation_name)]
     if len(chosen) != 1:
-        raise Unsupported("the operation cannot be chosen from the document")
+        raise Unsupported("unchosen", "the operation cannot be chosen from the document")
     operation = chosen[0]
     if operation.operation != OperationType.QUERY:
-        raise Unsupported(f"a {operation.operation.value}: only queries are compiled")
+        raise Unsupported("mutation", f"a {operation.operation.value}: only queries are compiled")
     if _has_directives(operation, document):
-        raise Unsupported("directives (@skip, @include, ...): what they select depends on the request")
+        raise Unsupported("directives", "directives (@skip, @include, ...): what they select depends on the request")
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     root = schema.query_type
     assert root is not None
@@ -157,14 +166,14 @@ class _Builder:
                 if condition is None or condition.name.value == parent.name:
                     self._collect(parent, selection.selection_set, into)
                 elif not self._never_applies(condition.name.value, parent):
-                    raise Unsupported("a fragment on an abstract type")
+                    raise Unsupported("abstract", "a fragment on an abstract type")
             elif isinstance(selection, FragmentSpreadNode):
                 fragment = self._fragments[selection.name.value]
                 name = fragment.type_condition.name.value
                 if name == parent.name:
                     self._collect(parent, fragment.selection_set, into)
                 elif not self._never_applies(name, parent):
-                    raise Unsupported("a fragment on an abstract type")
+                    raise Unsupported("abstract", "a fragment on an abstract type")
 
     def _never_applies(self, type_name: str, parent: GraphQLObjectType) -> bool:
         # Validation lets a fragment on another object type through only where it could overlap; for an
@@ -178,12 +187,12 @@ class _Builder:
             return Step(key, name, _TYPENAME, tuple(nodes), None, None, "", {}, True, Leaf(_string()), parent,
                         typename=True)  # fmt: skip
         if name.startswith("__"):
-            raise Unsupported("introspection")
+            raise Unsupported("introspection", "introspection")
         definition = parent.fields[name]
         resolve = definition.resolve
         basic = resolve is None or getattr(resolve, "_is_default", False)
         if not basic and not root_level and _awaits(resolve):
-            raise Unsupported(f"{parent.name}.{name} awaits below the root")
+            raise Unsupported("awaits", f"{parent.name}.{name} awaits below the root")
         non_null, completion = self._completion(definition.type, nodes)
         arguments = None if _names_variable(first) else _static_arguments(definition, first)
         attribute = _attribute_of(parent, name) if basic else ""
@@ -202,7 +211,7 @@ class _Builder:
         if isinstance(inner, GraphQLObjectType):
             selections = [node.selection_set for node in nodes if node.selection_set is not None]
             return non_null, ObjectOf(inner, self.steps(inner, selections, root_level=False))
-        raise Unsupported("an interface or union: its object type is chosen per value")
+        raise Unsupported("abstract", "an interface or union: its object type is chosen per value")
 
 
 def _has_directives(operation: OperationDefinitionNode, document: DocumentNode) -> bool:

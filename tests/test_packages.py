@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-TOP_LEVEL = ["schema", "auth", "adapters", "resolvers", "aidgraph", "webhooks", "casework", "registered", "tools"]
+TOP_LEVEL = [
+    "schema", "auth", "adapters", "resolvers", "aidgraph", "webhooks", "casework", "registered", "compiled", "tools"
+]  # fmt: skip
 # The commands that run a tool (`aidgraph demo`, `serve --demo`): the only part of the hub that may import one.
 MAY_IMPORT_TOOLS = REPOSITORY / "aidgraph" / "cli"
 
