@@ -3,7 +3,8 @@
 Most of a picture's fields are plain attributes holding a scalar (a record's column, already made
 and policed by `Access.apply` where its object was built). For those the function reads the
 attribute and coerces it by the type's own output coercion, inline, with the response key written in
-place: no call, no path and no resolve info per field. Everything else (a resolver, a nested object,
+place: no call, no path and no resolve info per field. An object held as an attribute (a
+record's source, a department's part) goes straight to its own encoder. Everything else (a resolver,
 a list, `__typename`) is handed to the run's `field`, which does what graphql-core does for one field.
 
 A scalar's error (a value its type cannot coerce, a null in a non-null field) goes to the run's
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphql import GraphQLString, Undefined
+from graphql.pyutils import Path
 
 from compiled.shape import Leaf, ListOf, ObjectOf, Step
 
@@ -36,14 +38,34 @@ def _inline(step: Step) -> bool:
     return step.resolve is None and not step.typename and isinstance(step.completion, Leaf)
 
 
+def _plain_object(step: Step) -> bool:
+    return step.resolve is None and not step.typename and isinstance(step.completion, ObjectOf)
+
+
 def _encoder(selection: ObjectOf) -> Callable[..., dict[str, Any]]:
-    names: dict[str, Any] = {"UNDEFINED": Undefined}
+    names: dict[str, Any] = {"UNDEFINED": Undefined, "PATH": Path}
     lines = ["def encode(run, source, path):"]
     keys: list[str] = []
     for number, step in enumerate(selection.steps):
         names[f"step{number}"] = step
         value = f"value{number}"
         keys.append(f"{step.key!r}: {value}")
+        if _plain_object(step):
+            # an object held as an attribute (a record's source, a department's part): its encoder at once
+            assert isinstance(step.completion, ObjectOf)
+            names[f"encode{number}"] = step.completion
+            below = f"PATH(path, {step.key!r}, {selection.type.name!r})"
+            lines += [
+                "    try:",
+                f"        raw = source.{step.attribute}",
+                "        if raw is None:",
+                f"            {value} = run.null(step{number}, path) if step{number}.non_null else None",
+                "        else:",
+                f"            {value} = encode{number}.encode(run, raw, {below})",
+                "    except Exception as error:",
+                f"        {value} = run.leaf_failed(step{number}, error, path)",
+            ]
+            continue
         if not _inline(step):
             lines.append(f"    {value} = run.field(step{number}, source, path)")
             continue

@@ -101,12 +101,12 @@ class Run:
         shape = self._shape
         return GraphQLResolveInfo(
             step.field_name,
-            list(step.nodes),
+            step.node_list,
             step.definition.type,
             parent,
             path,
             self._schema,
-            dict(shape.fragments),
+            shape.fragment_map,
             None,
             shape.operation,
             self._variables,

@@ -15,6 +15,7 @@ the executor.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -99,6 +100,11 @@ class Step:
     parent: GraphQLObjectType  # the type the field is selected on: its errors name it
     typename: bool = False  # `__typename`: the parent type's name, nothing resolved
 
+    @functools.cached_property
+    def node_list(self) -> list[FieldNode]:
+        """The nodes as graphql-core hands them to a resolver: made once, as a plan's every part is."""
+        return list(self.nodes)
+
 
 @dataclass(frozen=True)
 class Direct:
@@ -114,7 +120,7 @@ class Direct:
 @dataclass(frozen=True)
 class Shape:
     operation: OperationDefinitionNode
-    fragments: Mapping[str, FragmentDefinitionNode]
+    fragment_map: dict[str, FragmentDefinitionNode]  # as graphql-core hands them to a resolver
     root_type: GraphQLObjectType
     steps: tuple[Step, ...]
 
