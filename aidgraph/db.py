@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import select
 import time
 from pathlib import Path
@@ -50,7 +51,7 @@ def create_engine(url: str, *, statement_timeout: float = 0, **options: Any) -> 
     if not options.get("pool_pre_ping"):
         sa.event.listen(engine, "connect", _note_use)
         sa.event.listen(engine, "checkin", _note_use)
-        sa.event.listen(engine, "checkout", _ping_if_idle)
+        sa.event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
     return engine
 
 
@@ -64,17 +65,17 @@ def _note_use(_dbapi_connection: Any, record: Any) -> None:
     record.info[_USED] = time.monotonic()
 
 
-def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
     """Try a pooled connection before a request gets it only when it may be dead: its socket has
     something to read (nothing arrives on an idle connection but the server's goodbye when it stops or
     restarts), or it rested long. A round trip per request (SQLAlchemy's `pool_pre_ping`) cost about a
-    tenth of a household picture's time; a restart between requests still goes unnoticed."""
+    tenth of a household picture's time; a restart between requests still goes unnoticed. The ping is
+    the dialect's own, in autocommit, so that it leaves no transaction open behind it."""
     rested = time.monotonic() - record.info.get(_USED, 0.0) >= IDLE_BEFORE_PING
     if not rested and not _readable(dbapi_connection):
         return
     try:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        dialect.do_ping(dbapi_connection)
     except Exception as error:  # the pool makes a new connection and tries again (up to three times)
         raise sa.exc.DisconnectionError("a pooled connection did not answer") from error
 

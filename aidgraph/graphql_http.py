@@ -218,11 +218,10 @@ class GraphQLEndpoint:
         else:  # a registered operation's id becomes its text, for a client that may use it only
             registered = getattr(request.state, "registered", None)
             client_id, accept = self._gate.client_of(identified), request.headers.get("accept")
-            if registered is None or registered.answers_from_memory(
-                asked.document_id or document_id(asked.query or "")
-            ):
+            wanted = asked.document_id or document_id(asked.query or "")
+            if registered is None or registered.answers_from_memory(wanted, client_id=client_id):
                 # a look-up in memory: each hand-off to a thread and back costs more than it (DESIGN §7)
-                parsed = choose(asked, registered, client_id=client_id, accept=accept)
+                parsed = choose(asked, registered, client_id=client_id, accept=accept, from_memory=True)
             else:
                 parsed = await threads.call(lambda: choose(asked, registered, client_id=client_id, accept=accept))
         operation: Operation | None = None
@@ -300,10 +299,9 @@ class GraphQLEndpoint:
             writing=operation.mutation,
         )
         prepared_operation = operation
-        plan = self._plan(operation)
         try:
             with span("execute"):
-                result = await threads.run(lambda: self._execute(context, prepared_operation, request, plan))
+                result = await threads.run(lambda: self._execute(context, prepared_operation, request))
         except CannotGetOperationTypeError:  # a document of fragments only
             log_fields.outcome = "refused"
             return _operation_unknown(operation.operation_name, request_error_status, media_type)
@@ -324,9 +322,7 @@ class GraphQLEndpoint:
             return None
         return self._plans.plan(operation.document_id, operation.query, operation.operation_name)
 
-    async def _execute(
-        self, context: Context, operation: Operation, request: Request, plan: Plan | None = None
-    ) -> ExecutionResult:
+    async def _execute(self, context: Context, operation: Operation, request: Request) -> ExecutionResult:
         """On an execution thread's own loop: the resolvers' synchronous reads block only that thread.
 
         A mutation's transaction ends here: its event is written in it, then it commits; if the event
@@ -334,6 +330,7 @@ class GraphQLEndpoint:
         made without its event."""
         try:
             context.connection()  # taken first: a pool with none free is STORE_BUSY, not a field's error
+            plan = self._plan(operation)  # here, on the thread: a plan's first making parses and compiles
             if plan is not None and self._plans is not None:
                 compiled = await self._plans.execute(plan, context, operation.variables)
                 if compiled is not None:

@@ -29,7 +29,7 @@ from aidgraph.admission import BodyTooLarge, read_body, too_large
 from aidgraph.settings import DEFAULT_MAX_REQUEST_BYTES
 from auth.principal import Principal
 from registered.documents import DOCUMENT_ID, DOCUMENT_ID_PREFIX, document_id
-from registered.served import RegisteredOperations
+from registered.served import RegisteredOperations, Served
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
@@ -160,20 +160,33 @@ def _document_id(sent: object, persisted_query: object) -> tuple[str | None, boo
 
 
 def choose(
-    asked: OperationRequest, registered: RegisteredOperations | None, *, client_id: str | None, accept: str | None
+    asked: OperationRequest,
+    registered: RegisteredOperations | None,
+    *,
+    client_id: str | None,
+    accept: str | None,
+    from_memory: bool = False,
 ) -> Chosen | Response:
-    """The text the request runs, or its refusal: an unknown id, or a text that is not the id's."""
+    """The text the request runs, or its refusal: an unknown id, or a text that is not the id's.
+
+    `from_memory`: the registered operations as this worker holds them, never read from the store
+    (the event loop's call, after `RegisteredOperations.answers_from_memory`)."""
+
+    def find(wanted: str) -> Served | None:
+        return registered.find(wanted, client_id=client_id, from_memory=from_memory) if registered else None
+
     if asked.document_id is None:
         assert asked.query is not None
-        served = registered.of_text(asked.query, client_id=client_id) if registered is not None else None
+        of_text = registered.of_text if registered else None
+        served = of_text(asked.query, client_id=client_id, from_memory=from_memory) if of_text else None
         return Chosen(asked.query, asked.variables, asked.operation_name, served.document_id if served else None)
     if asked.query is not None:
         if document_id(asked.query) != asked.document_id:
             return bad_request("the query sent is not the document its id names: its SHA-256 differs")
-        served = registered.find(asked.document_id, client_id=client_id) if registered is not None else None
+        served = find(asked.document_id)
         # a text that hashes to an unknown id is that text, unregistered: it runs where unregistered text may
         return Chosen(asked.query, asked.variables, asked.operation_name, served.document_id if served else None)
-    served = registered.find(asked.document_id, client_id=client_id) if registered is not None else None
+    served = find(asked.document_id)
     if served is None:
         # The same words whether the id was never registered, is another client's, or no longer validates.
         if asked.persisted_query:

@@ -37,6 +37,7 @@ COMPILED = "compiled"
 EXECUTOR = "executor"
 INVALID = "invalid"  # the document does not pass the hub's checks: the executor answers with its errors
 VARIABLES = "variables"  # the variables do not coerce: the executor answers with its words for why
+FAILED = "failed"  # the compiler itself failed on the operation (a fault of ours, logged once)
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,10 @@ class CompiledPlans:
         except Unsupported as unsupported:
             log.info("registered operation %s (%s) runs on the executor: %s", document_id, operation_name, unsupported)
             return unsupported.reason
+        except Exception as error:  # a shape the compiler mistakes: the executor answers, and it is said once
+            log.error("registered operation %s (%s) could not be compiled (%s): it runs on the executor",
+                      document_id, operation_name, type(error).__name__)  # fmt: skip
+            return FAILED
 
     async def execute(self, plan: Plan, context: Any, variables: dict[str, Any] | None) -> ExecutionResult | None:
         """The answer as the executor would give it; None when the variables do not coerce (the executor

@@ -41,6 +41,9 @@ class Run:
         shape = self._shape
         data: dict[str, Any] = {}
         for step in shape.steps:
+            if step.typename:
+                data[step.key] = shape.root_type.name
+                continue
             path = Path(None, step.key, shape.root_type.name)
             try:
                 value = self._resolve(step, None, shape.root_type, path)

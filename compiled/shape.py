@@ -52,7 +52,7 @@ class Unsupported(Exception):
         self.reason = reason
 
 
-REASONS = frozenset({"unchosen", "mutation", "directives", "abstract", "introspection", "awaits"})
+REASONS = frozenset({"unchosen", "mutation", "directives", "abstract", "introspection", "awaits", "roots"})
 
 
 def _unmade(*_: Any) -> dict[str, Any]:
@@ -139,7 +139,12 @@ def shape_of(schema: GraphQLSchema, document: DocumentNode, operation_name: str 
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     root = schema.query_type
     assert root is not None
-    steps = _Builder(schema, fragments).steps(root, [operation.selection_set], root_level=True)
+    steps = _Builder(schema, fragments, direct=_plain_strawberry(schema)).steps(
+        root, [operation.selection_set], root_level=True
+    )
+    if len(steps) > 1 and any(step.resolve is not None and _awaits(step.resolve) for step in steps):
+        # graphql-core runs such roots concurrently: their errors and what they note come in its order
+        raise Unsupported("roots", "several root fields, one of which awaits: graphql-core runs them together")
     from compiled.encoder import write_encoders  # it reads these types; they do not read it
 
     write_encoders(steps)
@@ -147,9 +152,10 @@ def shape_of(schema: GraphQLSchema, document: DocumentNode, operation_name: str 
 
 
 class _Builder:
-    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode]) -> None:
+    def __init__(self, schema: GraphQLSchema, fragments: Mapping[str, FragmentDefinitionNode], *, direct: bool) -> None:
         self._schema = schema
         self._fragments = fragments
+        self._direct = direct  # resolvers may be called directly (no Info class or handlers of the schema's own)
 
     def steps(
         self, parent: GraphQLObjectType, selections: list[SelectionSetNode], *, root_level: bool
@@ -201,8 +207,8 @@ class _Builder:
             raise Unsupported("awaits", f"{parent.name}.{name} awaits below the root")
         non_null, completion = self._completion(definition.type, nodes)
         arguments = None if _names_variable(first) else _static_arguments(definition, first)
-        attribute = _attribute_of(parent, name) if basic else ""
-        direct = None if basic else _direct(definition)
+        attribute = _attribute_of(definition, name) if basic else ""
+        direct = None if basic or not self._direct else _direct(definition)
         return Step(key, name, definition, tuple(nodes), None if basic else resolve, direct, attribute, arguments,
                     non_null, completion, parent)  # fmt: skip
 
@@ -254,6 +260,16 @@ def _static_arguments(definition: GraphQLField, node: FieldNode) -> Mapping[str,
     return get_argument_values(definition, node, None) if definition.args or node.arguments else {}
 
 
+def _plain_strawberry(schema: GraphQLSchema) -> bool:
+    """The schema calls resolvers with strawberry's own Info and handles no exception itself."""
+    from strawberry.types.info import Info
+
+    made = schema.extensions.get("strawberry-definition")
+    if made is None:
+        return False
+    return made.config.info_class is Info and not getattr(made.schema_converter, "exception_handlers", ())
+
+
 def _direct(definition: GraphQLField) -> Direct | None:
     found = definition.extensions.get("strawberry-definition")
     resolver = getattr(found, "base_resolver", None)
@@ -267,6 +283,10 @@ def _direct(definition: GraphQLField) -> Direct | None:
         return None
     if resolver.info_parameter is None or resolver.is_async:
         return None
+    # strawberry's `root` and `Parent` parameters, and a schema's own Info class or exception handlers,
+    # are strawberry's wrapper's work: such a resolver goes through it
+    if resolver.root_parameter is not None or resolver.parent_parameter is not None:
+        return None
     return Direct(resolver.wrapped_func, found, resolver.self_parameter is not None, resolver.info_parameter.name)
 
 
@@ -275,19 +295,10 @@ def _awaits(resolve: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(resolve)
 
 
-def _attribute_of(parent: GraphQLObjectType, field_name: str) -> str:
-    """The Python attribute behind a strawberry field without a resolver."""
-    definition = parent.extensions.get("strawberry-definition")
-    if definition is not None:
-        for found in definition.fields:
-            if getattr(found, "graphql_name", None) == field_name or _camel(found.python_name) == field_name:
-                return str(found.python_name)
-    return field_name
-
-
-def _camel(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(word.capitalize() for word in rest)
+def _attribute_of(definition: GraphQLField, field_name: str) -> str:
+    """The Python attribute behind a strawberry field without a resolver: the field's own `python_name`."""
+    found = definition.extensions.get("strawberry-definition")
+    return str(getattr(found, "python_name", field_name))
 
 
 def _string() -> GraphQLLeafType:

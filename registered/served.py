@@ -56,26 +56,34 @@ class RegisteredOperations:
         self._checked = float("-inf")
         self._texts: dict[str, Served | None] = {}  # None: registered, but this schema does not serve it
 
-    def find(self, wanted: str, *, client_id: str | None) -> Served | None:
+    def find(self, wanted: str, *, client_id: str | None, from_memory: bool = False) -> Served | None:
         """The operation registered as `wanted` for this client (or every client), if this worker serves it.
 
         An operation registered for another client is None, as an unknown id is: a client learns
-        nothing of the others' operations."""
-        clients = self._registered()
+        nothing of the others' operations. `from_memory`: the list as last read and the texts already
+        read, never the store (the event loop asks so, after `answers_from_memory`)."""
+        clients = self._clients if from_memory else self._registered()
         if wanted not in clients or clients[wanted] not in (EVERY_CLIENT, client_id):
             return None
         if wanted not in self._texts:
+            if from_memory:  # dropped by a refresh just now: it is no longer registered
+                return None
             self._texts[wanted] = self._read(wanted)
         return self._texts[wanted]
 
-    def answers_from_memory(self, wanted: str) -> bool:
+    def answers_from_memory(self, wanted: str, *, client_id: str | None) -> bool:
         """Whether `find(wanted)` would answer without reading the store: the list is fresh, and the id is
-        either not registered or its text has been read (the event loop may then ask it directly)."""
-        return self._clock() - self._checked < self._ttl and (wanted not in self._clients or wanted in self._texts)
+        not one this client may use (refused without a read, whoever it belongs to: the time of the
+        answer says nothing of others' operations) or its text has been read."""
+        if self._clock() - self._checked >= self._ttl:
+            return False
+        usable = wanted in self._clients and self._clients[wanted] in (EVERY_CLIENT, client_id)
+        return not usable or wanted in self._texts
 
-    def of_text(self, text: str, *, client_id: str | None) -> Served | None:
+    def of_text(self, text: str, *, client_id: str | None, from_memory: bool = False) -> Served | None:
         """The registered operation whose text `text` is exactly, for this client; None for any other text."""
-        return self.find(document_id(text), client_id=client_id) if self._registered() else None
+        clients = self._clients if from_memory else self._registered()
+        return self.find(document_id(text), client_id=client_id, from_memory=from_memory) if clients else None
 
     def check_all(self) -> list[str]:
         """Read and check every registered operation now (the hub's start): the ids of those not served.

@@ -170,10 +170,10 @@ class _Document:
         found = self._analysed.get(key)
         if found is None:
             if node is None or self._document is None:
+                # not kept: a client may send any number of names the document does not hold
                 unchosen = self._document is not None
-                found = Analysis(name, 0, 0, 0, (), DisclosureProfile(name, (), ()), {}, unchosen=unchosen)
-            else:
-                found = walk(self._schema, self._document, node)
+                return Analysis(name, 0, 0, 0, (), DisclosureProfile(name, (), ()), {}, unchosen=unchosen)
+            found = walk(self._schema, self._document, node)
             self._analysed[key] = found
         return found
 
