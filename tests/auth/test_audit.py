@@ -93,6 +93,9 @@ def audit_key(engine: sa.Engine) -> bytes:
     return bytes.fromhex(value)
 
 
+TRAIL_TABLES = ("audit_event", "audit_subject", "audit_disclosure")
+
+
 @contextmanager
 def attacker(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A connection that writes the trail behind the hub's back, as a database administrator could: on
@@ -100,11 +103,11 @@ def attacker(engine: sa.Engine) -> Iterator[sa.Connection]:
     only; replica mode no longer skips them, see test_audit_postgres.py)."""
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            for table in ("audit_event", "audit_subject"):
+            for table in TRAIL_TABLES:
                 connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         yield connection
         if engine.dialect.name == "postgresql":
-            for table in ("audit_event", "audit_subject"):
+            for table in TRAIL_TABLES:
                 for trigger in (f"{table}_append_only", f"{table}_no_truncate"):
                     connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE ALWAYS TRIGGER {trigger}")
 
