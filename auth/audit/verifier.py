@@ -34,7 +34,7 @@ superuser or the tables' owner.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -55,12 +55,7 @@ HASHED_COLUMNS: Final = (
 )  # fmt: skip
 # Columns added after events were written: digested only when set, so the events before them still verify.
 HASHED_WHEN_SET: Final = frozenset({"actor", "disclosure_key"})
-# The named profile's lists, read beside each event (null when the event names none, or it is gone).
-_PROFILE_COLUMNS: Final = (
-    audit_disclosure.c.key.label("profile_key"),
-    *(audit_disclosure.c[name].label(f"profile_{name}") for name in LISTS),
-)
-_KEYS_REMEMBERED: Final = 4096  # profiles found intact, not digested again for every event naming them
+_KEYS_REMEMBERED: Final = 4096  # profiles found intact, not read nor digested again for every event naming them
 
 
 @dataclass(frozen=True)
@@ -118,11 +113,7 @@ def verify(engine: sa.Engine, *, anchor: tuple[int, str] | None = None, batch_si
         _read_snapshot(connection)  # the two streams see the same trail, however many appends meanwhile
         options = {"yield_per": batch_size}
         events = connection.execute(
-            sa.select(*(audit_event.c[name] for name in (*HASHED_COLUMNS, "hash")), *_PROFILE_COLUMNS)
-            .select_from(
-                audit_event.outerjoin(audit_disclosure, audit_disclosure.c.key == audit_event.c.disclosure_key)
-            )
-            .order_by(audit_event.c.seq),
+            sa.select(*(audit_event.c[name] for name in (*HASHED_COLUMNS, "hash"))).order_by(audit_event.c.seq),
             execution_options=options,
         )
         subject_rows = connection.execute(
@@ -131,7 +122,7 @@ def verify(engine: sa.Engine, *, anchor: tuple[int, str] | None = None, batch_si
         )
         with events, subject_rows:  # closes the server-side cursors when the walk stops early
             subjects = _Peekable((seq, subject) for seq, subject in subject_rows)
-            return _walk(events.mappings(), subjects, anchor=anchor)
+            return _walk(events.mappings(), subjects, anchor=anchor, profiles=_profile_reader(connection))
 
 
 def parse_anchor(text: str) -> tuple[int, str]:
@@ -188,6 +179,7 @@ class _Peekable:
 @dataclass
 class _Walk:
     anchor: tuple[int, str] | None
+    profiles: Callable[[str], Sequence[Sequence[str]] | None]  # a stored profile's lists, by key
     checked: int = 0
     last_seq: int = 0
     last_hash: str = GENESIS_HASH
@@ -195,14 +187,18 @@ class _Walk:
     intact_profiles: set[str] = field(default_factory=set)
 
     def profile_problem(self, event: sa.RowMapping) -> str | None:
-        """What is wrong with the profile the event names (its key is covered by the event's hash), if anything."""
+        """What is wrong with the profile the event names (its key is covered by the event's hash), if anything.
+
+        Each profile is read and digested once (while remembered), not for every event naming it: a trail
+        names a few hundred profiles in millions of events."""
         key = event["disclosure_key"]
         if key is None or key in self.intact_profiles:
             return None
         seq = event["seq"]
-        if event["profile_key"] is None:
+        lists = self.profiles(key)
+        if lists is None:
             return f"seq {seq} names disclosure profile {key[:12]}..., which is not stored (deleted)"
-        if disclosure_key(*(event[f"profile_{name}"] for name in LISTS)) != key:
+        if disclosure_key(*lists) != key:
             return f"seq {seq}'s disclosure profile {key[:12]}... was edited: its lists no longer match its key"
         if len(self.intact_profiles) >= _KEYS_REMEMBERED:
             self.intact_profiles.clear()
@@ -221,8 +217,27 @@ class _Walk:
         )
 
 
-def _walk(events: Iterable[sa.RowMapping], subjects: _Peekable, *, anchor: tuple[int, str] | None) -> VerifyReport:
-    walk = _Walk(anchor)
+def _profile_reader(connection: sa.Connection) -> Callable[[str], Sequence[Sequence[str]] | None]:
+    """The lists of a stored profile, read in the walk's own snapshot (None when there is no such profile)."""
+    query = sa.select(*(audit_disclosure.c[name] for name in LISTS)).where(
+        audit_disclosure.c.key == sa.bindparam("key")
+    )
+
+    def lists(key: str) -> Sequence[Sequence[str]] | None:
+        row = connection.execute(query, {"key": key}).first()
+        return tuple(row) if row is not None else None
+
+    return lists
+
+
+def _walk(
+    events: Iterable[sa.RowMapping],
+    subjects: _Peekable,
+    *,
+    anchor: tuple[int, str] | None,
+    profiles: Callable[[str], Sequence[Sequence[str]] | None],
+) -> VerifyReport:
+    walk = _Walk(anchor, profiles=profiles)
     for event in events:
         seq = event["seq"]
         problem = _link_problem(event, last_seq=walk.last_seq, last_hash=walk.last_hash) or walk.profile_problem(event)
