@@ -94,10 +94,6 @@ class KnownProfiles:
         with self._lock:
             self._keys -= set(keys)
 
-    def __contains__(self, key: object) -> bool:
-        with self._lock:
-            return key in self._keys
-
 
 def insert_profiles(connection: sa.Connection, profiles: Sequence[dict[str, Any]]) -> None:
     """SQLite: store the profiles, those already stored left as they are (one statement)."""
