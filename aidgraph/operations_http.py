@@ -30,7 +30,7 @@ from adapters.outage import OUTAGE_RETRY_AFTER_SECONDS
 from adapters.sources import LiveSource
 from auth import metrics
 from auth.request_log import describe_exception
-from auth.tables import audit_event
+from auth.tables import audit_disclosure, audit_event
 
 log = logging.getLogger(__name__)
 MULTIPROCESS_DIRECTORY: Final = "PROMETHEUS_MULTIPROC_DIR"
@@ -84,7 +84,8 @@ def _unready(engine: sa.Engine) -> dict[str, str] | None:
 
 def audit_writable(engine: sa.Engine) -> None:
     """Write a probe event and roll it back: raises when the trail would refuse a real one (no
-    privilege, a read-only or full store, a lock not had). Seq 0 is never a real event's."""
+    privilege, a read-only or full store, a lock not had). Seq 0 is never a real event's; it names a probe
+    disclosure profile, as a read's event names its own, so a store refusing new profiles is not ready."""
     probe = {
         "seq": 0,
         "at": datetime.now(UTC),
@@ -93,6 +94,7 @@ def audit_writable(engine: sa.Engine) -> None:
         "revealed": [],
         "masked": [],
         "withheld": [],
+        "disclosure_key": "0" * 64,
         "outcome": "readiness-probe",
         "prev_hash": "0" * 64,
         "hash": "0" * 64,
@@ -101,6 +103,9 @@ def audit_writable(engine: sa.Engine) -> None:
         if engine.dialect.name == "sqlite":
             connection.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock, as the writer takes it
         try:
+            connection.execute(
+                sa.insert(audit_disclosure), {"key": "0" * 64, "revealed": [], "masked": [], "withheld": []}
+            )
             connection.execute(sa.insert(audit_event), probe)
         finally:
             connection.rollback()

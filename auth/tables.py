@@ -14,6 +14,7 @@ _RATE_LIMIT_COMMENT = "requests per minute (per worker); null: the hub's default
 POLICY_STATUS_COMMENT = "draft, approved or withdrawn; the live version is the newest approved one"
 BASED_ON_COMMENT = "the live version when the draft was made (null: none was live); approved only while it is"
 _ROTATED_COMMENT = "when the secret was last replaced; tokens issued before it are refused"
+DISCLOSURE_KEY_COMMENT = "audit_disclosure row holding the lists (then revealed, masked, withheld are empty)"
 
 oauth_client = sa.Table(
     "oauth_client",
@@ -72,6 +73,17 @@ policy_version = sa.Table(
     sa.Column("withdrawn_at", _TIME, nullable=True),
 )
 
+# A read repeats the same ~100 field names for every request of one operation and access profile: they
+# are stored once, under the digest of their content (auth/audit/profiles.py), and the event names it.
+audit_disclosure = sa.Table(
+    "audit_disclosure",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True, comment="sha256 hex of the three lists (canonical JSON)"),
+    sa.Column("revealed", sa.JSON, nullable=False, comment="Type.field revealed unmasked"),
+    sa.Column("masked", sa.JSON, nullable=False, comment="Type.field masked"),
+    sa.Column("withheld", sa.JSON, nullable=False, comment="Type.field withheld"),
+)
+
 audit_event = sa.Table(
     "audit_event",
     metadata,
@@ -88,6 +100,13 @@ audit_event = sa.Table(
     sa.Column("revealed", sa.JSON, nullable=False, comment="Type.field revealed unmasked"),
     sa.Column("masked", sa.JSON, nullable=False, comment="Type.field masked"),
     sa.Column("withheld", sa.JSON, nullable=False, comment="Type.field withheld"),
+    sa.Column(
+        "disclosure_key",
+        sa.String(64),
+        sa.ForeignKey("audit_disclosure.key"),
+        nullable=True,
+        comment=DISCLOSURE_KEY_COMMENT,
+    ),
     sa.Column("outcome", sa.String(40), nullable=False),
     sa.Column("detail", sa.String(500), nullable=True),
     sa.Column("policy_version", sa.Integer, nullable=True),

@@ -20,6 +20,7 @@ from adapters.idnumber import to_legacy
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
 from auth.audit import AuditWriter, verify
+from auth.audit.rows import select_stored_rows
 from auth.authenticate import REVOCATION_REFRESH_SECONDS
 from auth.server import load_ring
 from auth.server.config import DEFAULT_LIFETIME
@@ -74,7 +75,7 @@ class Hub:
 
     def events(self) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
-            rows = connection.execute(sa.select(audit_event).order_by(audit_event.c.seq)).mappings().all()
+            rows = connection.execute(select_stored_rows().order_by(audit_event.c.seq)).mappings().all()
         return [dict(row) for row in rows]
 
 

@@ -21,6 +21,7 @@ from aidgraph import cli
 from aidgraph.app import create_app
 from aidgraph.db import create_engine
 from aidgraph.settings import Settings
+from auth.audit.rows import select_stored_rows
 from auth.clients import list_clients, load_client, register_client, verify_client
 from auth.demo_access import DEMO_CLIENTS, demo_policy_text, ensure_demo_policy, register_demo_clients
 from auth.policy_store import apply_policy, stored_policy
@@ -106,7 +107,7 @@ def apply_live(aidgraph: Command, policy: Path, *, by: str = "admin-wang", appro
 
 def events(engine: sa.Engine) -> list[dict[str, Any]]:
     with engine.connect() as connection:
-        return [dict(row) for row in connection.execute(sa.select(audit_event).order_by(audit_event.c.seq)).mappings()]
+        return [dict(row) for row in connection.execute(select_stored_rows().order_by(audit_event.c.seq)).mappings()]
 
 
 def versions(engine: sa.Engine) -> list[int]:

@@ -6,7 +6,9 @@
 - `auth.audit.verifier`: `verify`, naming the first broken link (`chain_hash`, `content_digest`);
 - `auth.audit.lookup`: `access_log`, who read a given person's data; `events_in_window`, the events of a time span;
 - `auth.audit.search`: `search`, events by client, purpose, outcome, operation, time and resident, paged;
-- `auth.audit.rows`: reading a stored event back (`StoredEvent`), shared by the look-ups.
+- `auth.audit.rows`: reading a stored event back (`StoredEvent`), shared by the look-ups;
+- `auth.audit.profiles`: the fields an event disclosed, stored once per distinct profile and named by
+  `disclosure_key`.
 """
 
 from auth.audit.event import (
@@ -23,6 +25,7 @@ from auth.audit.event import (
     misses_detail,
 )
 from auth.audit.lookup import AccessLogEntry, access_log, events_in_window
+from auth.audit.profiles import disclosure_key
 from auth.audit.refusals import UNAUTHENTICATED
 from auth.audit.rows import StoredEvent
 from auth.audit.search import FilterChoices, SearchError, SearchPage, distinct_values, search
@@ -62,6 +65,7 @@ __all__ = [
     "audit_event",
     "chain_hash",
     "content_digest",
+    "disclosure_key",
     "document_digest",
     "distinct_values",
     "document_hash",

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from auth.audit.rows import EVENT_COLUMNS, StoredEvent, resident_pseudonym, stored_audit_key
+from auth.audit.rows import StoredEvent, resident_pseudonym, select_events, stored_audit_key
 from auth.audit.verifier import utc
 from auth.tables import audit_event, audit_subject
 
@@ -69,7 +69,7 @@ def access_log(engine: sa.Engine, id_number: str, *, first: int, after_seq: int 
         if subject is None or first == 0:
             return []  # no key: no event was ever written
         query = (
-            sa.select(*EVENT_COLUMNS)
+            select_events()
             .join(audit_subject, audit_subject.c.seq == audit_event.c.seq)
             .where(audit_subject.c.subject == subject)
             .order_by(audit_subject.c.seq.desc())
@@ -89,9 +89,7 @@ def events_in_window(
     Subjects are left out: a replay needs what was asked and disclosed, not whom it was about.
     """
     query = (
-        sa.select(*EVENT_COLUMNS)
-        .where(audit_event.c.at >= utc(since), audit_event.c.at < utc(until))
-        .order_by(audit_event.c.seq)
+        select_events().where(audit_event.c.at >= utc(since), audit_event.c.at < utc(until)).order_by(audit_event.c.seq)
     )
     with engine.connect() as connection:
         for row in connection.execution_options(yield_per=batch_size).execute(query).mappings():

@@ -1,7 +1,9 @@
 """Reading stored audit events back: one row as typed values, and the pseudonym that finds a resident's events.
 
 Shared by the look-ups of the trail (`auth.audit.lookup`'s `access_log`, `auth.audit.search`), so that
-a later change of how an event is stored is made here once, not in each reader.
+a later change of how an event is stored is made here once, not in each reader. Since migration 0016 an
+event's lists may be named by key (auth/audit/profiles.py): `EVENTS` joins the profile beside its event,
+so a reader gets the lists as the writer was given them, in the same statement, one profile per event.
 """
 
 from __future__ import annotations
@@ -13,10 +15,20 @@ from typing import Any, Final
 
 import sqlalchemy as sa
 
+from auth.audit.profiles import LISTS
 from auth.audit.verifier import utc
 from auth.hub_keys import AUDIT_KEY
 from auth.masks import pseudonym
-from auth.tables import audit_event, hub_secret
+from auth.tables import audit_disclosure, audit_event, hub_secret
+
+
+def _disclosed(name: str) -> sa.ColumnElement[Any]:
+    """An event's list: its profile's when it names one, else its own (an event of before 0016, or none)."""
+    return sa.func.coalesce(audit_disclosure.c[name], audit_event.c[name], type_=sa.JSON).label(name)
+
+
+EVENTS: Final = audit_event.outerjoin(audit_disclosure, audit_disclosure.c.key == audit_event.c.disclosure_key)
+"""What readers select from: each event with the profile it names (if any)."""
 
 # What a reader selects of an event: every column but the chain's hashes and the document hash, and the
 # subjects as their number, counted by the store (an export page's event names 2000 pseudonyms).
@@ -25,11 +37,26 @@ EVENT_COLUMNS: Final = (
         audit_event.c[name]
         for name in (
             "seq", "at", "client_id", "actor", "roles", "purpose", "case_id", "operation", "outcome", "detail",
-            "policy_version", "revealed", "masked", "withheld",
+            "policy_version",
         )
     ),
+    *(_disclosed(name) for name in LISTS),
     sa.func.json_array_length(audit_event.c.subjects).label("subject_count"),
 )  # fmt: skip
+
+
+def select_events() -> sa.Select[Any]:
+    """`select(*EVENT_COLUMNS)` from `EVENTS`: where every reader of events starts."""
+    return sa.select(*EVENT_COLUMNS).select_from(EVENTS)
+
+
+def select_stored_rows() -> sa.Select[Any]:
+    """Every column of `audit_event`, the lists resolved through the event's profile: a whole row as its
+    writer was given it (for tools and tests that look at stored rows; `disclosure_key` is kept)."""
+    return sa.select(
+        *(_disclosed(column.name) if column.name in LISTS else column for column in audit_event.columns)
+    ).select_from(EVENTS)
+
 
 # Stands in for the audit key while none exists, so an invalid id is refused whether or not events exist.
 _NO_KEY_YET = b"no audit key yet"

@@ -13,7 +13,7 @@ from typing import Final
 
 import sqlalchemy as sa
 
-from auth.audit.rows import EVENT_COLUMNS, StoredEvent, resident_pseudonym, stored_audit_key
+from auth.audit.rows import StoredEvent, resident_pseudonym, select_events, stored_audit_key
 from auth.tables import audit_event, audit_subject, oauth_client
 
 MAX_PAGE: Final = 200
@@ -89,7 +89,7 @@ def search(
         conditions.append(audit_event.c.at < _instant(until, what="until"))
     with engine.connect() as connection:
         seq = audit_event.c.seq
-        query = sa.select(*EVENT_COLUMNS)
+        query = select_events()
         if resident_id := _given(resident_id):
             subject = _resident(resident_id, connection)
             if subject is None:

@@ -5,16 +5,19 @@ The chain. Events are numbered 1, 2, 3... in one linear sequence (`seq`). Each s
 `sha256(f"{seq}:{prev_hash}:{digest}")`, where `digest` is SHA-256 over a canonical serialisation of
 every other stored column (`content_digest`, `chain_hash`).
 
-Columns added after events were written (`actor`, migration 0007) are covered once set: an event that
-leaves one null is digested exactly as before the column existed, so events written earlier still
-verify, while setting the column on any event, or clearing it on an event that had it, changes the
-digest and is found.
+Columns added after events were written (`actor`, migration 0007; `disclosure_key`, 0016) are covered
+once set: an event that leaves one null is digested exactly as before the column existed, so events
+written earlier still verify, while setting the column on any event, or clearing it on an event that had
+it, changes the digest and is found.
 
 What `verify` detects, walking the chain in `seq` order and naming the first broken link:
 - an edited event: its stored hash no longer matches its contents (named: that seq); an editor who also
   recomputes the hash breaks the next event's `prev_hash` instead (named: the next seq);
 - a deleted event in the middle, or the first ones: a gap in `seq` (named: the event after the gap);
 - an event inserted out of chain: a `prev_hash` that is not its predecessor's hash, or a gap;
+- a disclosure profile (`audit_disclosure`, auth/audit/profiles.py) edited, or gone: the event's hash
+  covers the profile's key and the key is the digest of the profile's lists, so the lists are digested
+  again and must give the key (named: the first event naming that profile);
 - `audit_subject` rows that disagree with their event's subjects (a row removed to hide an access from
   `access_log`, or added to invent one), or that name no event (e.g. left behind by a deleted event).
 What it cannot detect from the database alone:
@@ -31,15 +34,16 @@ superuser or the tables' owner.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
 import orjson
 import sqlalchemy as sa
 
-from auth.tables import audit_event, audit_subject
+from auth.audit.profiles import LISTS, disclosure_key
+from auth.tables import audit_disclosure, audit_event, audit_subject
 
 GENESIS_HASH: Final = "0" * 64
 
@@ -47,10 +51,11 @@ GENESIS_HASH: Final = "0" * 64
 # that adding a column is a decision about old events' hashes (a test holds this to the table).
 HASHED_COLUMNS: Final = (
     "seq", "at", "client_id", "actor", "roles", "purpose", "case_id", "operation", "document_hash", "subjects",
-    "revealed", "masked", "withheld", "outcome", "detail", "policy_version", "prev_hash",
+    "revealed", "masked", "withheld", "disclosure_key", "outcome", "detail", "policy_version", "prev_hash",
 )  # fmt: skip
 # Columns added after events were written: digested only when set, so the events before them still verify.
-HASHED_WHEN_SET: Final = frozenset({"actor"})
+HASHED_WHEN_SET: Final = frozenset({"actor", "disclosure_key"})
+_KEYS_REMEMBERED: Final = 4096  # profiles found intact, not read nor digested again for every event naming them
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ def verify(engine: sa.Engine, *, anchor: tuple[int, str] | None = None, batch_si
         )
         with events, subject_rows:  # closes the server-side cursors when the walk stops early
             subjects = _Peekable((seq, subject) for seq, subject in subject_rows)
-            return _walk(events.mappings(), subjects, anchor=anchor)
+            return _walk(events.mappings(), subjects, anchor=anchor, profiles=_profile_reader(connection))
 
 
 def parse_anchor(text: str) -> tuple[int, str]:
@@ -174,10 +179,31 @@ class _Peekable:
 @dataclass
 class _Walk:
     anchor: tuple[int, str] | None
+    profiles: Callable[[str], Sequence[Sequence[str]] | None]  # a stored profile's lists, by key
     checked: int = 0
     last_seq: int = 0
     last_hash: str = GENESIS_HASH
     anchor_seen: bool = False
+    intact_profiles: set[str] = field(default_factory=set)
+
+    def profile_problem(self, event: sa.RowMapping) -> str | None:
+        """What is wrong with the profile the event names (its key is covered by the event's hash), if anything.
+
+        Each profile is read and digested once (while remembered), not for every event naming it: a trail
+        names a few hundred profiles in millions of events."""
+        key = event["disclosure_key"]
+        if key is None or key in self.intact_profiles:
+            return None
+        seq = event["seq"]
+        lists = self.profiles(key)
+        if lists is None:
+            return f"seq {seq} names disclosure profile {key[:12]}..., which is not stored (deleted)"
+        if disclosure_key(*lists) != key:
+            return f"seq {seq}'s disclosure profile {key[:12]}... was edited: its lists no longer match its key"
+        if len(self.intact_profiles) >= _KEYS_REMEMBERED:
+            self.intact_profiles.clear()
+        self.intact_profiles.add(key)
+        return None
 
     def broken(self, seq: int, problem: str) -> VerifyReport:
         return VerifyReport(
@@ -191,11 +217,30 @@ class _Walk:
         )
 
 
-def _walk(events: Iterable[sa.RowMapping], subjects: _Peekable, *, anchor: tuple[int, str] | None) -> VerifyReport:
-    walk = _Walk(anchor)
+def _profile_reader(connection: sa.Connection) -> Callable[[str], Sequence[Sequence[str]] | None]:
+    """The lists of a stored profile, read in the walk's own snapshot (None when there is no such profile)."""
+    query = sa.select(*(audit_disclosure.c[name] for name in LISTS)).where(
+        audit_disclosure.c.key == sa.bindparam("key")
+    )
+
+    def lists(key: str) -> Sequence[Sequence[str]] | None:
+        row = connection.execute(query, {"key": key}).first()
+        return tuple(row) if row is not None else None
+
+    return lists
+
+
+def _walk(
+    events: Iterable[sa.RowMapping],
+    subjects: _Peekable,
+    *,
+    anchor: tuple[int, str] | None,
+    profiles: Callable[[str], Sequence[Sequence[str]] | None],
+) -> VerifyReport:
+    walk = _Walk(anchor, profiles=profiles)
     for event in events:
         seq = event["seq"]
-        problem = _link_problem(event, last_seq=walk.last_seq, last_hash=walk.last_hash)
+        problem = _link_problem(event, last_seq=walk.last_seq, last_hash=walk.last_hash) or walk.profile_problem(event)
         if problem is not None:
             return walk.broken(seq, problem)
         orphan = subjects.peek()

@@ -10,8 +10,8 @@ Writers are serialised so the chain never forks: PostgreSQL by a transaction-sco
 inside the `audit_append` function (migrations 0004, 0007: one round trip per batch of events), SQLite
 by `BEGIN IMMEDIATE` (the write lock). The primary key on `seq` refuses a fork even if that ever failed.
 
-Append-only on PostgreSQL (migrations 0003, 0007): triggers refuse UPDATE, DELETE and TRUNCATE on
-`audit_event` and `audit_subject` for everyone, owner included, and PUBLIC holds none of those
+Append-only on PostgreSQL (migrations 0003, 0007, 0016): triggers refuse UPDATE, DELETE and TRUNCATE on
+`audit_event`, `audit_subject` and `audit_disclosure` for everyone, owner included, and PUBLIC holds none of those
 privileges. The triggers are `ENABLE ALWAYS`, so a session in replica mode
 (`session_replication_role = replica`, which skips ordinary triggers) is refused too. The owner, and
 superusers, can still drop or disable the triggers, so a deployment runs the hub under a role that does
@@ -19,12 +19,16 @@ not own the tables, granted only what the trail needs::
 
     -- as the tables' owner (the role that runs the migrations):
     CREATE ROLE aidgraph_app LOGIN PASSWORD '...';
-    GRANT SELECT, INSERT ON audit_event, audit_subject TO aidgraph_app;
+    GRANT SELECT, INSERT ON audit_event, audit_subject, audit_disclosure TO aidgraph_app;
     GRANT SELECT, INSERT ON hub_secret TO aidgraph_app;  -- reads the hub keys, creates them on first use
     -- (plus what the rest of the hub needs on its other tables; never UPDATE/DELETE/TRUNCATE here)
 
 SQLite has no roles or triggers here: it is the single-machine default, where whoever can write the
 file can do anything; the chain still shows edits and deletions in the middle.
+
+The fields an event disclosed are stored once per distinct (revealed, masked, withheld) and named by
+key (auth/audit/profiles.py): each batch stores the profiles this writer does not know to be stored,
+in the batch's own transaction and under the chain's lock, before the events that name them.
 
 Subjects are pseudonymised: `audit_event.subjects` and `audit_subject.subject` hold
 `auth.masks.pseudonym(id, key=<hub audit key>)`, never resident ids. The key (`hub_secret` row
@@ -51,6 +55,7 @@ from starlette.concurrency import run_in_threadpool
 
 from auth import metrics
 from auth.audit.event import AuditEvent, AuditUnavailable
+from auth.audit.profiles import KnownProfiles, insert_profiles, profile_of, stored_by_key
 from auth.audit.refusals import UNAUTHENTICATED, RefusalCounts, refusal_event
 from auth.audit.verifier import GENESIS_HASH, chain_hash, content_digest, utc
 from auth.hub_keys import AUDIT_KEY, HubKeyUnavailable, hub_key
@@ -73,10 +78,16 @@ REFUSALS_WRITTEN_EVERY_SECONDS: Final = 5.0
 
 
 class AuditLog:
-    """Appends events to the chain. One per engine; safe to share between threads and requests."""
+    """Appends events to the chain. One per engine; safe to share between threads and requests.
 
-    def __init__(self, engine: sa.Engine) -> None:
+    `disclosure_by_key=False` writes each event's lists inline, as the hub did before migration 0016
+    (bench/audit_append.py compares the two forms); the trail reads and verifies both.
+    """
+
+    def __init__(self, engine: sa.Engine, *, disclosure_by_key: bool = True) -> None:
         self._engine = engine
+        self._by_key = disclosure_by_key
+        self._known = KnownProfiles()
 
     def append(self, event: AuditEvent) -> int:
         """Write one event (and its subject rows) in one transaction; return its seq.
@@ -93,16 +104,32 @@ class AuditLog:
         if not events:
             return []
         try:
-            # Pseudonyms before the lock: the lock is held only for the read and the inserts.
-            rows = self._rows(events)
-            if self._engine.dialect.name == "postgresql":
-                with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                    return _append_in_server(connection, rows)
-            with self._engine.begin() as connection:
-                _lock_chain(connection)  # first: on SQLite it is the BEGIN of this transaction
-                return _link(connection, rows)
+            # Pseudonyms and keys before the lock: the lock is held only for the read and the inserts.
+            rows, profiles = self._rows(events)
+            carried = self._known.unknown(profiles)
+            try:
+                seqs = self._write(rows, carried)
+            except sa.exc.IntegrityError:
+                if len(carried) == len(profiles):
+                    raise
+                # A key remembered as stored that the store does not hold (the foreign key refused the
+                # event: a store restored, or replaced behind the same address): send every profile.
+                self._known.forget(profile["key"] for profile in profiles)
+                seqs = self._write(rows, profiles)
+            self._known.learn(profile["key"] for profile in profiles)  # committed: they are stored
+            return seqs
         except (sa.exc.SQLAlchemyError, HubKeyUnavailable) as error:
             raise AuditUnavailable(f"the audit event could not be written: {type(error).__name__}") from error
+
+    def _write(self, rows: list[dict[str, Any]], profiles: list[dict[str, Any]]) -> list[int]:
+        """One transaction: the profiles given (those already stored left alone), then the events."""
+        if self._engine.dialect.name == "postgresql":
+            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                return _append_in_server(connection, rows, profiles)
+        with self._engine.begin() as connection:
+            _lock_chain(connection)  # first: on SQLite it is the BEGIN of this transaction
+            insert_profiles(connection, profiles)
+            return _link(connection, rows)
 
     def append_within(self, connection: sa.Connection, events: Sequence[AuditEvent]) -> list[int]:
         """Write events inside the caller's open transaction: they commit, or roll back, with what it changed.
@@ -111,28 +138,45 @@ class AuditLog:
         transaction holds the chain's lock until it ends: on PostgreSQL `audit_append` takes it; on
         SQLite the caller must have begun with `lock_chain` (the write lock), before its first read.
         Raises AuditUnavailable when the store cannot take them; the caller then rolls back.
+        Every profile is sent (none is taken as known, none learnt): the caller's transaction may still
+        roll back, and a failed statement would end it, leaving no second try.
         """
         try:
-            rows = self._rows(events)
+            rows, profiles = self._rows(events)
             if connection.dialect.name == "postgresql":
-                return _append_in_server(connection, rows)
+                return _append_in_server(connection, rows, profiles)
+            insert_profiles(connection, profiles)
             return _link(connection, rows)
         except (sa.exc.SQLAlchemyError, HubKeyUnavailable) as error:
             raise AuditUnavailable(f"the audit event could not be written: {type(error).__name__}") from error
 
-    def _rows(self, events: Sequence[AuditEvent]) -> list[dict[str, Any]]:
-        """The events' stored values, their subjects pseudonymised under the hub's audit key."""
+    def _rows(self, events: Sequence[AuditEvent]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The events' stored values, their subjects pseudonymised under the hub's audit key, their lists
+        named by key; and the profiles they name, each once."""
         key = hub_key(self._engine, AUDIT_KEY)
-        return [
-            {**stored_values(event), "subjects": sorted({_subject_pseudonym(i, key=key) for i in event.subjects})}
-            for event in events
-        ]
+        rows, profiles = [], {}
+        for event in events:
+            values = {
+                **stored_values(event),
+                "subjects": sorted({_subject_pseudonym(i, key=key) for i in event.subjects}),
+            }
+            profile = profile_of(values) if self._by_key else None
+            if profile is not None:
+                profiles[profile["key"]] = profile
+            rows.append(stored_by_key(values, profile))
+        return rows, list(profiles.values())
 
 
-def _append_in_server(connection: sa.Connection, rows: list[dict[str, Any]]) -> list[int]:
-    """PostgreSQL: lock, link and insert in the server, one statement (`audit_append`)."""
+def _append_in_server(
+    connection: sa.Connection, rows: list[dict[str, Any]], profiles: list[dict[str, Any]]
+) -> list[int]:
+    """PostgreSQL: lock, store the profiles given, link and insert in the server, one statement (`audit_append`)."""
     batch = [{**row, "at": utc(row["at"]).isoformat(), "digest": content_digest(row)} for row in rows]
-    parameters = {"lock": _CHAIN_LOCK, "events": orjson.dumps(batch).decode()}
+    parameters = {
+        "lock": _CHAIN_LOCK,
+        "events": orjson.dumps(batch).decode(),
+        "profiles": orjson.dumps(profiles).decode(),
+    }
     last = int(connection.execute(_APPEND_PG, parameters).scalar_one())
     return list(range(last - len(rows) + 1, last + 1))
 
@@ -285,7 +329,7 @@ def stored_values(event: AuditEvent) -> dict[str, Any]:
 
 
 _LAST_EVENT: Final = sa.select(audit_event.c.seq, audit_event.c.hash).order_by(audit_event.c.seq.desc()).limit(1)
-_APPEND_PG: Final = sa.text("SELECT audit_append(:lock, CAST(:events AS json))")
+_APPEND_PG: Final = sa.text("SELECT audit_append(:lock, CAST(:events AS json), CAST(:profiles AS json))")
 
 
 @contextlib.contextmanager

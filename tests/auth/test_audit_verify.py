@@ -24,8 +24,9 @@ from tests.auth.test_audit import T0, append_events, attacker, stored_events
         ("document_hash", "f" * 64),
         ("subjects", []),
         ("revealed", ["Person.idNumber", "Person.name", "Medical.diagnosis"]),
-        ("masked", []),
-        ("withheld", []),
+        ("masked", ["Person.name"]),  # a keyed event's own lists are empty: filling one is an edit
+        ("withheld", ["Person.name"]),
+        ("disclosure_key", None),
         ("outcome", "refused"),
         ("detail", "looked fine"),
         ("policy_version", 1),

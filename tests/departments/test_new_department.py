@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from adapters.catalog import DEPARTMENTS
 from adapters.ingest import ingest_folder
 from aidgraph import cli
+from auth.audit.rows import select_stored_rows
 from auth.labels import GOVERNED, SPECIAL, STRUCTURE_TYPES
 from auth.masks import apply_mask
 from auth.policy_store import apply_policy
@@ -91,7 +92,7 @@ def ask(store: str, client: str, secret: str, query: str, **variables: str) -> d
 
 def last_event(engine: sa.Engine) -> dict[str, Any]:
     with engine.connect() as connection:
-        row = connection.execute(sa.select(audit_event).order_by(audit_event.c.seq.desc()).limit(1)).mappings().one()
+        row = connection.execute(select_stored_rows().order_by(audit_event.c.seq.desc()).limit(1)).mappings().one()
     return dict(row)
 
 

@@ -52,14 +52,15 @@ def read(client: str, role: str, purpose: str, *, days_ago: float = 1, **fields:
     )  # fmt: skip
 
 
-@pytest.fixture
-def trail(engine: sa.Engine) -> sa.Engine:
-    """Version 1 live, a draft as version 2, and a week of hand-made events."""
+@pytest.fixture(params=[True, False], ids=["lists by key", "lists inline"])
+def trail(engine: sa.Engine, request: pytest.FixtureRequest) -> sa.Engine:
+    """Version 1 live, a draft as version 2, and a week of hand-made events: their lists named by key, as
+    the hub writes them, or inline, as it wrote them before migration 0016 (the replay reads both)."""
     with engine.begin() as connection:
         apply_policy(connection, LIVE, applied_by="set-up")
     housing = ("demo-housing", "housing", "assistance-review")
     poverty = ("demo-poverty", "poverty", "comparison")
-    AuditLog(engine).append_many(
+    AuditLog(engine, disclosure_by_key=request.param).append_many(
         [
             *(read(*housing, revealed=["Person.phone"], masked=["Person.name"]) for _ in range(3)),
             read(*housing, masked=["Household.address"]),  # unchanged by the draft

@@ -20,6 +20,7 @@ from adapters import civil_affairs
 from adapters.ingest import ingest_folder
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
+from auth.audit.rows import select_stored_rows
 from auth.policy import compile_view
 from auth.tables import audit_event
 from resolvers.rules import income
@@ -76,7 +77,7 @@ class Hub:
 
     def last_event(self) -> dict[str, Any]:
         with self.engine.connect() as connection:
-            row = connection.execute(sa.select(audit_event).order_by(audit_event.c.seq.desc()).limit(1)).mappings()
+            row = connection.execute(select_stored_rows().order_by(audit_event.c.seq.desc()).limit(1)).mappings()
             return dict(row.one())
 
 

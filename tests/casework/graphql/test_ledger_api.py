@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from aidgraph.app import create_app
 from aidgraph.settings import Settings
 from auth.audit import AuditUnavailable
+from auth.audit.rows import select_stored_rows
 from auth.audit.writer import AuditLog
 from auth.tables import audit_event
 from casework import lifecycle
@@ -79,7 +80,7 @@ class Ledger:
     def events(self) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
             return [
-                dict(row) for row in connection.execute(sa.select(audit_event).order_by(audit_event.c.seq)).mappings()
+                dict(row) for row in connection.execute(select_stored_rows().order_by(audit_event.c.seq)).mappings()
             ]
 
     def item(self, item_id: int) -> dict[str, Any]:

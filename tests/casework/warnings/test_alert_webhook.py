@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from auth.audit.rows import select_stored_rows
 from auth.clients import register_client
 from auth.policy_store import apply_policy
 from auth.tables import audit_event
@@ -78,7 +79,7 @@ def test_a_raised_alert_is_delivered_to_the_subscribers_of_its_region_under_thei
     }
     # and an audit event under the kind's purpose names what was disclosed before it left
     with engine.connect() as connection:
-        (audited,) = connection.execute(sa.select(audit_event).where(audit_event.c.client_id == OFFICE)).mappings()
+        (audited,) = connection.execute(select_stored_rows().where(audit_event.c.client_id == OFFICE)).mappings()
         delivery = connection.execute(sa.select(webhook_delivery.c.subject, webhook_delivery.c.audit_seq)).one()
     assert (audited["purpose"], audited["operation"]) == ("case-management", "webhook alert.raised")
     assert "Household.householdNumber" in audited["revealed"] and "Household.regionCode" in audited["withheld"]
