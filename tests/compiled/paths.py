@@ -131,6 +131,9 @@ class Clock:
 class TwoPaths:
     """The compiled hub and the executor's hub, over one store, with a token per demo access profile."""
 
+    def __repr__(self) -> str:  # what a failing example prints of it
+        return f"TwoPaths({self.backend})"
+
     backend: str
     engine: sa.Engine
     compiled: TestClient
@@ -166,7 +169,11 @@ class TwoPaths:
         headers = {"Authorization": f"Bearer {self.tokens[profile]}", "X-Actor": ACTOR}
         seen = self._last_seq() if self._seq is None else self._seq
         paths_before = _paths()
-        response: httpx2.Response = http.post("/graphql", json=dict(body), headers=headers)
+        try:
+            response: httpx2.Response = http.post("/graphql", json=dict(body), headers=headers)
+        except Exception:
+            self._seq = None  # what the failed request wrote is no later request's
+            raise
         paths_after = _paths()
         cursors = Cursors(lambda: hub_key(self.engine, CURSOR_KEY), client_id=profile.client_id)
         counted = {key: paths_after[key] - paths_before.get(key, 0) for key in paths_after}
