@@ -157,10 +157,13 @@ class TwoPaths:
         return {operation.operation_name: operation.document_id for operation in added}
 
     def ask_both(
-        self, profile: Profile, document_id: str, variables: Mapping[str, Any] | None
+        self, profile: Profile, document_id: str, variables: Mapping[str, Any] | None, *, apollo: bool = False
     ) -> tuple[Answer, Answer]:
-        """The same request to the compiled hub, then to the executor's: what each answered."""
+        """The same request to the compiled hub, then to the executor's: what each answered. `apollo`: the id
+        sent in Apollo's persisted-query extension instead of `documentId`."""
         body: dict[str, Any] = {"documentId": document_id}
+        if apollo:
+            body = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": document_id.removeprefix("sha256:")}}}
         if variables is not None:
             body["variables"] = dict(variables)
         return self.ask(self.compiled, profile, body), self.ask(self.executor, profile, body)

@@ -99,6 +99,17 @@ def test_the_compiled_hub_runs_plans_and_hands_the_rest_to_the_executor(
         assert set(executor.paths) == {(EXECUTOR, "mutation" if name == "mutation" else "unregistered")}, name
 
 
+def test_apollos_persisted_query_shape_is_answered_alike_by_the_compiled_plan(
+    two_paths: TwoPaths, registered: dict[str, str]
+) -> None:
+    # when a client sends the picture's id in Apollo's extension, to both hubs
+    profile = _profile(two_paths, "demo-nanan-civil-affairs", "comparison")
+    compiled, executor = two_paths.ask_both(profile, registered[PICTURE.operation], PICTURE.variables, apollo=True)
+    # then both answer it alike, the compiled hub by its plan
+    assert not differences(compiled, executor)
+    assert compiled.compiled and compiled.body["data"]["household"]["members"]
+
+
 def _ask(two_paths: TwoPaths, registered: dict[str, str], name: str, client_id: str, purpose: str) -> Answer:
     case = _case(name)
     compiled, executor = two_paths.ask_both(

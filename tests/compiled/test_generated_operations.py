@@ -14,7 +14,7 @@ from tests.compiled.paths import COMPILED, TwoPaths, differences
 
 # About 28 requests per example and backend (14 profiles, two hubs): this many keeps the differential
 # suite within its budget on a 2-core machine.
-EXAMPLES = 30
+EXAMPLES = 20
 
 
 @settings(
