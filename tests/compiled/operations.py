@@ -230,8 +230,9 @@ CASES = (
         "root-typename",
         "RootTypename",
         {"n": NANAN_HOUSEHOLD},
-        disagrees="`__typename` on Query: the compiled run reads an attribute of no object (INTERNAL_SERVER_ERROR, "
-        "data null, no audit event) where the executor answers 'Query'",
+        disagrees="`__typename` on Query: the compiled run resolves it as an attribute of no object "
+        "(compiled/runner.py Run.data: getattr(None, '')), answering INTERNAL_SERVER_ERROR and data null and "
+        "writing no audit event, where the executor answers 'Query' with the household and writes its event",
     ),
     Case("lists", "Lists", {"region": "350583"}),
     Case("counts", "Counts", {"region": "3505"}),
@@ -245,9 +246,10 @@ CASES = (
         "access-after-household",
         "AccessAfterHousehold",
         {"n": NANAN_HOUSEHOLD, "id": UNKNOWN_PERSON},
-        disagrees="a non-null root field that fails (accessLog: FORBIDDEN) after another root field: both answer "
-        "data null, but the compiled run completed the household first and its event records Household.address "
-        "as revealed or masked (for the auditor, whose accessLog runs, an event the executor does not write)",
+        disagrees="a non-null root field that fails (accessLog: FORBIDDEN, for every profile but the auditor's) "
+        "after another root field: both answer data null with the same error, but the compiled run completed the "
+        "household first, and its event records Household.address as revealed (or masked) where the executor, "
+        "which cancels the sibling root fields (graphql-core's gather_with_cancel), records nothing",
     ),
     Case("access-before-household", "AccessBeforeHousehold", {"n": NANAN_HOUSEHOLD, "id": UNKNOWN_PERSON}),
     Case("run-and-household", "RunAndHousehold", {"n": NANAN_HOUSEHOLD}),

@@ -106,8 +106,13 @@ def _json_differences(mine: Any, theirs: Any, place: str = "") -> Iterator[str]:
     if isinstance(mine, dict) and isinstance(theirs, dict):
         if list(mine) != list(theirs):
             yield f"{place}: keys compiled {list(mine)}, executor {list(theirs)}"
-        for key in mine.keys() & theirs.keys():
-            yield from _json_differences(mine[key], theirs[key], f"{place}.{key}")
+        for key in mine:
+            if key in theirs:
+                yield from _json_differences(mine[key], theirs[key], f"{place}.{key}")
+            else:
+                yield f"{place}.{key}: compiled only, {mine[key]!r}"
+        for key in theirs.keys() - mine.keys():
+            yield f"{place}.{key}: executor only, {theirs[key]!r}"
     elif isinstance(mine, list) and isinstance(theirs, list):
         if len(mine) != len(theirs):
             yield f"{place}: compiled {len(mine)} items, executor {len(theirs)}"
