@@ -142,7 +142,8 @@ def shape_of(schema: GraphQLSchema, document: DocumentNode, operation_name: str 
     steps = _Builder(schema, fragments, direct=_plain_strawberry(schema)).steps(
         root, [operation.selection_set], root_level=True
     )
-    if len(steps) > 1 and any(step.resolve is not None and _awaits(step.resolve) for step in steps):
+    resolved = [step for step in steps if not step.typename]
+    if len(resolved) > 1 and any(step.resolve is not None and _awaits(step.resolve) for step in resolved):
         # graphql-core runs such roots concurrently: their errors and what they note come in its order
         raise Unsupported("roots", "several root fields, one of which awaits: graphql-core runs them together")
     from compiled.encoder import write_encoders  # it reads these types; they do not read it

@@ -70,7 +70,8 @@ def problems(text: str) -> list[str]:
 @st.composite
 def operations(draw: st.DrawFn) -> Generated:
     document = _Document()
-    roots = draw(st.lists(st.sampled_from(sorted(ROOTS)), min_size=1, max_size=2))
+    # one root field: several of which one awaits run on the executor (graphql-core runs them together)
+    roots = draw(st.lists(st.sampled_from(sorted(ROOTS)), min_size=1, max_size=1))
     selections = []
     variables: dict[str, str] = {}
     for root in roots:

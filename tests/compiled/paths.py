@@ -26,6 +26,7 @@ from adapters.catalog import DEPARTMENTS
 from adapters.sources import GuardedSource, SourceUnavailable
 from adapters.store import LoadRequest, Record
 from auth import metrics
+from auth.audit.rows import select_stored_rows
 from auth.hub_keys import CURSOR_KEY, hub_key
 from auth.tables import audit_event, audit_subject
 from registered.operations import add_operations
@@ -227,9 +228,9 @@ class TwoPaths:
 
     def _events_after(self, seq: int) -> tuple[dict[str, Any], ...]:
         with self.engine.connect() as connection:
-            rows = connection.execute(
-                sa.select(audit_event).where(audit_event.c.seq > seq).order_by(audit_event.c.seq)
-            ).mappings()
+            # the lists as the writer was given them, whether the row holds them or names their profile
+            stored = select_stored_rows()
+            rows = connection.execute(stored.where(audit_event.c.seq > seq).order_by(audit_event.c.seq)).mappings()
             events = [dict(row) for row in rows]
             subjects = connection.execute(
                 sa.select(audit_subject.c.seq, audit_subject.c.subject).where(audit_subject.c.seq > seq)
