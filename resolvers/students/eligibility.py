@@ -37,6 +37,7 @@ __all__ = [
     "EligibleStudent",
     "Reason",
     "count_eligible",
+    "count_statement",
     "eligible_page",
     "iter_eligible",
     "list_statement",
@@ -58,6 +59,7 @@ class Reason:
 @dataclass(frozen=True)
 class EligibleStudent:
     id_number: str
+    name: str | None  # the registry's, as stored: for the export, which shows it under the policy
     household_number: str
     region_code: str
     stage: str
@@ -270,6 +272,7 @@ def _eligible(
     query = (
         sa.select(
             _enrolment.c.id_number,
+            _persons.c.name,
             _persons.c.household_number,
             _households.c.region_code,
             _enrolment.c.stage,
@@ -380,9 +383,15 @@ def eligible_page(
     return [_student(list(group)) for _id, group in itertools.groupby(rows, key=lambda row: row.id_number)]
 
 
-def count_eligible(connection: sa.Connection, *, term: str, regions: Sequence[str], stage: str | None = None) -> int:
+def count_statement(*, term: str, regions: Sequence[str], stage: str | None = None) -> sa.Select[Any]:
+    """The count of eligible students, as one row with one column, `eligible`."""
     query = _eligible(term=term, regions=regions, stage=stage, after=None, reasons="exists").subquery()
-    return int(connection.execute(sa.select(sa.func.count()).select_from(query)).scalar_one())
+    return sa.select(sa.func.count().label("eligible")).select_from(query)
+
+
+def count_eligible(connection: sa.Connection, *, term: str, regions: Sequence[str], stage: str | None = None) -> int:
+    """A recount; `resolvers.students.counts.eligible_count` keeps it until the store's data changes."""
+    return int(connection.execute(count_statement(term=term, regions=regions, stage=stage)).scalar_one())
 
 
 def iter_eligible(
@@ -429,6 +438,7 @@ def _student(rows: list[Any]) -> EligibleStudent:
     first = rows[0]
     return EligibleStudent(
         id_number=first.id_number,
+        name=first.name,
         household_number=first.household_number,
         region_code=first.region_code,
         stage=first.stage,
