@@ -37,14 +37,12 @@ _Key = tuple[str, tuple[str, ...], str | None]
 _Version = tuple[Any, ...]
 
 
-def data_version_query() -> sa.Select[int, Any, Any]:
-    """The store's department data version: its committed imports (how many, the newest id and start)."""
-    run = store.ingest_run
-    return sa.select(
-        sa.func.count(run.c.id).label("runs"),
-        sa.func.max(run.c.id).label("newest"),
-        sa.func.max(run.c.started_at).label("started"),
-    )
+DATA_VERSION = sa.select(
+    sa.func.count(store.ingest_run.c.id).label("runs"),
+    sa.func.max(store.ingest_run.c.id).label("newest"),
+    sa.func.max(store.ingest_run.c.started_at).label("started"),
+)
+"""The store's department data version: its committed imports (how many, the newest id and start)."""
 
 
 class _Kept:
@@ -86,13 +84,13 @@ def eligible_count(connection: sa.Connection, *, term: str, regions: Sequence[st
     """`count_eligible` for these exact regions, kept until the store's data version changes."""
     key: _Key = (term, tuple(sorted(set(regions))), stage)
     kept = _kept(connection.engine)
-    version = tuple(connection.execute(data_version_query()).one())
+    version = tuple(connection.execute(DATA_VERSION).one())
     found = kept.get(key, version)
     if found is not None:
         return found
     # The count and the version it is filed under, read by one statement: one snapshot of the store.
     counted = students.count_statement(term=term, regions=regions, stage=stage).subquery("counted")
-    runs = data_version_query().subquery("runs")
+    runs = DATA_VERSION.subquery("runs")
     row = connection.execute(
         sa.select(runs.c.runs, runs.c.newest, runs.c.started, counted.c.eligible).select_from(
             runs.join(counted, sa.true())

@@ -91,6 +91,7 @@ class _Source(NamedTuple):
     spec: FileSpec
     record: sa.FromClause  # the table (or alias) whose row is the source record
     holds: sa.ColumnElement[bool]  # the whole rule; its FROM list is inferred from the columns it names
+    also: tuple[sa.FromClause, ...] = ()  # the other tables `holds` reads rows of (not scalar subqueries)
 
 
 def _value(value: Any, type_: sa.types.TypeEngine[Any] | None = None) -> sa.BindParameter[Any]:
@@ -189,6 +190,7 @@ def _sources(student: _Student, day: sa.BindParameter[Any], tables: Tables = _cu
                 assessed.c.household_number == check.c.household_number,
                 income.below_twice_standard_sql(check, standard=local_standard),
             ),
+            also=(assessed,),
         ),
     ]
 
@@ -216,7 +218,7 @@ def reason_sources(
     unknown = set(codes) - {source.code for source in found}
     if unknown:
         raise ValueError(f"unknown student-aid reasons {sorted(unknown)}")
-    return [ReasonSource(*source) for source in found if source.code in codes]
+    return [ReasonSource(s.code, s.spec, s.record, s.holds) for s in found if s.code in codes]
 
 
 def _year_of(day: sa.BindParameter[Any]) -> sa.BindParameter[Any]:
@@ -349,6 +351,15 @@ def page_statement(
     return _reason_rows(page.cte("page"), term, lateral=lateral)
 
 
+@functools.lru_cache(maxsize=256)
+def _page_statement(
+    term: str, regions: tuple[str, ...], stage: str | None, after: str | None, limit: int, lateral: bool
+) -> sa.CompoundSelect[Any]:
+    # Building the statement costs about as much Python as running it; a first page asks the same one
+    # again and again (every value is in it, so equal arguments make an equal statement).
+    return page_statement(term=term, regions=regions, stage=stage, after=after, limit=limit, lateral=lateral)
+
+
 def list_statement(*, term: str, regions: Sequence[str], stage: str | None = None) -> sa.CompoundSelect[Any]:
     """The whole list in one statement, rows as a page's: every enrolled student of the regions joined
     to every reason's table (a student with no reason has no row), for hash joins over the region."""
@@ -382,9 +393,8 @@ def _reason_rows(students: sa.CTE, term: str, *, lateral: bool = False) -> sa.Co
         # see the conditions between them inside a correlated LATERAL, and calls a list of them a
         # cartesian product. OFFSET 0: a subquery PostgreSQL may not pull up into a join, so it probes
         # the reason's indexes per student.
-        inner = sa.select(*record).where(source.holds)
-        own = [table for table in inner.get_final_froms() if table is not students]
-        inner = inner.select_from(functools.reduce(lambda left, right: left.join(right, sa.true()), own))
+        own = functools.reduce(lambda left, right: left.join(right, sa.true()), source.also, source.record)
+        inner = sa.select(*record).select_from(own).where(source.holds)
         found = inner.offset(_value(0, sa.Integer())).lateral(f"found_{number}")
         branches.append(
             sa.select(students, *named, found.c.source_key, found.c.source_as_of).select_from(
@@ -408,7 +418,7 @@ def eligible_page(
     if limit < 0:
         raise ValueError(f"limit must not be negative, not {limit}")
     lateral = connection.dialect.name == "postgresql"
-    statement = page_statement(term=term, regions=regions, stage=stage, after=after, limit=limit, lateral=lateral)
+    statement = _page_statement(term, tuple(regions), stage, after, limit, lateral)
     if limit == 0:
         return []
     rows = connection.execute(statement)
