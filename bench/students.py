@@ -13,9 +13,11 @@ read through a server-side cursor with each row encoded by orjson (with JIT off,
 the server's default JIT on, to show what JIT costs the same statement). Before timing, it checks
 that the first page, the export and the floor list the same students with the same reason codes,
 and exits non-zero if not. It prints the figures, the ratios measured in this run against the
-targets (issue 4: first page <= 300 ms, export <= 2x the floor), and the CPU the export cost
-PostgreSQL and the uvicorn workers. `--explain` adds the hub's statements behind the first page
-(times with and without JIT, EXPLAIN ANALYZE) and the time of the export's reading alone.
+targets (issue 12: first page <= 150 ms p50, export <= 1.5x the floor), and the CPU the export cost
+PostgreSQL and the uvicorn workers. The first page's `totalCount` is kept per data version
+(resolvers/students/counts.py): the warm-up requests count once per worker, the timed ones read it.
+`--explain` adds the hub's statements behind the first page (times with and without JIT, EXPLAIN
+ANALYZE) and the time of the export's reading alone.
 """
 
 from __future__ import annotations
@@ -54,8 +56,8 @@ from tools.pgserver import ThrowawayPostgres  # noqa: E402
 FLOOR_SQL = (REPOSITORY / "bench" / "students_floor.sql").read_text()
 CLIENT_ID = "bench-student-aid"
 PAGE_SIZE = 100
-FIRST_PAGE_TARGET_MS = 300.0
-EXPORT_TARGET_RATIO = 2.0
+FIRST_PAGE_TARGET_MS = 150.0  # issue 12 (issue 4: 300 ms)
+EXPORT_TARGET_RATIO = 1.5  # issue 12 (issue 4: 2x)
 
 FIRST_PAGE = """
 query EligibleStudents($region: String!, $term: String!, $first: Int) {
@@ -487,7 +489,7 @@ def _report(args: argparse.Namespace, latency: Latency, export: Export, floor: F
     target = f"<= {FIRST_PAGE_TARGET_MS:.0f} ms"
     print(_verdict("first page p50", latency.p50_ms <= FIRST_PAGE_TARGET_MS, target))
     print(_verdict("first page p95", latency.p95_ms <= FIRST_PAGE_TARGET_MS, target))
-    print(_verdict("export / floor", ratio <= EXPORT_TARGET_RATIO, f"<= {EXPORT_TARGET_RATIO:.0f}x"))
+    print(_verdict("export / floor", ratio <= EXPORT_TARGET_RATIO, f"<= {EXPORT_TARGET_RATIO:.1f}x"))
 
 
 def _verdict(measure: str, met: bool, target: str) -> str:

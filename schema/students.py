@@ -2,7 +2,8 @@
 
 The list is computed set-based in SQL (resolvers.students.eligibility), a few statements per page; the students
 themselves are then read in one batch and built as `Person`s, so the policy and the region filter
-apply to them as to any person.
+apply to them as to any person. `totalCount` is recounted only when the store's data changed
+(resolvers.students.counts).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from resolvers.cursors import CursorKind
 from resolvers.pagination import page_size, region_prefix
 from resolvers.records import bad_input
 from resolvers.students import eligibility as students
-from resolvers.students.presented import presented_student
+from resolvers.students.counts import eligible_count
+from resolvers.students.presented import StudentPresenter
 from schema.enums import Stage
 from schema.pages import PageInfo
 from schema.records import as_utc
@@ -101,8 +103,11 @@ async def eligible_students(
         record["id_number"]: record for key in ids for record in context.records(registry.PERSONS, "id_number", key)
     }
     await prefetch_for(info, Person, list(persons.values()), path=("edges", "node", "student"))
+    presenter = StudentPresenter(context.access)
     edges = [
-        EligibleStudentEdge(cursor=context.cursors.seal(CURSOR, entry.id_number), node=_node(context, entry, persons))
+        EligibleStudentEdge(
+            cursor=context.cursors.seal(CURSOR, entry.id_number), node=_node(context, presenter, entry, persons)
+        )
         for entry in page
     ]
     return EligibleStudentConnection(
@@ -113,13 +118,15 @@ async def eligible_students(
             start_cursor=edges[0].cursor if edges else None,
             end_cursor=edges[-1].cursor if edges else None,
         ),
-        total_count=students.count_eligible(connection, term=term, regions=regions, stage=stage_name),
+        total_count=eligible_count(connection, term=term, regions=regions, stage=stage_name),
     )
 
 
-def _node(context: Context, entry: students.EligibleStudent, persons: dict[str, Any]) -> EligibleStudent:
+def _node(
+    context: Context, presenter: StudentPresenter, entry: students.EligibleStudent, persons: dict[str, Any]
+) -> EligibleStudent:
     access = context.access
-    shown = presented_student(access, entry)
+    shown = presenter.student(entry)
     reasons = None
     if shown["reasons"] is not None:
         reasons = [

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
@@ -178,3 +179,15 @@ def test_the_export_command_writes_the_same_safe_csv(hub: Hub, tmp_path: Path, m
     assert cli.main(["students", "export", "--region", "3505", "--term", TERM, "--out", str(out)]) == 0
     # then the file is as safe as the HTTP export
     _check(out.read_bytes())
+
+
+def test_ndjson_is_sent_in_chunks_of_many_rows_not_one_chunk_per_row() -> None:
+    # given more rows than one chunk holds
+    rows = [_row(number) for number in range(2000)]
+    # when they are encoded as NDJSON
+    chunks = list(encode(iter(rows), "ndjson"))
+    # then they come in a few chunks of whole lines, every row once and in order
+    assert 1 < len(chunks) < 100 and all(chunk.endswith(b"\n") for chunk in chunks)
+    assert [orjson.loads(line)["id_number"] for line in b"".join(chunks).splitlines()] == [
+        row["id_number"] for row in rows
+    ]

@@ -91,6 +91,16 @@ def test_outside_its_regions_nobody_qualifies(hub: Hub) -> None:
     assert found == {"totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None}, "edges": []}
 
 
+def test_a_count_kept_for_the_city_is_never_told_to_a_caller_of_another_region(hub: Hub) -> None:
+    # given the city's count asked (and kept) by a city-wide client
+    assert _eligible(hub, hub.as_role("student-aid", "student-aid"))["totalCount"] == 2
+    # when clients of one county each ask for the whole city
+    anxi = _eligible(hub, hub.as_role("student-aid", "student-aid", regions=["350524"]))
+    nanan = _eligible(hub, hub.as_role("student-aid", "student-aid", regions=["350583"]))
+    # then each is told the count of its own county only
+    assert anxi["totalCount"] == 0 and nanan["totalCount"] == 2
+
+
 def test_the_list_is_refused_outside_the_student_aid_purpose(hub: Hub) -> None:
     # when the housing department asks for its own purpose (being on the list reveals dibao, disability, poverty)
     body = post(hub.http, ELIGIBLE, hub.as_role("housing", "assistance-review"), region="3505", term=TERM)

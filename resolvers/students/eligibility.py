@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import itertools
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +38,7 @@ __all__ = [
     "EligibleStudent",
     "Reason",
     "count_eligible",
+    "count_statement",
     "eligible_page",
     "iter_eligible",
     "list_statement",
@@ -58,6 +60,7 @@ class Reason:
 @dataclass(frozen=True)
 class EligibleStudent:
     id_number: str
+    name: str | None  # the registry's, as stored: for the export, which shows it under the policy
     household_number: str
     region_code: str
     stage: str
@@ -88,6 +91,7 @@ class _Source(NamedTuple):
     spec: FileSpec
     record: sa.FromClause  # the table (or alias) whose row is the source record
     holds: sa.ColumnElement[bool]  # the whole rule; its FROM list is inferred from the columns it names
+    also: tuple[sa.FromClause, ...] = ()  # the other tables `holds` reads rows of (not scalar subqueries)
 
 
 def _value(value: Any, type_: sa.types.TypeEngine[Any] | None = None) -> sa.BindParameter[Any]:
@@ -186,6 +190,7 @@ def _sources(student: _Student, day: sa.BindParameter[Any], tables: Tables = _cu
                 assessed.c.household_number == check.c.household_number,
                 income.below_twice_standard_sql(check, standard=local_standard),
             ),
+            also=(assessed,),
         ),
     ]
 
@@ -213,7 +218,7 @@ def reason_sources(
     unknown = set(codes) - {source.code for source in found}
     if unknown:
         raise ValueError(f"unknown student-aid reasons {sorted(unknown)}")
-    return [ReasonSource(*source) for source in found if source.code in codes]
+    return [ReasonSource(s.code, s.spec, s.record, s.holds) for s in found if s.code in codes]
 
 
 def _year_of(day: sa.BindParameter[Any]) -> sa.BindParameter[Any]:
@@ -270,6 +275,7 @@ def _eligible(
     query = (
         sa.select(
             _enrolment.c.id_number,
+            _persons.c.name,
             _persons.c.household_number,
             _households.c.region_code,
             _enrolment.c.stage,
@@ -303,12 +309,21 @@ def _eligible(
 
 
 def page_statement(
-    *, term: str, regions: Sequence[str], stage: str | None = None, after: str | None = None, limit: int
+    *,
+    term: str,
+    regions: Sequence[str],
+    stage: str | None = None,
+    after: str | None = None,
+    limit: int,
+    lateral: bool = False,
 ) -> sa.CompoundSelect[Any]:
     """The one statement of a page: one row per (student, reason), in id, code, record-key order.
 
     The page of students is a CTE (computed once); each reason's SELECT joins it to that reason's
     table, carrying the student's columns along, so nothing joins back to the page afterwards.
+    `lateral` (PostgreSQL; SQLite has no LATERAL): each reason's records are looked up per student of
+    the page, by index, where PostgreSQL would otherwise hash every reason's whole table for a page
+    of a hundred (two thirds of a city page's time at a million persons).
 
     How the page is found depends on the region. An id starts with the code of the county that
     issued it, mostly the county a person lives in: in id order a county's students sit together,
@@ -327,36 +342,65 @@ def page_statement(
         walk = sa.select(local).order_by(local.c.id_number).offset(_value(0, sa.Integer())).subquery("walk")
         day = _value(term_start(term), sa.Date())
         reasons = _holds_any(_sources(_Student(walk.c.id_number, walk.c.household_number), day), probe=True)
-        page = sa.select(walk).where(reasons).order_by(walk.c.id_number).limit(size)
+        page = sa.select(walk).where(reasons).add_columns(_aid_granted(walk.c.id_number, term))
+        page = page.order_by(walk.c.id_number).limit(size)
     else:
         page = _eligible(term=term, regions=regions, stage=stage, after=after, reasons="probe")
+        page = page.add_columns(_aid_granted(_enrolment.c.id_number, term))
         page = page.order_by(_enrolment.c.id_number).limit(size)
-    return _reason_rows(page.cte("page"), term)
+    return _reason_rows(page.cte("page"), term, lateral=lateral)
+
+
+@functools.lru_cache(maxsize=256)
+def _page_statement(
+    term: str, regions: tuple[str, ...], stage: str | None, after: str | None, limit: int, lateral: bool
+) -> sa.CompoundSelect[Any]:
+    # Building the statement costs about as much Python as running it; a first page asks the same one
+    # again and again (every value is in it, so equal arguments make an equal statement).
+    return page_statement(term=term, regions=regions, stage=stage, after=after, limit=limit, lateral=lateral)
 
 
 def list_statement(*, term: str, regions: Sequence[str], stage: str | None = None) -> sa.CompoundSelect[Any]:
     """The whole list in one statement, rows as a page's: every enrolled student of the regions joined
     to every reason's table (a student with no reason has no row), for hash joins over the region."""
     students = _eligible(term=term, regions=regions, stage=stage, after=None, reasons=None)
+    students = students.add_columns(_aid_granted(_enrolment.c.id_number, term))
     return _reason_rows(students.cte("student"), term)
 
 
-def _reason_rows(students: sa.CTE, term: str) -> sa.CompoundSelect[Any]:
+def _aid_granted(id_number: sa.ColumnElement[Any], term: str) -> sa.ColumnElement[Any]:
+    # Once per student, beside its other columns, rather than once per reason row.
+    return (
+        sa.exists().where(_aid.c.id_number == id_number, _aid.c.term == _value(term, sa.String())).label("aid_granted")
+    )
+
+
+def _reason_rows(students: sa.CTE, term: str, *, lateral: bool = False) -> sa.CompoundSelect[Any]:
     day = _value(term_start(term), sa.Date())
     student = _Student(students.c.id_number, students.c.household_number)
-    aid_granted = sa.exists().where(_aid.c.id_number == students.c.id_number, _aid.c.term == _value(term, sa.String()))
-    branches = [
-        sa.select(
-            students,
-            aid_granted.label("aid_granted"),
+    branches = []
+    for number, source in enumerate(_sources(student, day)):
+        named = (
             sa.literal_column(f"'{source.code}'", sa.String()).label("code"),
             sa.literal_column(f"'{source.spec.department}'", sa.String()).label("department"),
             sa.literal_column(f"'{source.spec.name}'", sa.String()).label("source_table"),
-            source.record.c.record_key.label("source_key"),
-            source.record.c.as_of.label("source_as_of"),
-        ).where(source.holds)
-        for source in _sources(student, day)
-    ]
+        )
+        record = (source.record.c.record_key.label("source_key"), source.record.c.as_of.label("source_as_of"))
+        if not lateral:
+            branches.append(sa.select(students, *named, *record).where(source.holds))
+            continue
+        # The reason's own tables joined ON true (the WHERE joins them): SQLAlchemy's FROM linter does not
+        # see the conditions between them inside a correlated LATERAL, and calls a list of them a
+        # cartesian product. OFFSET 0: a subquery PostgreSQL may not pull up into a join, so it probes
+        # the reason's indexes per student.
+        own = functools.reduce(lambda left, right: left.join(right, sa.true()), source.also, source.record)
+        inner = sa.select(*record).select_from(own).where(source.holds)
+        found = inner.offset(_value(0, sa.Integer())).lateral(f"found_{number}")
+        branches.append(
+            sa.select(students, *named, found.c.source_key, found.c.source_as_of).select_from(
+                students.join(found, sa.true())
+            )
+        )
     rows = sa.union_all(*branches)
     return rows.order_by(rows.selected_columns.id_number, rows.selected_columns.code, rows.selected_columns.source_key)
 
@@ -373,16 +417,23 @@ def eligible_page(
     """Up to `limit` eligible students with ids after `after`, in id order: one SQL statement."""
     if limit < 0:
         raise ValueError(f"limit must not be negative, not {limit}")
-    statement = page_statement(term=term, regions=regions, stage=stage, after=after, limit=limit)
+    lateral = connection.dialect.name == "postgresql"
+    statement = _page_statement(term, tuple(regions), stage, after, limit, lateral)
     if limit == 0:
         return []
     rows = connection.execute(statement)
     return [_student(list(group)) for _id, group in itertools.groupby(rows, key=lambda row: row.id_number)]
 
 
-def count_eligible(connection: sa.Connection, *, term: str, regions: Sequence[str], stage: str | None = None) -> int:
+def count_statement(*, term: str, regions: Sequence[str], stage: str | None = None) -> sa.Select[Any]:
+    """The count of eligible students, as one row with one column, `eligible`."""
     query = _eligible(term=term, regions=regions, stage=stage, after=None, reasons="exists").subquery()
-    return int(connection.execute(sa.select(sa.func.count()).select_from(query)).scalar_one())
+    return sa.select(sa.func.count().label("eligible")).select_from(query)
+
+
+def count_eligible(connection: sa.Connection, *, term: str, regions: Sequence[str], stage: str | None = None) -> int:
+    """A recount; `resolvers.students.counts.eligible_count` keeps it until the store's data changes."""
+    return int(connection.execute(count_statement(term=term, regions=regions, stage=stage)).scalar_one())
 
 
 def iter_eligible(
@@ -429,6 +480,7 @@ def _student(rows: list[Any]) -> EligibleStudent:
     first = rows[0]
     return EligibleStudent(
         id_number=first.id_number,
+        name=first.name,
         household_number=first.household_number,
         region_code=first.region_code,
         stage=first.stage,

@@ -1,8 +1,9 @@
 """The whole term's eligible students as CSV or NDJSON, in constant memory, as the policy allows.
 
-Rows come from `resolvers.students.eligibility.iter_eligible` (keyset pages computed in SQL); the
-students' names are read per page; each row is the one presenter's (`presented`); and every page is
-an audit event naming its students, so an export of any size is read and recorded in bounded memory.
+Rows come from `resolvers.students.eligibility.iter_eligible` (one statement, read in batches, the
+students' names with them); each row is the one presenter's (`presented.StudentPresenter`, its policy
+rules picked once for the whole export, whose access does not change); and every page is an audit
+event naming its students, so an export of any size is read and recorded in bounded memory.
 The HTTP endpoint (`aidgraph/students_http.py`) and `aidgraph students export` both call it.
 """
 
@@ -16,13 +17,12 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from adapters import registry
 from auth.access import Access
 from auth.audit import AuditLog, Caller, audit_event, document_hash
 from auth.csv_cells import csv_row
 from auth.disclosure import Selected, disclose
 from resolvers.students import eligibility as students
-from resolvers.students.presented import presented_person, presented_student
+from resolvers.students.presented import StudentPresenter
 
 FORMATS = ("csv", "ndjson")
 PAGE = 2000
@@ -75,33 +75,28 @@ def export_rows(
             )
         )
 
+    # The access is the same for every row: the policy's rules for the exported fields are picked once.
+    presenter = StudentPresenter(access, person_fields=("name",))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         page: list[students.EligibleStudent] = []
         for entry in students.iter_eligible(connection, term=term, regions=regions, stage=stage, batch=PAGE):
             page.append(entry)
             if len(page) == PAGE:
-                yield from _page_rows(connection, audit_page, access, page)
+                yield from _page_rows(audit_page, presenter, page)
                 page = []
         if page:
-            yield from _page_rows(connection, audit_page, access, page)
+            yield from _page_rows(audit_page, presenter, page)
 
 
 def _page_rows(
-    connection: sa.Connection,
     audit_page: Callable[[Sequence[students.EligibleStudent]], None],
-    access: Access,
+    presenter: StudentPresenter,
     page: Sequence[students.EligibleStudent],
 ) -> Iterator[dict[str, Any]]:
-    persons = registry.PERSONS.table
-    names = dict(
-        connection.execute(
-            sa.select(persons.c.id_number, persons.c.name).where(persons.c.id_number.in_([s.id_number for s in page]))
-        ).all()
-    )
     rows = []
     for entry in page:
-        person = presented_person(access, entry.id_number, name=names.get(entry.id_number))
-        student = presented_student(access, entry)
+        person = presenter.person(entry.id_number, name=entry.name)
+        student = presenter.student(entry)
         reasons = student["reasons"] or []
         rows.append(
             {
@@ -122,19 +117,29 @@ def _page_rows(
 
 
 BOM = "\ufeff"
-CHUNK = 64 * 1024  # characters of CSV gathered before they are sent
+CHUNK = 64 * 1024  # characters (NDJSON: bytes) gathered before they are sent
 
 
 def encode(rows: Iterator[dict[str, Any]], format_name: str) -> Iterator[bytes]:
-    """The rows as CSV (a header, lists joined by ';') or as NDJSON, chunk by chunk.
+    """The rows as CSV (a header, lists joined by ';') or as NDJSON, in chunks of about CHUNK characters.
 
     The CSV is UTF-8 with a byte-order mark, the one sign by which a spreadsheet knows UTF-8 from the
     local code page (it garbles the Chinese names otherwise); NDJSON is read by programs, which a BOM
     would only trip. Its cells are made by `auth.csv_cells`, so none can start a formula.
     """
     if format_name == "ndjson":
+        # Gathered as the CSV is: a chunk per row would cost a thread hop and an ASGI send each.
+        lines: list[bytes] = []
+        size = 0
         for row in rows:
-            yield orjson.dumps(row) + b"\n"
+            line = orjson.dumps(row) + b"\n"
+            lines.append(line)
+            size += len(line)
+            if size > CHUNK:
+                yield b"".join(lines)
+                lines, size = [], 0
+        if lines:
+            yield b"".join(lines)
         return
     buffer = io.StringIO()
     buffer.write(BOM)
