@@ -28,6 +28,7 @@ from graphql.execution.values import get_variable_values
 from strawberry.types.execution import ExecutionResult
 
 from auth import metrics
+from compiled.encoder import write_encoders
 from compiled.runner import Run
 from compiled.shape import Shape, Unsupported, shape_of
 
@@ -83,7 +84,9 @@ class CompiledPlans:
         if self._schema.document_errors(document):
             return INVALID
         try:
-            return Plan(document_id, operation_name, shape_of(self.graphql_schema, document, operation_name))
+            shape = shape_of(self.graphql_schema, document, operation_name)
+            write_encoders(shape.steps)
+            return Plan(document_id, operation_name, shape)
         except Unsupported as unsupported:
             log.info("registered operation %s (%s) runs on the executor: %s", document_id, operation_name, unsupported)
             return unsupported.reason

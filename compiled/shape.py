@@ -77,7 +77,7 @@ class ObjectOf:
     type: GraphQLObjectType
     steps: tuple[Step, ...]
     encode: Callable[..., dict[str, Any]] = field(default=_unmade, compare=False, repr=False)
-    """The object's fields from one value (compiled/encoder.py writes it, once per shape)."""
+    """The object's fields from one value (compiled/encoder.py writes it, once per plan)."""
 
 
 Completion = Leaf | ListOf | ObjectOf
@@ -146,9 +146,6 @@ def shape_of(schema: GraphQLSchema, document: DocumentNode, operation_name: str 
     if len(resolved) > 1 and any(step.resolve is not None and _awaits(step.resolve) for step in resolved):
         # graphql-core runs such roots concurrently: their errors and what they note come in its order
         raise Unsupported("roots", "several root fields, one of which awaits: graphql-core runs them together")
-    from compiled.encoder import write_encoders  # it reads these types; they do not read it
-
-    write_encoders(steps)
     return Shape(operation, fragments, root, steps)
 
 
