@@ -19,7 +19,8 @@ from aidgraph.console.app import Console
 from aidgraph.console.graph import PersonGate
 from aidgraph.db import create_engine
 from aidgraph.execution import ExecutionThreads
-from aidgraph.graphql_http import Gate, GraphQLEndpoint, OpenGate, RequestBounds
+from aidgraph.graphql_gate import Gate, OpenGate
+from aidgraph.graphql_http import GraphQLEndpoint, RequestBounds
 from aidgraph.observed import Observed
 from aidgraph.operations_http import MetricsEndpoint, Readiness, healthz, sampling
 from aidgraph.settings import Settings

@@ -19,11 +19,10 @@ import asyncio
 import dataclasses
 import logging
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 import strawberry
-from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.schema.exceptions import CannotGetOperationTypeError
@@ -41,6 +40,7 @@ from aidgraph.admission import (
     timed_out,
 )
 from aidgraph.execution import ExecutionThreads
+from aidgraph.graphql_gate import Gate, Operation
 from aidgraph.mutation_http import change_unaudited, mutation_keys, settle_in_transaction, settled_extensions
 from aidgraph.operation_request import (
     GRAPHQL_RESPONSE,
@@ -58,7 +58,6 @@ from aidgraph.settings import DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_REQUEST_BYTES, 
 from auth import metrics
 from auth.access import Access
 from auth.audit import AuditUnavailable
-from auth.disclosure import DisclosureProfile
 from auth.gate import audit_unavailable
 from auth.hub_keys import DOCUMENT_KEY, HubKeyUnavailable, hub_key
 from auth.limiter import MissLimit
@@ -72,80 +71,6 @@ from schema.errors import present_errors
 
 _DEPARTMENTS = list(DEPARTMENTS)
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Operation:
-    query: str
-    variables: dict[str, Any] | None
-    operation_name: str | None
-    profile: DisclosureProfile | None = None  # from the request's one analysis of the document
-    mutation: bool = False  # it changes the store: one transaction with its audit event (auth.gate)
-    document_hash: str | None = None  # a mutation's, made before its transaction begins
-    document_id: str | None = None  # the registered operation it is (registered/); None: unregistered text
-
-
-class Gate(Protocol):
-    """Who may run an operation, and what is seen and recorded of it (auth.gate: tokens, policy, audit)."""
-
-    async def identify(self, request: Request) -> object:
-        """Who asks (opaque to the endpoint), or the Response refusing them; asked before the body is read.
-
-        A caller without a valid token learns nothing else, and costs no more than the token's check.
-        """
-        ...
-
-    def client_of(self, identified: Any) -> str | None:
-        """The client asking, whose registered operations it may send (None: only those of every client)."""
-        ...
-
-    async def admit(self, request: Request, identified: Any, operation: Operation | None) -> Access | Response:
-        """The request's access, or the response refusing it (recorded by the gate, with the operation).
-
-        Asked before a malformed body is answered: a refused caller learns nothing of its body.
-        """
-        ...
-
-    async def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
-        """After execution: record what was disclosed (raising if it cannot) and return the extensions."""
-        ...
-
-    async def refuse(self, request: Request, access: Access, *, operation: str, code: str, message: str) -> Response:
-        """An admitted caller refused by the endpoint itself: recorded, and answered (503 if it cannot be)."""
-        ...
-
-    def settle_change(
-        self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError], connection: Any
-    ) -> dict:
-        """After a mutation, in its transaction: record it there (raising if it cannot) and return the extensions."""
-        ...
-
-
-class OpenGate:
-    """Everything visible, nothing recorded: only for benchmarks' open baseline and tests of data shape.
-
-    Never reachable from the command line or the environment (`create_app(..., open_access=True)`).
-    """
-
-    async def identify(self, request: Request) -> object:
-        return None
-
-    def client_of(self, identified: Any) -> str | None:
-        return None
-
-    async def admit(self, request: Request, identified: Any, operation: Operation | None) -> Access:
-        return Access.unrestricted()
-
-    async def settle(self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError]) -> dict:
-        return {}
-
-    async def refuse(self, request: Request, access: Access, *, operation: str, code: str, message: str) -> Response:
-        return bad_request(message, 403, code)
-
-    def settle_change(
-        self, request: Request, operation: Operation, access: Access, errors: list[GraphQLError], connection: Any
-    ) -> dict:
-        return {}
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from auth.request_log import TRACEBACKS
 from resolvers.context import Context
 
 if TYPE_CHECKING:
-    from aidgraph.graphql_http import Gate, Operation
+    from aidgraph.graphql_gate import Gate, Operation
 
 log = logging.getLogger("aidgraph.graphql_http")
 

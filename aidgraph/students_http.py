@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from aidgraph.admission import InFlight, overloaded, store_failure, store_failure_response
-from aidgraph.graphql_http import Gate
+from aidgraph.graphql_gate import Gate
 from aidgraph.settings import DEFAULT_MAX_IN_FLIGHT
 from auth.audit import AuditUnavailable
 from auth.gate import audit_unavailable

@@ -32,7 +32,8 @@ from adapters import idnumber
 from aidgraph.app import create_app
 from aidgraph.db import create_engine
 from aidgraph.execution import ExecutionThreads
-from aidgraph.graphql_http import GraphQLEndpoint, OpenGate, Operation
+from aidgraph.graphql_gate import OpenGate, Operation
+from aidgraph.graphql_http import GraphQLEndpoint
 from aidgraph.logs import JsonLines
 from aidgraph.settings import Settings
 from auth.access import Access
