@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -101,22 +102,14 @@ def analyse(schema: strawberry.Schema, document: str, operation_name: str | None
 
     A document that does not parse, or has no such operation, selects nothing.
     """
-    found = _document(schema, document).operation(operation_name)
-    with _KNOWN_LOCK:
-        _KNOWN[(id(schema), document, operation_name)] = found
-        if len(_KNOWN) > CACHE_SIZE:
-            _KNOWN.pop(next(iter(_KNOWN)))
-    return found
+    return _document(schema, document).operation(operation_name)
 
 
 def analysed(schema: strawberry.Schema, document: str, operation_name: str | None) -> Analysis | None:
     """The analysis when this worker has made it already, else None: a look-up only, which the event loop
     may make without handing the request to an execution thread (a new document's parse would block it)."""
-    return _KNOWN.get((id(schema), document, operation_name))
-
-
-_KNOWN: dict[tuple[int, str, str | None], Analysis] = {}  # the latest made, oldest first
-_KNOWN_LOCK = threading.Lock()
+    found = _DOCUMENTS.get((schema, document))
+    return found.known(operation_name) if found is not None else None
 
 
 def disclosure_profile(schema: strawberry.Schema, document: str, operation_name: str | None) -> DisclosureProfile:
@@ -146,13 +139,28 @@ def analyse_parsed(graphql_schema: GraphQLSchema, document: DocumentNode, operat
     return analyse(schema, document.loc.source.body, operation_name)
 
 
-@functools.lru_cache(maxsize=CACHE_SIZE)
+_DOCUMENTS: OrderedDict[tuple[strawberry.Schema, str], _Document] = OrderedDict()  # least recently used first
+_DOCUMENTS_LOCK = threading.Lock()
+
+
 def _document(schema: strawberry.Schema, text: str) -> _Document:
-    try:
+    """The document parsed once per schema and text, the CACHE_SIZE most recently used kept."""
+    key = (schema, text)
+    with _DOCUMENTS_LOCK:
+        found = _DOCUMENTS.get(key)
+        if found is not None:
+            _DOCUMENTS.move_to_end(key)
+            return found
+    try:  # outside the lock: a parse takes milliseconds
         parsed = parse(text)
     except GraphQLError:
         parsed = None
-    return _Document(schema, parsed)
+    with _DOCUMENTS_LOCK:
+        found = _DOCUMENTS.setdefault(key, _Document(schema, parsed))
+        _DOCUMENTS.move_to_end(key)
+        while len(_DOCUMENTS) > CACHE_SIZE:
+            _DOCUMENTS.popitem(last=False)
+    return found
 
 
 class _Document:
@@ -162,6 +170,13 @@ class _Document:
         self._schema = schema
         self._document = document
         self._analysed: dict[str | None, Analysis] = {}
+
+    def known(self, name: str | None) -> Analysis | None:
+        """The analysis if it costs no walk: made before, or one that selects nothing."""
+        node = _operation(self._document, name) if self._document is not None else None
+        if node is None:
+            return self.operation(name)
+        return self._analysed.get(node.name.value if node.name else None)
 
     def operation(self, name: str | None) -> Analysis:
         node = _operation(self._document, name) if self._document is not None else None

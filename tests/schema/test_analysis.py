@@ -89,3 +89,26 @@ def test_the_disclosure_profile_names_the_operation_its_entry_points_and_the_pat
         ("picture.members.disability", "Person.disability"),
         ("picture.civilAffairs", "Household.civilAffairs"),
     }
+
+
+def test_a_known_documents_analysis_is_looked_up_without_walking_it_again() -> None:
+    # given a schema, and a document this worker has not analysed yet
+    hub = schema.create_schema()
+    text = 'query Known { household(householdNumber: "350583000001") { address } }'
+    # when the event loop asks first, then an execution thread analyses it, then the loop asks again
+    before = analysis.analysed(hub, text, "Known")
+    made = analysis.analyse(hub, text, "Known")
+    # then the loop's look-up found nothing at first (the request goes to a thread), then the very analysis made
+    assert before is None
+    assert analysis.analysed(hub, text, "Known") is made and analysis.analysed(hub, text, None) is made
+
+
+def test_a_name_the_document_does_not_hold_is_answered_without_being_kept() -> None:
+    # given a document analysed once
+    hub = schema.create_schema()
+    text = 'query Held { household(householdNumber: "350583000001") { address } }'
+    analysis.analyse(hub, text, "Held")
+    # when names it does not hold are asked, then each selects nothing, and none is kept beside the real one
+    for name in ("Other1", "Other2"):
+        assert analysis.analysed(hub, text, name) is not None and analysis.analysed(hub, text, name).unchosen
+    assert list(analysis._document(hub, text)._analysed) == ["Held"]
