@@ -19,7 +19,7 @@ from auth.access import Access, access_for
 from auth.policy import CompiledPolicy, load_policy
 from auth.principal import Principal
 from resolvers.students import eligibility as students
-from resolvers.students.export import export_rows
+from resolvers.students.export import export_row, export_rows
 from tests.access import DEMO_POLICY, DEMO_POLICY_TEXT
 
 TERM = "2026-2027-1"
@@ -102,21 +102,7 @@ def _rows_as_before(engine: sa.Engine, access: Access, region: str) -> list[dict
             "aid_granted": entry.aid_granted,
         }
         access.apply("EligibleStudent", student, subject)
-        shown_reasons = student["reasons"] or []
-        rows.append(
-            {
-                "id_number": person["id_number"],
-                "name": person["name"],
-                "stage": student["stage"],
-                "school_code": student["school_code"],
-                "school_name": student["school_name"],
-                "grade": student["grade"],
-                "reasons": [reason["code"] for reason in shown_reasons],
-                "departments": [reason["department"] for reason in shown_reasons],
-                "source_records": [reason["source_record"] for reason in shown_reasons],
-                "aid_granted": student["aid_granted"],
-            }
-        )
+        rows.append(export_row(person, student))  # the row's shape is the export's; what fills it is the old path's
     return rows
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -95,25 +95,26 @@ def _page_rows(
 ) -> Iterator[dict[str, Any]]:
     rows = []
     for entry in page:
-        person = presenter.person(entry.id_number, name=entry.name)
-        student = presenter.student(entry)
-        reasons = student["reasons"] or []
-        rows.append(
-            {
-                "id_number": person["id_number"],
-                "name": person["name"],
-                "stage": student["stage"],
-                "school_code": student["school_code"],
-                "school_name": student["school_name"],
-                "grade": student["grade"],
-                "reasons": [reason["code"] for reason in reasons],
-                "departments": [reason["department"] for reason in reasons],
-                "source_records": [reason["source_record"] for reason in reasons],
-                "aid_granted": student["aid_granted"],
-            }
-        )
+        rows.append(export_row(presenter.person(entry.id_number, name=entry.name), presenter.student(entry)))
     audit_page(page)  # before the page leaves: no unaudited reads
     yield from rows
+
+
+def export_row(person: Mapping[str, Any], student: Mapping[str, Any]) -> dict[str, Any]:
+    """One export row from a student and their person as the policy presented them."""
+    reasons = student["reasons"] or []
+    return {
+        "id_number": person["id_number"],
+        "name": person["name"],
+        "stage": student["stage"],
+        "school_code": student["school_code"],
+        "school_name": student["school_name"],
+        "grade": student["grade"],
+        "reasons": [reason["code"] for reason in reasons],
+        "departments": [reason["department"] for reason in reasons],
+        "source_records": [reason["source_record"] for reason in reasons],
+        "aid_granted": student["aid_granted"],
+    }
 
 
 BOM = "\ufeff"
