@@ -43,9 +43,7 @@ FAILED = "failed"  # the compiler itself failed on the operation (a fault of our
 
 @dataclass(frozen=True)
 class Plan:
-    document_id: str
-    operation_name: str | None
-    shape: Shape
+    shape: Shape  # its encoders written
 
 
 class CompiledPlans:
@@ -86,7 +84,7 @@ class CompiledPlans:
         try:
             shape = shape_of(self.graphql_schema, document, operation_name)
             write_encoders(shape.steps)
-            return Plan(document_id, operation_name, shape)
+            return Plan(shape)
         except Unsupported as unsupported:
             log.info("registered operation %s (%s) runs on the executor: %s", document_id, operation_name, unsupported)
             return unsupported.reason
